@@ -1,0 +1,218 @@
+/**
+ * Every error slotwise raises. One base class with a stable `code`, so callers
+ * (and slotwise's own retry loop) decide from fields, never from message text.
+ * The list of codes is documented in docs/10-errors.md.
+ */
+
+/** Context carried by every slotwise error. All fields are optional. */
+export interface ErrorContext {
+  /** The underlying error, when this one wraps another. */
+  cause?: unknown;
+  /** `host:port` of the node involved. */
+  address?: string;
+  /** Hash slot (0–16383) involved. */
+  slot?: number;
+  /** Upper-case command name involved. */
+  command?: string;
+}
+
+/** Base class of every error slotwise throws. */
+export class SlotwiseError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_SLOTWISE_TIMEOUT`. */
+  readonly code: string;
+  readonly address?: string;
+  readonly slot?: number;
+  readonly command?: string;
+
+  constructor(message: string, code: string, ctx: ErrorContext = {}) {
+    super(message, ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.code = code;
+    if (ctx.address !== undefined) this.address = ctx.address;
+    if (ctx.slot !== undefined) this.slot = ctx.slot;
+    if (ctx.command !== undefined) this.command = ctx.command;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/**
+ * An error reply from a Redis server (`-ERR …`, `-WRONGTYPE …`). `prefix` is
+ * the first word of the reply, `reply` the whole text, unchanged.
+ */
+export class RedisReplyError extends SlotwiseError {
+  readonly prefix: string;
+  readonly reply: string;
+  constructor(reply: string, ctx: ErrorContext = {}) {
+    super(reply, 'ERR_SLOTWISE_REPLY', ctx);
+    this.reply = reply;
+    this.prefix = reply.split(' ', 1)[0] ?? '';
+  }
+}
+
+/** Keys of one command (or transaction/script) hash to more than one slot. */
+export class CrossSlotError extends SlotwiseError {
+  /** Distinct slots the keys hash to. */
+  readonly slots: readonly number[];
+  constructor(message: string, slots: readonly number[], ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_CROSSSLOT', ctx);
+    this.slots = slots;
+  }
+}
+
+/** The connection to a node failed or closed while a command was pending. */
+export class ConnectionError extends SlotwiseError {
+  /** True when the command's bytes may have reached the server before the loss. */
+  readonly maybeSent: boolean;
+  constructor(message: string, ctx: ErrorContext & { maybeSent?: boolean } = {}) {
+    super(message, 'ERR_SLOTWISE_CONNECTION', ctx);
+    this.maybeSent = ctx.maybeSent ?? false;
+  }
+}
+
+/** A command did not complete within its deadline (`commandTimeoutMs`). */
+export class TimeoutError extends SlotwiseError {
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_TIMEOUT', ctx);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The cluster's topology could not be discovered or is unusable. */
+export class TopologyError extends SlotwiseError {
+  /** Last error seen from each node asked, by `host:port`. */
+  readonly nodeErrors: Readonly<Record<string, string>>;
+  constructor(message: string, nodeErrors: Record<string, string> = {}, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_TOPOLOGY', ctx);
+    this.nodeErrors = Object.freeze({ ...nodeErrors });
+  }
+}
+
+/** A command was redirected (MOVED/ASK) more often than `maxRedirections`. */
+export class MaxRedirectionsError extends SlotwiseError {
+  readonly redirections: number;
+  constructor(redirections: number, ctx: ErrorContext = {}) {
+    super(`Too many cluster redirections (${redirections}) for ${ctx.command ?? 'command'}`, 'ERR_SLOTWISE_MAX_REDIRECTIONS', ctx);
+    this.redirections = redirections;
+  }
+}
+
+/** The circuit breaker of a node is open: commands to it fail fast. */
+export class CircuitOpenError extends SlotwiseError {
+  constructor(address: string, ctx: ErrorContext = {}) {
+    super(`Circuit breaker for ${address} is open; failing fast`, 'ERR_SLOTWISE_CIRCUIT_OPEN', { ...ctx, address });
+  }
+}
+
+/** A dedicated connection could not be acquired from a node's pool. */
+export class PoolError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_POOL', ctx);
+  }
+}
+
+/** The client was closed (`quit()`/`disconnect()`) before the command ran. */
+export class ClientClosedError extends SlotwiseError {
+  constructor(message = 'The client is closed', ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_CLIENT_CLOSED', ctx);
+  }
+}
+
+/** A bounded wait queue (commands waiting for connect or a node) is full. */
+export class QueueFullError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_QUEUE_FULL', ctx);
+  }
+}
+
+/** Bad input: an option, argument or call that cannot be honoured. Nothing was sent. */
+export class InvalidArgumentError extends SlotwiseError {
+  /** Name of the option or argument that was wrong. */
+  readonly argument: string;
+  constructor(argument: string, message: string, ctx: ErrorContext = {}) {
+    super(`Invalid ${argument}: ${message}`, 'ERR_SLOTWISE_INVALID_ARGUMENT', ctx);
+    this.argument = argument;
+  }
+}
+
+/** The command name is not a known Redis command. Nothing was sent. */
+export class UnknownCommandError extends SlotwiseError {
+  constructor(command: string) {
+    super(`Unknown Redis command "${command}"`, 'ERR_SLOTWISE_UNKNOWN_COMMAND', { command });
+  }
+}
+
+/** A WATCHed transaction was aborted (a watched key changed, or its slot moved). */
+export class WatchConflictError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_WATCH_CONFLICT', ctx);
+  }
+}
+
+/** The cluster engine (testcontainers/) failed to start or change the cluster. */
+export class ClusterEngineError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_ENGINE', ctx);
+  }
+}
+
+/** No usable `redis-server` binary (≥ 7) was found. */
+export class RedisServerNotFoundError extends SlotwiseError {
+  constructor(message: string) {
+    super(message, 'ERR_SLOTWISE_REDIS_SERVER_NOT_FOUND');
+  }
+}
+
+/** A lock could not be acquired: someone else holds it. */
+export class LockNotAcquiredError extends SlotwiseError {
+  /** Remaining lease of the current holder in ms (-1 when unknown). */
+  readonly remainingMs: number;
+  constructor(name: string, remainingMs: number, ctx: ErrorContext = {}) {
+    super(`Lock "${name}" is held by another owner (remaining lease ${remainingMs} ms)`, 'ERR_SLOTWISE_LOCK_NOT_ACQUIRED', ctx);
+    this.remainingMs = remainingMs;
+  }
+}
+
+/** A held lock's lease was lost (expired, or taken after expiry). */
+export class LockLostError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_LOCK_LOST', ctx);
+  }
+}
+
+/** A lock was granted but not replicated to enough replicas; it was released. */
+export class LockNotReplicatedError extends SlotwiseError {
+  readonly wanted: number;
+  readonly acknowledged: number;
+  constructor(name: string, wanted: number, acknowledged: number, ctx: ErrorContext = {}) {
+    super(`Lock "${name}" reached ${acknowledged} of ${wanted} replicas; released`, 'ERR_SLOTWISE_LOCK_NOT_REPLICATED', ctx);
+    this.wanted = wanted;
+    this.acknowledged = acknowledged;
+  }
+}
+
+/** A fenced write carried a token older than the newest one seen. */
+export class FencingTokenRejectedError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_FENCING_REJECTED', ctx);
+  }
+}
+
+/** A write was not acknowledged by the requested number of replicas (WAIT). */
+export class NotReplicatedError extends SlotwiseError {
+  readonly wanted: number;
+  readonly acknowledged: number;
+  constructor(message: string, wanted: number, acknowledged: number, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_NOT_REPLICATED', ctx);
+    this.wanted = wanted;
+    this.acknowledged = acknowledged;
+  }
+}
+
+/** True for any error slotwise raised. */
+export function isSlotwiseError(err: unknown): err is SlotwiseError {
+  return err instanceof SlotwiseError;
+}
