@@ -114,6 +114,13 @@ export class PoolError extends SlotwiseError {
   }
 }
 
+/** A server sent something slotwise refuses to act on (e.g. a malformed MOVED). */
+export class ProtocolError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_PROTOCOL', ctx);
+  }
+}
+
 /** The client was closed (`quit()`/`disconnect()`) before the command ran. */
 export class ClientClosedError extends SlotwiseError {
   constructor(message = 'The client is closed', ctx: ErrorContext = {}) {

@@ -1,1 +1,18 @@
 export * from './errors.js';
+export { ClusterClient, type ClientStatus } from './cluster-client.js';
+export { channels, type ClusterClientEvents, type CommandDiagnostics, type RedirectInfo, type RefreshDiagnostics } from './client-events.js';
+export {
+  DEFAULTS,
+  type AddressMap,
+  type CircuitBreakerOptions,
+  type ClusterClientOptions,
+  type HostPort,
+  type NodeAddress,
+  type ReadCandidate,
+  type ReadFrom,
+  type ResolvedOptions,
+} from './options.js';
+export type { NodeHandle, NodeStats, NodeRole } from './node/node-handle.js';
+export type { BreakerState } from './node/breaker.js';
+export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';
+export { slotOf, SLOT_COUNT } from './router/slot.js';

@@ -1,0 +1,47 @@
+import diagnostics from 'node:diagnostics_channel';
+import type { BreakerState } from './node/breaker.js';
+import type { NodeRole } from './node/node-handle.js';
+import type { CommandDiagnostics, RedirectInfo } from './router/executor.js';
+import type { TopologySnapshot } from './topology/snapshot.js';
+
+/** Events of a ClusterClient (`client.on(name, listener)`). */
+export interface ClusterClientEvents {
+  /** A new topology snapshot replaced the previous one. */
+  topology: [snapshot: TopologySnapshot, previous: TopologySnapshot | undefined, reason: string];
+  /** A node appeared in the map. */
+  'node:added': [info: { address: string; role: NodeRole }];
+  /** A node left the map; its connection was closed. */
+  'node:removed': [info: { address: string }];
+  /** A command followed a MOVED or ASK. */
+  redirect: [info: RedirectInfo];
+  /** A node's circuit breaker changed state. */
+  breaker: [info: { address: string; state: BreakerState }];
+  /**
+   * A background problem nobody awaits (a failed periodic refresh). Emitted
+   * only while someone listens, so an unlistened client never crashes.
+   */
+  error: [error: Error];
+}
+
+/** A finished topology refresh (the `slotwise:topology` diagnostics channel). */
+export interface RefreshDiagnostics {
+  readonly reason: string;
+  readonly durationMs: number;
+  readonly asked: number;
+  readonly votes: number;
+  readonly dissent: number;
+  readonly changed: boolean;
+  readonly error?: Error;
+}
+
+/**
+ * `node:diagnostics_channel` channels, so tracing needs no monkey-patching:
+ * `slotwise:command` receives a CommandDiagnostics per settled command,
+ * `slotwise:topology` a RefreshDiagnostics per refresh.
+ */
+export const channels = {
+  command: diagnostics.channel('slotwise:command'),
+  topology: diagnostics.channel('slotwise:topology'),
+} as const;
+
+export type { CommandDiagnostics, RedirectInfo };

@@ -1,0 +1,222 @@
+import { EventEmitter } from 'node:events';
+import { list as commandNames } from '@ioredis/commands';
+import type { RedisCommander } from 'ioredis';
+import { ClientClosedError } from './errors.js';
+import { channels, type ClusterClientEvents } from './client-events.js';
+import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { NodeRegistry } from './node/registry.js';
+import type { NodeHandle } from './node/node-handle.js';
+import { Executor, type ExecOptions } from './router/executor.js';
+import { isUnknownCommandReply } from './router/redirect.js';
+import { createAddressMapper } from './topology/address-map.js';
+import type { NodeAnswer } from './topology/consensus.js';
+import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
+import type { AddressMapper, TopologySnapshot } from './topology/snapshot.js';
+import { Topology } from './topology/topology.js';
+
+export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
+
+/** Command methods the client defines itself (or that make no sense on a cluster facade). */
+type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor';
+
+/** Typed Redis command methods, as on an ioredis client. */
+export interface ClusterClient extends Omit<RedisCommander<{ type: 'default' }>, Overridden> {}
+
+type Callback = (err: Error | null, result?: unknown) => void;
+
+/**
+ * A Redis Cluster client: every command routed by key slot to the node that
+ * owns it, surviving reshards (MOVED/ASK), failovers and node loss within one
+ * deadline per command. See docs/02-routing.md.
+ *
+ * ```ts
+ * const client = new ClusterClient({ rootNodes: ['127.0.0.1:7000'] });
+ * await client.connect();
+ * await client.set('k', 'v');
+ * await client.quit();
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class ClusterClient extends EventEmitter<ClusterClientEvents> {
+  /** The resolved, frozen options. */
+  readonly options: ResolvedOptions;
+  readonly #map: AddressMapper;
+  readonly #nodes: NodeRegistry;
+  readonly #topology: Topology;
+  readonly #executor: Executor;
+  #status: ClientStatus = 'idle';
+  #connecting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ClusterClientOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.#map = createAddressMapper(this.options.natMap);
+    this.#nodes = new NodeRegistry(this.options, {
+      onBreaker: (node, state) => {
+        this.#topology.setUnreachable(node.address, state !== 'closed');
+        if (state === 'closed') this.#executor.wakeParked();
+        this.emit('breaker', { address: node.address, state });
+      },
+      onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
+      onConnected: (node) => this.#topology.setUnreachable(node.address, false),
+    });
+    this.#topology = new Topology(this.options.rootNodes, {
+      options: this.options,
+      map: this.#map,
+      query: (address, host, port) => this.#query(address, host, port),
+      isUnreachable: (address) => !(this.#nodes.get(address)?.available ?? true),
+      onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
+      onRefresh: (info) => {
+        if (channels.topology.hasSubscribers) channels.topology.publish(info);
+        if (info.error && this.listenerCount('error') > 0) this.emit('error', info.error);
+      },
+    });
+    this.#executor = new Executor({
+      options: this.options,
+      topology: this.#topology,
+      nodes: this.#nodes,
+      map: this.#map,
+      onRedirect: (info) => this.emit('redirect', info),
+      wantsDiagnostics: () => channels.command.hasSubscribers,
+      onSettled: (info) => channels.command.publish(info),
+    });
+  }
+
+  get status(): ClientStatus {
+    return this.#status;
+  }
+
+  /** The current topology snapshot (undefined before the first discovery). */
+  get topology(): TopologySnapshot | undefined {
+    return this.#topology.current;
+  }
+
+  /**
+   * Discovers the cluster (consensus of several nodes). Commands issued
+   * before it completes wait (bounded by `maxWaitingCommands` and their
+   * deadline). Rejects with TopologyError listing every node's last error.
+   */
+  connect(): Promise<void> {
+    if (this.#status === 'closing' || this.#status === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#status === 'ready') return Promise.resolve();
+    this.#connecting ??= (async () => {
+      this.#status = 'connecting';
+      try {
+        await this.#topology.start();
+        if (this.#status === 'connecting') this.#status = 'ready';
+      } catch (err) {
+        this.#connecting = undefined;
+        if (this.#status === 'connecting') this.#status = 'idle';
+        this.#executor.failWaitingForTopology(err as Error);
+        throw err;
+      }
+    })();
+    return this.#connecting;
+  }
+
+  /** Runs any command by name: `client.call('OBJECT', 'ENCODING', 'k')`. */
+  call(name: string, ...args: unknown[]): Promise<unknown> {
+    return this.#run(name, args, false);
+  }
+
+  /** Like `call()`, replies as Buffers. */
+  callBuffer(name: string, ...args: unknown[]): Promise<unknown> {
+    return this.#run(name, args, true);
+  }
+
+  /** Runs a command with per-call settings (reply encoding, deadline). */
+  send(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
+    if (this.#status === 'idle') this.connect().catch(() => undefined);
+    return this.#executor.execute(name, args, opts);
+  }
+
+  #run(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      const cb = args.pop() as Callback;
+      const p = this.send(name, args, buffer ? { buffer } : {});
+      p.then((v) => cb(null, v), (e: Error) => cb(e));
+      return p;
+    }
+    return this.send(name, args, buffer ? { buffer } : {});
+  }
+
+  /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */
+  nodes(role: 'master' | 'replica' | 'all' = 'all'): NodeHandle[] {
+    const snap = this.#topology.current;
+    if (!snap) return [];
+    return snap
+      .nodes()
+      .filter((n) => role === 'all' || n.role === role)
+      .map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
+  }
+
+  /** Stops accepting commands, lets every accepted one finish, then closes every connection. */
+  quit(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#status = 'closing';
+      this.#executor.close();
+      await this.#executor.drain();
+      this.#topology.stop();
+      await this.#nodes.closeAll(true);
+      this.#status = 'closed';
+    })();
+    return this.#closing;
+  }
+
+  /** Closes every connection now; pending commands fail with ClientClosedError. */
+  async disconnect(): Promise<void> {
+    if (this.#status === 'closed') return;
+    this.#status = 'closing';
+    this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
+    this.#topology.stop();
+    await this.#nodes.closeAll(false);
+    this.#status = 'closed';
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.quit();
+  }
+
+  async #query(address: string, host: string, port: number): Promise<NodeAnswer> {
+    const role = this.#topology.current?.node(address)?.role ?? 'master';
+    const node = this.#nodes.getOrCreate(address, host, port, role);
+    const [shards, info] = await Promise.all([
+      node.call('cluster', 'shards').then(
+        (reply) => parseClusterShards(reply, host),
+        async (err: unknown) => {
+          if (!isUnknownCommandReply(err)) throw err;
+          return parseClusterSlots(await node.call('cluster', 'slots'), host);
+        },
+      ),
+      node.call('cluster', 'info'),
+    ]);
+    return { source: address, shards, epoch: parseCurrentEpoch(info) };
+  }
+
+  #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {
+    const removed = this.#nodes.sync(next);
+    for (const address of removed) this.emit('node:removed', { address });
+    if (prev === undefined || reason !== 'moved') {
+      for (const n of next.nodes()) {
+        if (!prev?.node(n.address)) this.emit('node:added', { address: n.address, role: n.role });
+      }
+    }
+    this.emit('topology', next, prev, reason);
+  }
+
+  static {
+    const skip = new Set<string>(['quit', 'monitor']);
+    const proto = this.prototype as unknown as Record<string, unknown>;
+    for (const name of commandNames) {
+      if (skip.has(name) || name in proto) continue;
+      proto[name] = function (this: ClusterClient, ...args: unknown[]) {
+        return this.#run(name, args, false);
+      };
+      proto[`${name}Buffer`] = function (this: ClusterClient, ...args: unknown[]) {
+        return this.#run(name, args, true);
+      };
+    }
+  }
+}

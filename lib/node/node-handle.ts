@@ -1,0 +1,301 @@
+import { Redis, Command } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { CircuitOpenError, ConnectionError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { transportError } from '../router/redirect.js';
+import { NodeBreaker, type BreakerState } from './breaker.js';
+
+export type NodeRole = 'master' | 'replica';
+export type ConnectionStatus = 'idle' | 'connecting' | 'ready' | 'closed';
+
+/** Live counters of one node, from `node.stats`. */
+export interface NodeStats {
+  readonly address: string;
+  readonly role: NodeRole;
+  readonly connection: ConnectionStatus;
+  readonly breaker: BreakerState;
+  /** Commands written and not yet answered. */
+  readonly inFlight: number;
+  readonly commands: number;
+  readonly connects: number;
+  readonly connectionLosses: number;
+  readonly timeouts: number;
+  /** Latency EWMA in ms of sampled replies, undefined before the first. */
+  readonly latencyMs: number | undefined;
+}
+
+/** What a node tells its owner (the client) about itself. */
+export interface NodeEvents {
+  onBreaker(node: NodeHandle, state: BreakerState): void;
+  /** The connection failed or was lost: the topology may be changing. */
+  onConnectionFailure(node: NodeHandle, error: Error): void;
+  /** A connection is ready again. */
+  onConnected(node: NodeHandle): void;
+}
+
+/** Fraction of replies whose latency is measured (1 in N) — keeps clock reads off most commands. */
+const SAMPLE_EVERY = 8;
+const EWMA_ALPHA = 0.2;
+const RECONNECT_MIN_MS = 20;
+const RECONNECT_MAX_MS = 1000;
+
+/**
+ * One cluster node: a multiplexed ioredis standalone connection (lazily
+ * connected, reconnected by us so that no command is ever silently re-sent),
+ * auto-pipelining by corking the socket for one tick, a circuit breaker and a
+ * latency EWMA.
+ */
+export class NodeHandle {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  #role: NodeRole;
+  readonly #options: ResolvedOptions;
+  readonly #events: NodeEvents;
+  readonly #breaker: NodeBreaker | undefined;
+  #redis: Redis | undefined;
+  #connecting: Promise<Redis> | undefined;
+  #closed = false;
+  #corked: Redis | undefined;
+  #failedConnects = 0;
+  #nextConnectAt = 0;
+  #sample = 0;
+  #latency: number | undefined;
+  #commands = 0;
+  #connects = 0;
+  #losses = 0;
+  #timeouts = 0;
+
+  constructor(host: string, port: number, address: string, role: NodeRole, options: ResolvedOptions, events: NodeEvents) {
+    this.host = host;
+    this.port = port;
+    this.address = address;
+    this.#role = role;
+    this.#options = options;
+    this.#events = events;
+    const cb = options.circuitBreaker;
+    this.#breaker = cb.enabled
+      ? new NodeBreaker(() => this.#probe(), {
+          failureThreshold: cb.failureThreshold,
+          resetTimeoutMs: cb.resetTimeoutMs,
+          probeTimeoutMs: cb.probeTimeoutMs,
+          onStateChange: (state) => events.onBreaker(this, state),
+        })
+      : undefined;
+  }
+
+  get role(): NodeRole {
+    return this.#role;
+  }
+
+  /** Set by the topology when a failover changes what this node is. */
+  set role(role: NodeRole) {
+    this.#role = role;
+  }
+
+  /** True when the breaker lets commands through. */
+  get available(): boolean {
+    return !this.#closed && (this.#breaker === undefined || this.#breaker.allows);
+  }
+
+  get breakerState(): BreakerState {
+    return this.#breaker?.state ?? 'closed';
+  }
+
+  /** Latency EWMA in ms, undefined before the first sampled reply. */
+  get latencyMs(): number | undefined {
+    return this.#latency;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get stats(): NodeStats {
+    return {
+      address: this.address,
+      role: this.#role,
+      connection: this.#closed ? 'closed' : this.#redis?.status === 'ready' ? 'ready' : this.#connecting ? 'connecting' : 'idle',
+      breaker: this.breakerState,
+      // ioredis keeps written-but-unanswered commands in commandQueue; reading
+      // its length here keeps per-command bookkeeping off the hot path.
+      inFlight: (this.#redis as unknown as { commandQueue?: { length: number } } | undefined)?.commandQueue?.length ?? 0,
+      commands: this.#commands,
+      connects: this.#connects,
+      connectionLosses: this.#losses,
+      timeouts: this.#timeouts,
+      latencyMs: this.#latency,
+    };
+  }
+
+  /**
+   * Writes one command (preceded by ASKING when `asking`) and returns the
+   * command's promise. Rejects with CircuitOpenError when the breaker is open
+   * and ConnectionError(maybeSent: false) when no connection can be had.
+   */
+  send(cmd: Command, asking = false): Promise<unknown> {
+    const r = this.#redis;
+    if (r !== undefined && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
+      this.#write(r, cmd, asking);
+      return cmd.promise;
+    }
+    return this.#sendSlow(cmd, asking);
+  }
+
+  async #sendSlow(cmd: Command, asking: boolean): Promise<unknown> {
+    if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
+    const r = await this.#connection();
+    this.#write(r, cmd, asking);
+    return cmd.promise;
+  }
+
+  #write(r: Redis, cmd: Command, asking: boolean): void {
+    if (this.#options.autoPipelining && this.#corked !== r) {
+      // Every command written until the next tick leaves in one write.
+      this.#corked = r;
+      r.stream.cork();
+      process.nextTick(() => {
+        this.#corked = undefined;
+        r.stream.uncork();
+      });
+    }
+    if (asking) {
+      // ASKING must immediately precede the command on this connection;
+      // nothing can be written between two synchronous sendCommand calls.
+      const ask = new Command('asking', []);
+      ask.promise.catch(() => undefined);
+      r.sendCommand(ask);
+    }
+    this.#commands++;
+    r.sendCommand(cmd);
+  }
+
+  /** Starts a latency sample for 1 in SAMPLE_EVERY commands; returns 0 when not sampling. */
+  sampleStart(): number {
+    return ++this.#sample % SAMPLE_EVERY === 0 ? performance.now() : 0;
+  }
+
+  /** A reply (success or error reply) arrived for a command sent here. */
+  replied(sampleStart: number): void {
+    this.#breaker?.recordSuccess();
+    if (sampleStart !== 0) {
+      const ms = performance.now() - sampleStart;
+      this.#latency = this.#latency === undefined ? ms : this.#latency + EWMA_ALPHA * (ms - this.#latency);
+    }
+  }
+
+  /** A command sent here passed its deadline without a reply. */
+  timedOut(): void {
+    this.#timeouts++;
+    this.#breaker?.recordFailure();
+  }
+
+  /** Runs one command on the multiplexed connection (admin use: topology, PING). */
+  call(name: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
+    return this.send(new Command(name, args, { replyEncoding: 'utf8' }));
+  }
+
+  /** The ready connection, connecting once (single-flight) when needed. */
+  #connection(): Promise<Redis> {
+    const r = this.#redis;
+    if (r !== undefined && r.status === 'ready') return Promise.resolve(r);
+    if (this.#connecting) return this.#connecting;
+    if (this.#closed) return Promise.reject(new ConnectionError(`Node ${this.address} was removed from the cluster map`, { address: this.address }));
+    const wait = this.#nextConnectAt - Date.now();
+    if (wait > 0) {
+      return Promise.reject(new ConnectionError(`Not connected to ${this.address}; next attempt in ${wait} ms`, { address: this.address }));
+    }
+    this.#connecting = this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<Redis> {
+    const o = this.#options;
+    const redis = new Redis({
+      host: this.host,
+      port: this.port,
+      username: o.username,
+      password: o.password,
+      tls: o.tls,
+      connectionName: o.connectionName,
+      connectTimeout: o.connectTimeoutMs,
+      protocol: o.protocol,
+      lazyConnect: true,
+      // Replicas serve reads only after READONLY; on a master it is a no-op.
+      readOnly: true,
+      // We own retries and reconnects: ioredis must never queue, resend or
+      // reconnect on its own, or a write could silently run twice.
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableReadyCheck: false,
+      enableAutoPipelining: false,
+    });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      this.#failedConnects++;
+      this.#nextConnectAt = Date.now() + Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.#failedConnects - 1));
+      const error = transportError(err as Error, { address: this.address }) ??
+        new ConnectionError(`Cannot connect to ${this.address}: ${(err as Error).message}`, { address: this.address, cause: err });
+      const notSent = new ConnectionError(error.message, { address: this.address, cause: err, maybeSent: false });
+      this.#breaker?.recordFailure();
+      this.#events.onConnectionFailure(this, notSent);
+      throw notSent;
+    }
+    if (this.#closed) {
+      redis.disconnect();
+      throw new ConnectionError(`Node ${this.address} was removed from the cluster map`, { address: this.address });
+    }
+    this.#failedConnects = 0;
+    this.#nextConnectAt = 0;
+    this.#connects++;
+    this.#redis = redis;
+    redis.once('end', () => this.#onEnd(redis));
+    this.#events.onConnected(this);
+    return redis;
+  }
+
+  #onEnd(redis: Redis): void {
+    if (this.#redis !== redis) return;
+    this.#redis = undefined;
+    if (this.#closed) return;
+    this.#losses++;
+    this.#breaker?.recordFailure();
+    this.#events.onConnectionFailure(this, new ConnectionError(`Connection to ${this.address} lost`, { address: this.address, maybeSent: true }));
+  }
+
+  /** Half-open probe: a fresh connection (when needed) and a PING. */
+  async #probe(): Promise<unknown> {
+    this.#nextConnectAt = 0;
+    const r = await this.#connection();
+    return r.ping();
+  }
+
+  /**
+   * Closes the connection. `graceful` sends QUIT, letting already-written
+   * commands get their replies first.
+   */
+  async close(graceful = true): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#breaker?.shutdown();
+    const r = this.#redis ?? (await this.#connecting?.catch(() => undefined));
+    this.#redis = undefined;
+    if (!r) return;
+    // Resolve only once the socket is gone, so a closed client leaves no handle behind.
+    const ended = r.status === 'end' ? Promise.resolve() : new Promise<void>((resolve) => r.once('end', () => resolve()));
+    if (graceful && r.status === 'ready') {
+      await r.quit().catch(() => r.disconnect());
+    } else {
+      r.disconnect();
+    }
+    await ended;
+  }
+}

@@ -1,0 +1,286 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { InvalidArgumentError } from './errors.js';
+
+/** `host:port` string or object naming one cluster node. */
+export type NodeAddress = string | { host: string; port: number };
+
+/** A node address after parsing: host and port, plus `host:port`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Maps the addresses the cluster announces to the addresses this process can
+ * reach (NAT, containers, Kubernetes). An object keyed by `host:port`, or a
+ * function; returning undefined keeps the announced address.
+ */
+export type AddressMap = Readonly<Record<string, HostPort>> | ((announced: HostPort) => HostPort | undefined);
+
+/** A node as seen by a `readFrom` function. */
+export interface ReadCandidate {
+  readonly address: string;
+  readonly role: 'master' | 'replica';
+  /** Latency EWMA in ms, or undefined before the first measured reply. */
+  readonly latencyMs: number | undefined;
+  /** False when the topology marks it failed/loading or its breaker is open. */
+  readonly healthy: boolean;
+}
+
+/** Where read-only commands go. Writes always go to the slot's master. */
+export type ReadFrom =
+  | 'master'
+  | 'replicaPreferred'
+  | 'replica'
+  | 'nearest'
+  | ((candidates: readonly ReadCandidate[], slot: number) => ReadCandidate | undefined);
+
+/** Per-node circuit breaker settings. */
+export interface CircuitBreakerOptions {
+  /** Turn the breaker on. @default true */
+  enabled?: boolean;
+  /** Consecutive connection failures or timeouts on a node that open its breaker. @default 5 */
+  failureThreshold?: number;
+  /** How long an open breaker waits before one half-open probe (PING). @default 1000 */
+  resetTimeoutMs?: number;
+  /** Deadline of the half-open probe. @default 500 */
+  probeTimeoutMs?: number;
+  /**
+   * When true, a command whose node has an open breaker fails at once with
+   * `CircuitOpenError`. When false, it waits — sending nothing to that node —
+   * for a failover to move its slot or the breaker to close, until its
+   * deadline; if the deadline passes first it fails with `CircuitOpenError`.
+   * @default false
+   */
+  failFast?: boolean;
+}
+
+/** Options of `new ClusterClient(options)`. */
+export interface ClusterClientOptions {
+  /** Seed nodes used to discover the cluster. At least one. */
+  rootNodes: readonly NodeAddress[];
+  /** ACL user sent to every node (not only root nodes). @default undefined */
+  username?: string;
+  /** Password sent to every node. @default undefined */
+  password?: string;
+  /** TLS options for every node connection; `true` for defaults. @default undefined */
+  tls?: TlsOptions | boolean;
+  /** Connection name (CLIENT SETNAME) on every connection. @default 'slotwise' */
+  connectionName?: string;
+  /**
+   * One deadline per command, covering every retry, redirect and wait.
+   * @default 5000
+   */
+  commandTimeoutMs?: number;
+  /** Deadline of one TCP/TLS connect + handshake to a node. @default 2000 */
+  connectTimeoutMs?: number;
+  /** MOVED/ASK redirections one command may follow. @default 16 */
+  maxRedirections?: number;
+  /** First backoff delay between retries of one command (doubles, with jitter). @default 10 */
+  retryBaseDelayMs?: number;
+  /** Longest backoff delay between retries of one command. @default 250 */
+  retryMaxDelayMs?: number;
+  /**
+   * Retry a non-idempotent write (INCR, LPUSH, …) whose bytes may have reached
+   * a server before its connection died. Off by default: the write may have
+   * been applied, and a retry could apply it twice.
+   * @default false
+   */
+  retryMaybeSentWrites?: boolean;
+  /** Where read-only commands go. @default 'master' */
+  readFrom?: ReadFrom;
+  /** Address translation for discovery and redirect targets. @default undefined */
+  natMap?: AddressMap;
+  /** Periodic topology check interval; 0 turns it off. @default 5000 */
+  topologyRefreshIntervalMs?: number;
+  /**
+   * Topology polling interval while some node of the map is unreachable, so a
+   * failover is noticed within this long of the promotion.
+   * @default 100
+   */
+  degradedRefreshIntervalMs?: number;
+  /** Minimum gap between two refreshes triggered by redirects. @default 50 */
+  minRefreshGapMs?: number;
+  /** How many nodes are asked for their view in one topology refresh. @default 3 */
+  topologySampleSize?: number;
+  /** Deadline of one node's answer in a topology refresh. @default 1000 */
+  topologyQueryTimeoutMs?: number;
+  /**
+   * Commands that may wait at once (before `connect()` completes, or for an
+   * unreachable node); more fail with `QueueFullError`.
+   * @default 10000
+   */
+  maxWaitingCommands?: number;
+  /** Batch commands issued in one tick into one socket write per node. @default true */
+  autoPipelining?: boolean;
+  /** RESP protocol version spoken to every node. @default 3 */
+  protocol?: 2 | 3;
+  /** Per-node circuit breaker. */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** Default of every option. */
+export const DEFAULTS = {
+  username: undefined,
+  password: undefined,
+  tls: undefined,
+  connectionName: 'slotwise',
+  commandTimeoutMs: 5000,
+  connectTimeoutMs: 2000,
+  maxRedirections: 16,
+  retryBaseDelayMs: 10,
+  retryMaxDelayMs: 250,
+  retryMaybeSentWrites: false,
+  readFrom: 'master',
+  natMap: undefined,
+  topologyRefreshIntervalMs: 5000,
+  degradedRefreshIntervalMs: 100,
+  minRefreshGapMs: 50,
+  topologySampleSize: 3,
+  topologyQueryTimeoutMs: 1000,
+  maxWaitingCommands: 10000,
+  autoPipelining: true,
+  protocol: 3,
+  circuitBreaker: {
+    enabled: true,
+    failureThreshold: 5,
+    resetTimeoutMs: 1000,
+    probeTimeoutMs: 500,
+    failFast: false,
+  },
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap'> &
+  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap'>;
+
+/** Options after defaults, validation and parsing. Frozen. */
+export interface ResolvedOptions
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'username' | 'password' | 'tls' | 'natMap'>> {
+  readonly rootNodes: readonly HostPort[];
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: TlsOptions | undefined;
+  readonly natMap: AddressMap | undefined;
+  readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
+}
+
+const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes']);
+const READ_FROM = new Set(['master', 'replicaPreferred', 'replica', 'nearest']);
+
+/** Merges options over DEFAULTS, validates each (and across fields) and freezes. */
+export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidArgumentError('options', `expected an object with rootNodes, got ${describe(input)}`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!KNOWN.has(key)) throw new InvalidArgumentError(`option "${key}"`, `unknown option; known options: ${[...KNOWN].sort().join(', ')}`);
+  }
+  const o = { ...DEFAULTS, ...stripUndefined(input) } as Required<ClusterClientOptions>;
+  const cb = { ...DEFAULTS.circuitBreaker, ...stripUndefined(input.circuitBreaker ?? {}) };
+  for (const key of Object.keys(input.circuitBreaker ?? {})) {
+    if (!(key in DEFAULTS.circuitBreaker)) {
+      throw new InvalidArgumentError(`option "circuitBreaker.${key}"`, `unknown option; known: ${Object.keys(DEFAULTS.circuitBreaker).join(', ')}`);
+    }
+  }
+
+  if (!Array.isArray(input.rootNodes) || input.rootNodes.length === 0) {
+    throw new InvalidArgumentError('rootNodes', `expected a non-empty array of "host:port" strings or {host, port}, got ${describe(input.rootNodes)}`);
+  }
+  const rootNodes = input.rootNodes.map((n, i) => parseAddress(n, `rootNodes[${i}]`));
+
+  int('commandTimeoutMs', o.commandTimeoutMs, 1, 3_600_000);
+  int('connectTimeoutMs', o.connectTimeoutMs, 1, 600_000);
+  int('maxRedirections', o.maxRedirections, 1, 1000);
+  int('retryBaseDelayMs', o.retryBaseDelayMs, 0, 60_000);
+  int('retryMaxDelayMs', o.retryMaxDelayMs, 0, 60_000);
+  int('topologyRefreshIntervalMs', o.topologyRefreshIntervalMs, 0, 86_400_000);
+  int('degradedRefreshIntervalMs', o.degradedRefreshIntervalMs, 10, 60_000);
+  int('minRefreshGapMs', o.minRefreshGapMs, 0, 60_000);
+  int('topologySampleSize', o.topologySampleSize, 1, 100);
+  int('topologyQueryTimeoutMs', o.topologyQueryTimeoutMs, 1, 600_000);
+  int('maxWaitingCommands', o.maxWaitingCommands, 0, 10_000_000);
+  bool('retryMaybeSentWrites', o.retryMaybeSentWrites);
+  bool('autoPipelining', o.autoPipelining);
+  if (o.protocol !== 2 && o.protocol !== 3) throw new InvalidArgumentError('protocol', `expected 2 or 3, got ${describe(o.protocol)}`);
+  if (typeof o.readFrom !== 'function' && !READ_FROM.has(o.readFrom as string)) {
+    throw new InvalidArgumentError('readFrom', `expected one of ${[...READ_FROM].join(', ')} or a function, got ${describe(o.readFrom)}`);
+  }
+  if (o.retryMaxDelayMs < o.retryBaseDelayMs) {
+    throw new InvalidArgumentError('retryMaxDelayMs', `must be ≥ retryBaseDelayMs (${o.retryBaseDelayMs}), got ${o.retryMaxDelayMs}`);
+  }
+  optionalString('username', o.username);
+  optionalString('password', o.password);
+  if (o.username !== undefined && o.password === undefined) {
+    throw new InvalidArgumentError('username', 'an ACL username needs a password as well');
+  }
+  if (typeof o.connectionName !== 'string' || /\s/.test(o.connectionName)) {
+    throw new InvalidArgumentError('connectionName', `expected a string without spaces, got ${describe(o.connectionName)}`);
+  }
+  if (o.natMap !== undefined && typeof o.natMap !== 'function' && (typeof o.natMap !== 'object' || o.natMap === null)) {
+    throw new InvalidArgumentError('natMap', `expected an object keyed by "host:port" or a function, got ${describe(o.natMap)}`);
+  }
+  if (o.tls !== undefined && typeof o.tls !== 'boolean' && (typeof o.tls !== 'object' || o.tls === null)) {
+    throw new InvalidArgumentError('tls', `expected true or TLS connection options, got ${describe(o.tls)}`);
+  }
+  bool('circuitBreaker.enabled', cb.enabled);
+  bool('circuitBreaker.failFast', cb.failFast);
+  int('circuitBreaker.failureThreshold', cb.failureThreshold, 1, 1_000_000);
+  int('circuitBreaker.resetTimeoutMs', cb.resetTimeoutMs, 1, 3_600_000);
+  int('circuitBreaker.probeTimeoutMs', cb.probeTimeoutMs, 1, 600_000);
+
+  return Object.freeze({
+    ...o,
+    rootNodes: Object.freeze(rootNodes),
+    tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
+    circuitBreaker: Object.freeze(cb),
+  }) as ResolvedOptions;
+}
+
+/** Parses `host:port`, `[ipv6]:port` or `{host, port}`. */
+export function parseAddress(value: NodeAddress, what = 'address'): HostPort {
+  if (typeof value === 'string') {
+    const colon = value.lastIndexOf(':');
+    let host = colon > 0 ? value.slice(0, colon) : '';
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    const port = Number(value.slice(colon + 1));
+    if (host && Number.isInteger(port) && port > 0 && port < 65536) return { host, port };
+    throw new InvalidArgumentError(what, `expected "host:port", got ${describe(value)}`);
+  }
+  if (value && typeof value === 'object' && typeof value.host === 'string' && value.host && Number.isInteger(value.port) && value.port > 0 && value.port < 65536) {
+    return { host: value.host, port: value.port };
+  }
+  throw new InvalidArgumentError(what, `expected "host:port" or {host, port} with 0 < port < 65536, got ${describe(value)}`);
+}
+
+/** `host:port`, bracketing IPv6 hosts. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function int(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(name, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+  }
+}
+
+function bool(name: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(name, `expected true or false, got ${describe(v)}`);
+}
+
+function optionalString(name: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+    throw new InvalidArgumentError(name, `expected a non-empty string, got ${describe(v)}`);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}

@@ -1,0 +1,91 @@
+import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
+
+/**
+ * How the router treats a command, derived once per name from the command
+ * table of `@ioredis/commands` and cached.
+ */
+export interface CommandInfo {
+  /** Lower-case command name. */
+  readonly name: string;
+  /** Has the `readonly` flag: safe to retry anywhere and to serve from replicas. */
+  readonly readOnly: boolean;
+  /** Blocks the connection it runs on (BLPOP, XREAD … BLOCK, WAIT …). */
+  readonly blocking: boolean;
+  /**
+   * Changes the state of the connection it runs on (transactions, pub/sub,
+   * SELECT, …), so it must never run on the shared multiplexed connection.
+   */
+  readonly pinsConnection: boolean;
+}
+
+/**
+ * Commands that change the state of the connection they run on. On the shared
+ * multiplexed connection they would leak that state into every other caller.
+ */
+const CONNECTION_STATE = new Set([
+  'multi', 'exec', 'discard', 'watch', 'unwatch',
+  'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe',
+  'select', 'swapdb', 'monitor', 'reset', 'hello', 'auth', 'quit',
+  'readonly', 'readwrite', 'asking', 'sync', 'psync', 'replconf',
+]);
+
+/**
+ * Writes that leave the same state AND return the same reply when applied
+ * twice, so a copy that may already have reached a dying server can be sent
+ * again safely. `set` qualifies only without NX/XX/GET (checked per call).
+ * Everything with the `readonly` flag is also retried. Documented in
+ * docs/02-routing.md ("Which commands are retried after a connection loss").
+ */
+const IDEMPOTENT_WRITES = new Set([
+  'set', 'setex', 'psetex', 'mset', 'hmset',
+  'expireat', 'pexpireat', 'script', 'function',
+]);
+
+const cache = new Map<string, CommandInfo | null>();
+
+/** Info for a lower-case command name, or undefined when Redis has no such command. */
+export function commandInfo(name: string): CommandInfo | undefined {
+  let info = cache.get(name);
+  if (info === undefined) {
+    info = exists(name)
+      ? Object.freeze({
+          name,
+          readOnly: hasFlag(name, 'readonly'),
+          blocking: hasFlag(name, 'blocking'),
+          pinsConnection: CONNECTION_STATE.has(name),
+        })
+      : null;
+    cache.set(name, info);
+  }
+  return info ?? undefined;
+}
+
+/** Positions of the key arguments of a command (flattened, stringified args). */
+export function keyIndexes(name: string, args: readonly unknown[]): number[] {
+  return getKeyIndexes(name, args as (string | Buffer | number)[]);
+}
+
+/**
+ * True when sending the command twice is indistinguishable from sending it
+ * once — the condition for retrying it after its bytes may have reached a
+ * server whose connection then died.
+ */
+export function isIdempotent(info: CommandInfo, args: readonly unknown[]): boolean {
+  if (info.readOnly) return true;
+  if (!IDEMPOTENT_WRITES.has(info.name)) return false;
+  if (info.name === 'set') {
+    for (let i = 2; i < args.length; i++) {
+      const a = args[i];
+      const flag = typeof a === 'string' ? a.toUpperCase() : Buffer.isBuffer(a) ? a.toString().toUpperCase() : '';
+      if (flag === 'NX' || flag === 'XX' || flag === 'GET') return false;
+    }
+  }
+  if (info.name === 'script') return isSubcommand(args, 'LOAD');
+  // FUNCTION LOAD without REPLACE fails the second time: only the REPLACE form repeats cleanly.
+  if (info.name === 'function') return isSubcommand(args, 'LOAD') && args.some((a) => String(a).toUpperCase() === 'REPLACE');
+  return true;
+}
+
+function isSubcommand(args: readonly unknown[], sub: string): boolean {
+  return args.length > 0 && String(args[0]).toUpperCase() === sub;
+}

@@ -1,0 +1,449 @@
+import { Command } from 'ioredis';
+import {
+  CircuitOpenError,
+  ClientClosedError,
+  CrossSlotError,
+  InvalidArgumentError,
+  MaxRedirectionsError,
+  QueueFullError,
+  RedisReplyError,
+  TimeoutError,
+  UnknownCommandError,
+} from '../errors.js';
+import { formatAddress, type ResolvedOptions } from '../options.js';
+import type { NodeHandle } from '../node/node-handle.js';
+import type { NodeRegistry } from '../node/registry.js';
+import type { Topology } from '../topology/topology.js';
+import type { AddressMapper, TopologySnapshot } from '../topology/snapshot.js';
+import { commandInfo, isIdempotent, keyIndexes, type CommandInfo } from './commands.js';
+import { DeadlineQueue } from './deadlines.js';
+import { pickReadNode, type NodeLiveness } from './read-from.js';
+import { classify } from './redirect.js';
+import { slotOf } from './slot.js';
+
+/** A redirect followed by the executor (the `redirect` event). */
+export interface RedirectInfo {
+  readonly kind: 'moved' | 'ask';
+  readonly slot: number;
+  readonly from: string;
+  readonly to: string;
+  readonly command: string;
+}
+
+/** A settled command (the `slotwise:command` diagnostics channel). */
+export interface CommandDiagnostics {
+  readonly command: string;
+  readonly slot: number;
+  readonly address: string | undefined;
+  readonly attempts: number;
+  readonly redirections: number;
+  readonly durationMs: number;
+  readonly error?: Error;
+}
+
+export interface ExecutorDeps {
+  readonly options: ResolvedOptions;
+  readonly topology: Topology;
+  readonly nodes: NodeRegistry;
+  readonly map: AddressMapper;
+  onRedirect(info: RedirectInfo): void;
+  /** Called when a command settles, only while `wantsDiagnostics()` was true at its start. */
+  onSettled(info: CommandDiagnostics): void;
+  wantsDiagnostics(): boolean;
+}
+
+/** Per-call settings. */
+export interface ExecOptions {
+  /** Reply as Buffers instead of strings. */
+  readonly buffer?: boolean;
+  /** Deadline for this command instead of `commandTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+function notOnSharedConnection(info: CommandInfo): InvalidArgumentError {
+  const name = info.name.toUpperCase();
+  const hint = info.blocking
+    ? 'blocking commands need a dedicated connection'
+    : 'it changes the state of the connection it runs on; use the client API made for it (multi(), watch(), subscribe(), …)';
+  return new InvalidArgumentError(`command ${name}`, `${name} cannot run on the shared multiplexed connection: ${hint}`, { command: name });
+}
+
+/** Keyless commands: any master. */
+const ANY = -1;
+
+/** One caller-visible command, across all its attempts. */
+class Request {
+  settled = false;
+  attempts = 0;
+  redirections = 0;
+  retries = 0;
+  target: NodeHandle | undefined;
+  asking = false;
+  node: NodeHandle | undefined;
+  inFlight = false;
+  sampleStart = 0;
+  parked: NodeJS.Timeout | null | undefined;
+  /** Own deadline timer, only for a per-call timeout. */
+  timer: NodeJS.Timeout | undefined;
+  lastError: Error | undefined;
+  resolve!: (value: unknown) => void;
+  reject!: (err: Error) => void;
+  readonly promise: Promise<unknown>;
+  readonly startedAt: number;
+
+  constructor(
+    readonly executor: Executor,
+    readonly info: CommandInfo,
+    readonly cmd: Command,
+    readonly slot: number,
+    readonly idempotent: boolean,
+    readonly encoding: 'utf8' | null,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly traced: boolean,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.startedAt = traced ? Date.now() : 0;
+  }
+
+  expire(): void {
+    this.executor.expire(this);
+  }
+}
+
+/**
+ * The retry loop: one per command, one deadline. Routes by slot through the
+ * current snapshot, follows MOVED (patching the map) and ASK (ASKING +
+ * command back-to-back), waits with jittered backoff — woken early by any
+ * topology change — for the slot's owner on TRYAGAIN, CLUSTERDOWN, LOADING,
+ * connection loss and open breakers, and never re-sends a non-idempotent
+ * write that may already have run.
+ */
+export class Executor {
+  readonly #deps: ExecutorDeps;
+  readonly #options: ResolvedOptions;
+  readonly #deadlines: DeadlineQueue<Request>;
+  readonly #parked = new Set<Request>();
+  /** Requests with a per-call timeout (own timer, not in #deadlines' order). */
+  readonly #timed = new Set<Request>();
+  readonly #live: NodeLiveness;
+  #closed: Error | undefined;
+  #anyMaster = 0;
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+    this.#options = deps.options;
+    this.#deadlines = new DeadlineQueue(Math.min(100, Math.max(5, Math.floor(deps.options.commandTimeoutMs / 10))));
+    this.#live = {
+      available: (address) => deps.nodes.get(address)?.available ?? true,
+      latencyMs: (address) => deps.nodes.get(address)?.latencyMs,
+    };
+  }
+
+  /** Commands not yet settled. */
+  get pending(): number {
+    return this.#deadlines.live;
+  }
+
+  /**
+   * Runs one command. `name` is case-insensitive; `args` are flattened the
+   * ioredis way (arrays spread, objects for MSET/HSET expanded).
+   */
+  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const lower = name.toLowerCase();
+    const info = commandInfo(lower);
+    if (info === undefined) return Promise.reject(new UnknownCommandError(name));
+    if (info.pinsConnection || info.blocking) return Promise.reject(notOnSharedConnection(info));
+    const encoding = opts.buffer ? null : 'utf8';
+    const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
+    let slot: number;
+    try {
+      slot = this.slotOfCommand(lower, cmd.args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeoutMs = opts.timeoutMs ?? this.#options.commandTimeoutMs;
+    const req = new Request(
+      this, info, cmd, slot, isIdempotent(info, cmd.args), encoding,
+      Date.now() + timeoutMs, timeoutMs, this.#deps.wantsDiagnostics(),
+    );
+    if (opts.timeoutMs === undefined) {
+      this.#deadlines.push(req);
+    } else {
+      this.#deadlines.count();
+      this.#timed.add(req);
+      req.timer = setTimeout(() => this.expire(req), timeoutMs);
+    }
+    this.#attempt(req);
+    return req.promise;
+  }
+
+  /**
+   * The slot of a command's keys: ANY (-1) without keys, CrossSlotError when
+   * they span slots. Nothing is sent for a rejected command.
+   */
+  slotOfCommand(name: string, args: readonly unknown[]): number {
+    const idx = keyIndexes(name, args);
+    // Too few arguments: let any master answer with the server's arity error.
+    if (idx.length === 0 || idx[idx.length - 1]! >= args.length) return ANY;
+    const first = slotOf(args[idx[0]!] as string | Buffer);
+    for (let i = 1; i < idx.length; i++) {
+      const s = slotOf(args[idx[i]!] as string | Buffer);
+      if (s !== first) {
+        const slots = [...new Set(idx.map((j) => slotOf(args[j] as string | Buffer)))];
+        throw new CrossSlotError(
+          `${name.toUpperCase()} keys hash to ${slots.length} different slots (${slots.slice(0, 5).join(', ')}${slots.length > 5 ? ', …' : ''}); ` +
+            'put them in one slot with a hash tag, e.g. "{user:42}:profile" and "{user:42}:cart"',
+          slots,
+          { command: name.toUpperCase() },
+        );
+      }
+    }
+    return first;
+  }
+
+  #attempt(req: Request): void {
+    if (req.settled) return;
+    let node = req.target;
+    let asking = false;
+    if (node !== undefined) {
+      asking = req.asking;
+      req.target = undefined;
+      req.asking = false;
+    } else {
+      const snap = this.#deps.topology.current;
+      if (snap === undefined) {
+        this.#park(req, null);
+        return;
+      }
+      node = this.#route(snap, req);
+      if (node === undefined) {
+        this.#deps.topology.requestRefresh('uncovered');
+        this.#backoff(req);
+        return;
+      }
+    }
+    const cmd = req.attempts === 0 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
+    req.attempts++;
+    req.node = node;
+    req.inFlight = true;
+    req.sampleStart = node.sampleStart();
+    const target = node;
+    node.send(cmd, asking).then(
+      (value) => this.#onReply(req, target, value),
+      (err) => this.#onError(req, target, err),
+    );
+  }
+
+  #route(snap: TopologySnapshot, req: Request): NodeHandle | undefined {
+    const nodes = this.#deps.nodes;
+    if (req.slot === ANY) {
+      const shards = snap.shards;
+      for (let i = 0; i < shards.length; i++) {
+        const m = shards[(this.#anyMaster + i) % shards.length]!.master;
+        const h = nodes.getOrCreate(m.address, m.host, m.port, 'master');
+        if (h.available && m.health !== 'failed') {
+          this.#anyMaster = (this.#anyMaster + i + 1) % shards.length;
+          return h;
+        }
+      }
+      return undefined;
+    }
+    const shard = snap.shardOf(req.slot);
+    if (shard === undefined) return undefined;
+    const policy = this.#options.readFrom;
+    const d = policy === 'master' || !req.info.readOnly ? shard.master : pickReadNode(shard, policy, this.#live, req.slot);
+    return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
+  }
+
+  #onReply(req: Request, node: NodeHandle, value: unknown): void {
+    node.replied(req.sampleStart);
+    if (req.settled) return;
+    this.#settle(req, value, undefined);
+  }
+
+  #onError(req: Request, node: NodeHandle, err: unknown): void {
+    const c = classify(err, {
+      address: node.address,
+      command: req.info.name.toUpperCase(),
+      ...(req.slot === ANY ? {} : { slot: req.slot }),
+    });
+    if (c.kind !== 'connection' && c.kind !== 'breaker') node.replied(req.sampleStart);
+    req.inFlight = false;
+    if (req.settled) return;
+    switch (c.kind) {
+      case 'moved':
+      case 'ask': {
+        if (++req.redirections > this.#options.maxRedirections) {
+          const cause = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
+          this.#settle(req, undefined, new MaxRedirectionsError(req.redirections - 1, {
+            cause, command: req.info.name.toUpperCase(), slot: c.slot, address: node.address,
+          }));
+          return;
+        }
+        // An empty host means "the host you asked" (unknown preferred endpoint).
+        const mapped = c.host === '' ? { host: node.host, port: c.port } : this.#deps.map(c.host, c.port);
+        const address = formatAddress(mapped.host, mapped.port);
+        if (c.kind === 'moved') this.#deps.topology.patchMoved(c.slot, mapped, address);
+        else if (this.#deps.topology.current?.node(address) === undefined) this.#deps.topology.requestRefresh('ask-unknown-node');
+        this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: address, command: req.info.name });
+        // Retry at the target itself (not via the map): a MOVED from a replica,
+        // or one naming a slot other than ours, must not loop back.
+        req.target = this.#deps.nodes.getOrCreate(address, mapped.host, mapped.port, 'master');
+        req.asking = c.kind === 'ask';
+        this.#attempt(req);
+        return;
+      }
+      case 'wait':
+        req.lastError = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
+        if (c.refresh) this.#deps.topology.requestRefresh(c.reason);
+        this.#backoff(req);
+        return;
+      case 'connection':
+        req.lastError = c.error;
+        if (c.maybeSent && !req.idempotent && !this.#options.retryMaybeSentWrites) {
+          this.#settle(req, undefined, c.error);
+          return;
+        }
+        this.#backoff(req);
+        return;
+      case 'breaker':
+        req.lastError = c.error;
+        if (this.#options.circuitBreaker.failFast) {
+          this.#settle(req, undefined, c.error);
+          return;
+        }
+        this.#backoff(req);
+        return;
+      case 'final':
+        this.#settle(req, undefined, c.error);
+        return;
+    }
+  }
+
+  /** Waits (jittered exponential backoff within the deadline) and tries again. */
+  #backoff(req: Request): void {
+    const o = this.#options;
+    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** req.retries++);
+    const delay = exp / 2 + Math.random() * (exp / 2);
+    const remaining = req.deadline - Date.now();
+    if (remaining <= 0) {
+      this.expire(req);
+      return;
+    }
+    this.#park(req, Math.min(delay, remaining));
+  }
+
+  /**
+   * Parks a request until `ms` pass or the topology changes (null: until the
+   * first snapshot). Bounded by `maxWaitingCommands`.
+   */
+  #park(req: Request, ms: number | null): void {
+    if (this.#parked.size >= this.#options.maxWaitingCommands) {
+      this.#settle(req, undefined, new QueueFullError(
+        `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.info.name.toUpperCase()} rejected`,
+        { command: req.info.name.toUpperCase(), ...(req.lastError ? { cause: req.lastError } : {}) },
+      ));
+      return;
+    }
+    this.#parked.add(req);
+    req.parked = ms === null ? null : setTimeout(() => this.#unpark(req), ms);
+    if (this.#parked.size === 1) this.#watchTopology();
+  }
+
+  #unpark(req: Request): void {
+    if (!this.#parked.delete(req)) return;
+    if (req.parked) clearTimeout(req.parked);
+    req.parked = undefined;
+    this.#attempt(req);
+  }
+
+  /** While anything is parked, a topology change retries every parked command at once. */
+  #watchTopology(): void {
+    void this.#deps.topology.nextChange().then(() => {
+      if (this.#parked.size === 0) return;
+      for (const req of [...this.#parked]) this.#unpark(req);
+      if (this.#parked.size > 0) this.#watchTopology();
+    });
+  }
+
+  /** Wakes every parked command now (e.g. a breaker closed). */
+  wakeParked(): void {
+    for (const req of [...this.#parked]) this.#unpark(req);
+  }
+
+  /** Deadline passed: fail with the reason it could not complete. */
+  expire(req: Request): void {
+    if (req.settled) return;
+    if (req.inFlight) req.node?.timedOut();
+    const last = req.lastError;
+    const error = last instanceof CircuitOpenError
+      ? last
+      : new TimeoutError(
+          `${req.info.name.toUpperCase()} did not complete within ${req.timeoutMs} ms` +
+            `${req.attempts > 1 ? ` (${req.attempts} attempts)` : ''}${last ? `; last error: ${last.message}` : ''}`,
+          req.timeoutMs,
+          {
+            command: req.info.name.toUpperCase(),
+            ...(req.slot === ANY ? {} : { slot: req.slot }),
+            ...(req.node ? { address: req.node.address } : {}),
+            ...(last ? { cause: last } : {}),
+          },
+        );
+    this.#settle(req, undefined, error);
+  }
+
+  #settle(req: Request, value: unknown, error: Error | undefined): void {
+    if (req.settled) return;
+    req.settled = true;
+    req.inFlight = false;
+    if (req.parked !== undefined) {
+      this.#parked.delete(req);
+      if (req.parked) clearTimeout(req.parked);
+      req.parked = undefined;
+    }
+    if (req.timer) {
+      clearTimeout(req.timer);
+      this.#timed.delete(req);
+    }
+    this.#deadlines.settled();
+    if (req.traced) {
+      this.#deps.onSettled({
+        command: req.info.name,
+        slot: req.slot,
+        address: req.node?.address,
+        attempts: req.attempts,
+        redirections: req.redirections,
+        durationMs: Date.now() - req.startedAt,
+        ...(error ? { error } : {}),
+      });
+    }
+    if (error) req.reject(error);
+    else req.resolve(value);
+  }
+
+  /** Fails every command still waiting for the first topology (connect failed). */
+  failWaitingForTopology(error: Error): void {
+    for (const req of [...this.#parked]) if (req.parked === null) this.#settle(req, undefined, error);
+  }
+
+  /** Resolves when every accepted command has settled (graceful quit). */
+  drain(): Promise<void> {
+    return this.#deadlines.idle();
+  }
+
+  /** Refuses new commands; with `error`, fails every pending one too. */
+  close(error?: Error): void {
+    this.#closed ??= new ClientClosedError();
+    if (error) {
+      for (const req of this.#deadlines.liveEntries()) this.#settle(req, undefined, error);
+      for (const req of [...this.#timed]) this.#settle(req, undefined, error);
+      for (const req of [...this.#parked]) this.#settle(req, undefined, error);
+    }
+    this.#deadlines.close();
+  }
+}

@@ -1,0 +1,150 @@
+import { SLOT_COUNT } from '../router/slot.js';
+import { formatAddress, type HostPort } from '../options.js';
+import type { NodeHealth, ShardView } from './parse.js';
+
+/** A node of the map, with the address this process uses (after natMap). */
+export interface NodeDescriptor {
+  /** Cluster node id ('' when only known from a redirect). */
+  readonly id: string;
+  /** `host:port` used to connect (mapped). */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role: 'master' | 'replica';
+  readonly health: NodeHealth;
+  /** `host:port` the cluster announced, before mapping. */
+  readonly announced: string;
+  readonly hostname?: string;
+}
+
+/** A master and its replicas. */
+export interface Shard {
+  readonly index: number;
+  readonly master: NodeDescriptor;
+  readonly replicas: readonly NodeDescriptor[];
+}
+
+/** Marks a slot no shard serves. */
+const NONE = 0xffff;
+
+export type AddressMapper = (host: string, port: number) => HostPort;
+
+/**
+ * One immutable view of the cluster: which shard serves each slot
+ * (Uint16Array(16384) of shard indexes) and what each shard is made of.
+ * Changes produce a new snapshot; readers never see a half-applied update.
+ */
+export class TopologySnapshot {
+  readonly version: number;
+  readonly shards: readonly Shard[];
+  /** Canonical description of the views it was built from ('' after a patch). */
+  readonly fingerprint: string;
+  readonly createdAt: number;
+  readonly #slots: Uint16Array;
+  readonly #byAddress: ReadonlyMap<string, NodeDescriptor>;
+
+  private constructor(version: number, shards: readonly Shard[], slots: Uint16Array, fingerprint: string) {
+    this.version = version;
+    this.shards = shards;
+    this.#slots = slots;
+    this.fingerprint = fingerprint;
+    this.createdAt = Date.now();
+    const byAddress = new Map<string, NodeDescriptor>();
+    for (const s of shards) {
+      byAddress.set(s.master.address, s.master);
+      for (const r of s.replicas) if (!byAddress.has(r.address)) byAddress.set(r.address, r);
+    }
+    this.#byAddress = byAddress;
+  }
+
+  /** Builds a snapshot from shard views, applying the address mapper. */
+  static fromViews(views: readonly ShardView[], map: AddressMapper, version: number, fingerprint: string): TopologySnapshot {
+    const slots = new Uint16Array(SLOT_COUNT).fill(NONE);
+    const shards: Shard[] = [];
+    for (const view of views) {
+      const index = shards.length;
+      const describe = (n: ShardView['master'], role: 'master' | 'replica'): NodeDescriptor => {
+        const mapped = map(n.host, n.port);
+        return Object.freeze({
+          id: n.id,
+          address: formatAddress(mapped.host, mapped.port),
+          host: mapped.host,
+          port: mapped.port,
+          role,
+          health: n.health,
+          announced: formatAddress(n.host, n.port),
+          ...(n.hostname ? { hostname: n.hostname } : {}),
+        });
+      };
+      shards.push(Object.freeze({
+        index,
+        master: describe(view.master, 'master'),
+        replicas: Object.freeze(view.replicas.map((r) => describe(r, 'replica'))),
+      }));
+      for (const [start, end] of view.ranges) {
+        for (let s = Math.max(0, start); s <= Math.min(SLOT_COUNT - 1, end); s++) slots[s] = index;
+      }
+    }
+    return new TopologySnapshot(version, Object.freeze(shards), slots, fingerprint);
+  }
+
+  /** The shard serving a slot, or undefined when the slot is uncovered. */
+  shardOf(slot: number): Shard | undefined {
+    const i = this.#slots[slot]!;
+    return i === NONE ? undefined : this.shards[i];
+  }
+
+  /** Every node of the map by its (mapped) address. */
+  node(address: string): NodeDescriptor | undefined {
+    return this.#byAddress.get(address);
+  }
+
+  /** Every node of the map (masters first). */
+  nodes(): NodeDescriptor[] {
+    return [...this.#byAddress.values()];
+  }
+
+  /** Number of slots no shard serves. */
+  uncoveredSlots(): number {
+    let n = 0;
+    for (let s = 0; s < SLOT_COUNT; s++) if (this.#slots[s] === NONE) n++;
+    return n;
+  }
+
+  /** Inclusive slot ranges served by a shard. */
+  ranges(shardIndex: number): [number, number][] {
+    const out: [number, number][] = [];
+    let start = -1;
+    for (let s = 0; s <= SLOT_COUNT; s++) {
+      const mine = s < SLOT_COUNT && this.#slots[s] === shardIndex;
+      if (mine && start === -1) start = s;
+      else if (!mine && start !== -1) {
+        out.push([start, s - 1]);
+        start = -1;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A copy where `slot` is served by the master at `address` (a MOVED).
+   * Returns this snapshot when nothing changes. An address that is no master
+   * of the map becomes a provisional shard until the next refresh describes it.
+   */
+  withSlotMoved(slot: number, target: HostPort, address: string, version: number): TopologySnapshot {
+    const current = this.shardOf(slot);
+    if (current?.master.address === address) return this;
+    let index = this.shards.findIndex((s) => s.master.address === address);
+    let shards = this.shards;
+    if (index === -1) {
+      index = shards.length;
+      const master: NodeDescriptor = Object.freeze({
+        id: '', address, host: target.host, port: target.port, role: 'master', health: 'unknown', announced: address,
+      });
+      shards = Object.freeze([...shards, Object.freeze({ index, master, replicas: Object.freeze([]) })]);
+    }
+    const slots = this.#slots.slice();
+    slots[slot] = index;
+    return new TopologySnapshot(version, shards, slots, '');
+  }
+}

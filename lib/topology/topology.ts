@@ -1,0 +1,313 @@
+import { TopologyError } from '../errors.js';
+import { formatAddress, type HostPort, type ResolvedOptions } from '../options.js';
+import { chooseView, fingerprintOf, type Choice, type NodeAnswer } from './consensus.js';
+import { TopologySnapshot, type AddressMapper } from './snapshot.js';
+
+/** What the topology needs from the layer that owns connections. */
+export interface TopologyDeps {
+  readonly options: ResolvedOptions;
+  readonly map: AddressMapper;
+  /** Asks one node for its view (CLUSTER SHARDS + its epoch). */
+  query(address: string, host: string, port: number): Promise<NodeAnswer>;
+  /** True when the node's connection is down or its breaker open. */
+  isUnreachable(address: string): boolean;
+  /** A new snapshot replaced `prev`. */
+  onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void;
+  /** A refresh finished (for diagnostics). */
+  onRefresh?(info: { reason: string; durationMs: number; asked: number; votes: number; dissent: number; changed: boolean; error?: Error }): void;
+}
+
+/** After this long in a degraded state, polling slows down to DEGRADED_SLOW_MS. */
+const DEGRADED_FAST_FOR_MS = 10_000;
+const DEGRADED_SLOW_MS = 1000;
+
+/**
+ * Owns the current TopologySnapshot and keeps it true: single-flight
+ * refreshes by consensus, MOVED patches, a cheap periodic check, and close
+ * polling while a slot-serving node is unreachable so failovers are seen
+ * within `degradedRefreshIntervalMs` of the promotion.
+ */
+export class Topology {
+  readonly #deps: TopologyDeps;
+  readonly #seeds: readonly HostPort[];
+  #current: TopologySnapshot | undefined;
+  #version = 0;
+  #inFlight: Promise<TopologySnapshot> | undefined;
+  #again = false;
+  #lastRefreshAt = 0;
+  #scheduled: NodeJS.Timeout | undefined;
+  #periodic: NodeJS.Timeout | undefined;
+  #degradedTimer: NodeJS.Timeout | undefined;
+  #degradedSince = 0;
+  #unreachable = new Set<string>();
+  #changed: { promise: Promise<void>; resolve: () => void } | undefined;
+  #stopped = false;
+  #lastError: Error | undefined;
+
+  constructor(seeds: readonly HostPort[], deps: TopologyDeps) {
+    this.#seeds = seeds;
+    this.#deps = deps;
+  }
+
+  get current(): TopologySnapshot | undefined {
+    return this.#current;
+  }
+
+  /** The error of the last failed refresh, if the last one failed. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** Discovers the cluster for the first time and starts the periodic check. */
+  async start(): Promise<TopologySnapshot> {
+    const snap = await this.refresh('connect');
+    this.#schedulePeriodic();
+    return snap;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#scheduled);
+    clearTimeout(this.#periodic);
+    clearTimeout(this.#degradedTimer);
+    this.#scheduled = this.#periodic = this.#degradedTimer = undefined;
+    this.#wake();
+  }
+
+  /** Resolves on the next snapshot change (or stop). */
+  nextChange(): Promise<void> {
+    this.#changed ??= (() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    })();
+    return this.#changed.promise;
+  }
+
+  #wake(): void {
+    const c = this.#changed;
+    this.#changed = undefined;
+    c?.resolve();
+  }
+
+  /**
+   * Refreshes now, single-flight: callers during a refresh share it, and a
+   * request arriving mid-refresh queues exactly one more (its trigger may
+   * postdate what the running one saw).
+   */
+  refresh(reason: string): Promise<TopologySnapshot> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    const run = this.#refreshOnce(reason).finally(() => {
+      this.#inFlight = undefined;
+      this.#lastRefreshAt = Date.now();
+      if (this.#again && !this.#stopped) {
+        this.#again = false;
+        this.requestRefresh('queued');
+      }
+    });
+    this.#inFlight = run;
+    return run;
+  }
+
+  /** Refresh soon, in the background, at most once per `minRefreshGapMs`. */
+  requestRefresh(reason: string): void {
+    if (this.#stopped) return;
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    if (this.#scheduled) return;
+    const wait = Math.max(0, this.#lastRefreshAt + this.#deps.options.minRefreshGapMs - Date.now());
+    this.#scheduled = setTimeout(() => {
+      this.#scheduled = undefined;
+      this.refresh(reason).catch(() => undefined);
+    }, wait);
+    this.#scheduled.unref();
+  }
+
+  /** A MOVED: serve `slot` from `target` at once; confirm with a background refresh. */
+  patchMoved(slot: number, target: HostPort, address: string): void {
+    const cur = this.#current;
+    if (!cur) return;
+    const next = cur.withSlotMoved(slot, target, address, this.#version + 1);
+    if (next !== cur) this.#install(next, 'moved');
+    this.requestRefresh('moved');
+  }
+
+  /** The node's reachability changed; drives close polling while degraded. */
+  setUnreachable(address: string, unreachable: boolean): void {
+    const had = this.#unreachable.has(address);
+    if (unreachable === had) return;
+    if (unreachable) {
+      this.#unreachable.add(address);
+      this.requestRefresh('unreachable');
+    } else {
+      this.#unreachable.delete(address);
+    }
+    this.#updateDegraded();
+  }
+
+  async #refreshOnce(reason: string): Promise<TopologySnapshot> {
+    const started = Date.now();
+    const candidates = this.#candidates();
+    const size = this.#deps.options.topologySampleSize;
+    const errors: Record<string, string> = {};
+    let asked = candidates.slice(0, size);
+    let answers = await this.#ask(asked, errors);
+    if (answers.length === 0 && candidates.length > size) {
+      asked = candidates.slice(size);
+      answers = await this.#ask(asked, errors);
+    }
+    const choice = chooseView(answers);
+    if (!choice) {
+      const error = new TopologyError(
+        `No cluster node answered a topology query (asked ${Object.keys(errors).join(', ')})`,
+        errors,
+      );
+      this.#lastError = error;
+      this.#deps.onRefresh?.({ reason, durationMs: Date.now() - started, asked: candidates.length, votes: 0, dissent: 0, changed: false, error });
+      this.#updateDegraded();
+      throw error;
+    }
+    this.#lastError = undefined;
+    const changed = this.#current?.fingerprint !== choice.fingerprint;
+    if (changed) {
+      this.#install(TopologySnapshot.fromViews(choice.answer.shards, this.#deps.map, this.#version + 1, choice.fingerprint), reason);
+    }
+    this.#deps.onRefresh?.({ reason, durationMs: Date.now() - started, asked: asked.length, votes: choice.votes, dissent: choice.dissent, changed });
+    this.#updateDegraded();
+    return this.#current!;
+  }
+
+  /** Asks nodes in parallel; returns early once a majority of the asked agree. */
+  #ask(nodes: readonly HostPort[], errors: Record<string, string>): Promise<NodeAnswer[]> {
+    return new Promise((resolve) => {
+      const answers: NodeAnswer[] = [];
+      const votes = new Map<string, number>();
+      const majority = Math.floor(nodes.length / 2) + 1;
+      let pending = nodes.length;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(answers);
+      };
+      const timer = setTimeout(finish, this.#deps.options.topologyQueryTimeoutMs);
+      if (pending === 0) finish();
+      for (const n of nodes) {
+        const address = formatAddress(n.host, n.port);
+        this.#deps.query(address, n.host, n.port).then(
+          (answer) => {
+            answers.push(answer);
+            const fp = fingerprintOf(answer.shards);
+            const v = (votes.get(fp) ?? 0) + 1;
+            votes.set(fp, v);
+            if (v >= majority) finish();
+          },
+          (err: Error) => {
+            errors[address] = err.message;
+          },
+        ).finally(() => {
+          if (--pending === 0) finish();
+        });
+      }
+    });
+  }
+
+  /**
+   * Nodes to ask, best first: reachable masters of the current map, then
+   * reachable replicas, then unreachable ones, then seeds not in the map.
+   * Shuffled within each group so one slow node does not answer every time.
+   */
+  #candidates(): HostPort[] {
+    const cur = this.#current;
+    const seen = new Set<string>();
+    const groups: HostPort[][] = [[], [], [], []];
+    const add = (address: string, hp: HostPort, group: number) => {
+      if (seen.has(address)) return;
+      seen.add(address);
+      groups[this.#unreachable.has(address) ? 2 : group]!.push(hp);
+    };
+    if (cur) {
+      for (const n of cur.nodes()) if (n.health !== 'failed') add(n.address, n, n.role === 'master' ? 0 : 1);
+      for (const n of cur.nodes()) if (n.health === 'failed') add(n.address, n, 2);
+    }
+    for (const s of this.#seeds) add(formatAddress(s.host, s.port), s, 3);
+    return groups.flatMap(shuffle);
+  }
+
+  #install(next: TopologySnapshot, reason: string): void {
+    const prev = this.#current;
+    this.#version = next.version;
+    this.#current = next;
+    this.#deps.onSnapshot(prev, next, reason);
+    this.#wake();
+  }
+
+  #schedulePeriodic(): void {
+    const every = this.#deps.options.topologyRefreshIntervalMs;
+    if (every === 0 || this.#stopped) return;
+    this.#periodic = setTimeout(() => {
+      this.#periodic = undefined;
+      this.#check()
+        .catch(() => undefined)
+        .finally(() => this.#schedulePeriodic());
+    }, every);
+    this.#periodic.unref();
+  }
+
+  /** The periodic check: one node's fingerprint; a full refresh only if it differs. */
+  async #check(): Promise<void> {
+    const cur = this.#current;
+    const first = this.#candidates()[0];
+    if (!cur || !first || cur.fingerprint === '') {
+      await this.refresh('periodic');
+      return;
+    }
+    const answer = await this.#deps.query(formatAddress(first.host, first.port), first.host, first.port);
+    if (fingerprintOf(answer.shards) !== cur.fingerprint) await this.refresh('periodic');
+  }
+
+  /**
+   * Degraded: a slot-serving master is unreachable, slots are uncovered, or
+   * the last refresh failed. Then poll closely (slowing after a while).
+   */
+  #updateDegraded(): void {
+    const cur = this.#current;
+    let degraded = this.#lastError !== undefined || (cur !== undefined && cur.uncoveredSlots() > 0);
+    if (!degraded && cur) {
+      for (const s of cur.shards) {
+        if (this.#unreachable.has(s.master.address) && cur.ranges(s.index).length > 0) {
+          degraded = true;
+          break;
+        }
+      }
+    }
+    if (!degraded || this.#stopped) {
+      this.#degradedSince = 0;
+      clearTimeout(this.#degradedTimer);
+      this.#degradedTimer = undefined;
+      return;
+    }
+    if (this.#degradedSince === 0) this.#degradedSince = Date.now();
+    if (this.#degradedTimer) return;
+    const slow = Date.now() - this.#degradedSince > DEGRADED_FAST_FOR_MS;
+    this.#degradedTimer = setTimeout(() => {
+      this.#degradedTimer = undefined;
+      this.refresh('degraded').catch(() => undefined);
+    }, slow ? Math.max(DEGRADED_SLOW_MS, this.#deps.options.degradedRefreshIntervalMs) : this.#deps.options.degradedRefreshIntervalMs);
+    this.#degradedTimer.unref();
+  }
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
