@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
-import { ClientClosedError } from './errors.js';
+import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
-import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
 import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { Executor, type ExecOptions } from './router/executor.js';
-import { isUnknownCommandReply } from './router/redirect.js';
+import { classify, isUnknownCommandReply } from './router/redirect.js';
+import { slotOf, SLOT_COUNT } from './router/slot.js';
+import type { DedicatedConnection } from './node/pool.js';
+import { Script, type ScriptDefinition } from './scripts/script.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
@@ -140,6 +143,52 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       return p;
     }
     return this.send(name, args, buffer ? { buffer } : {});
+  }
+
+  /**
+   * A Lua script bound to this client: `await script.run(keys, args)` runs
+   * EVALSHA on the keys' slot owner, with an EVAL fallback on NOSCRIPT.
+   */
+  defineScript(def: ScriptDefinition): Script {
+    return new Script(def, (name, args, buffer) => this.send(name, args, buffer ? { buffer } : {}));
+  }
+
+  /**
+   * Runs `fn` on a dedicated pooled connection to the master serving `key`'s
+   * slot (or `{ slot }`), for what must share one connection: a write and the
+   * WAIT that checks its replication, WATCH/MULTI/EXEC. The connection is
+   * returned when `fn` settles. Nothing inside `fn` is retried by slotwise:
+   * a MOVED or connection error reaches the caller (the map is refreshed).
+   */
+  async withConnection<T>(key: string | Buffer | { slot: number }, fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
+    const slot = typeof key === 'object' && !Buffer.isBuffer(key) ? key.slot : slotOf(key);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
+      throw new InvalidArgumentError('slot', `expected an integer from 0 to ${SLOT_COUNT - 1}, got ${String(slot)}`);
+    }
+    if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
+    if (this.#status !== 'ready') await this.connect();
+    const shard = this.#topology.current?.shardOf(slot);
+    if (!shard) {
+      this.#topology.requestRefresh('uncovered');
+      throw new TopologyError(`No master serves slot ${slot} right now`, {}, { slot });
+    }
+    const m = shard.master;
+    const conn = await this.#nodes.getOrCreate(m.address, m.host, m.port, 'master').pool.acquire();
+    let broken = false;
+    try {
+      return await fn(conn);
+    } catch (err) {
+      const c = classify(err, { address: m.address, slot });
+      broken = c.kind === 'connection';
+      if (c.kind === 'moved') {
+        const to = c.host === '' ? { host: m.host, port: c.port } : this.#map(c.host, c.port);
+        this.#topology.patchMoved(c.slot, to, formatAddress(to.host, to.port));
+      }
+      else if (c.kind !== 'final') this.#topology.requestRefresh('dedicated-connection');
+      throw err;
+    } finally {
+      await (broken ? conn.destroy() : conn.release());
+    }
   }
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */

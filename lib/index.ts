@@ -8,6 +8,7 @@ export {
   type ClusterClientOptions,
   type HostPort,
   type NodeAddress,
+  type PoolOptions,
   type ReadCandidate,
   type ReadFrom,
   type ResolvedOptions,
@@ -16,3 +17,5 @@ export type { NodeHandle, NodeStats, NodeRole } from './node/node-handle.js';
 export type { BreakerState } from './node/breaker.js';
 export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';
 export { slotOf, SLOT_COUNT } from './router/slot.js';
+export { Script, type ScriptDefinition } from './scripts/script.js';
+export type { DedicatedConnection, PoolStats } from './node/pool.js';

@@ -55,6 +55,18 @@ export interface CircuitBreakerOptions {
   failFast?: boolean;
 }
 
+/** Per-node pool of dedicated connections (blocking commands, transactions, `withConnection`). */
+export interface PoolOptions {
+  /** Connections kept open per node even when idle. @default 0 */
+  min?: number;
+  /** Most dedicated connections per node. @default 16 */
+  max?: number;
+  /** How long an acquire waits for a free connection before failing with PoolError. @default 2000 */
+  acquireTimeoutMs?: number;
+  /** Idle time after which a connection above `min` is closed. @default 30000 */
+  idleTimeoutMs?: number;
+}
+
 /** Options of `new ClusterClient(options)`. */
 export interface ClusterClientOptions {
   /** Seed nodes used to discover the cluster. At least one. */
@@ -117,6 +129,8 @@ export interface ClusterClientOptions {
   protocol?: 2 | 3;
   /** Per-node circuit breaker. */
   circuitBreaker?: CircuitBreakerOptions;
+  /** Per-node pool of dedicated connections. */
+  pool?: PoolOptions;
 }
 
 /** Default of every option. */
@@ -148,18 +162,25 @@ export const DEFAULTS = {
     probeTimeoutMs: 500,
     failFast: false,
   },
+  pool: {
+    min: 0,
+    max: 16,
+    acquireTimeoutMs: 2000,
+    idleTimeoutMs: 30000,
+  },
 } as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap'> &
   Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'username' | 'password' | 'tls' | 'natMap'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap'>> {
   readonly rootNodes: readonly HostPort[];
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: TlsOptions | undefined;
   readonly natMap: AddressMap | undefined;
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
+  readonly pool: Readonly<Required<PoolOptions>>;
 }
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes']);
@@ -174,12 +195,8 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     if (!KNOWN.has(key)) throw new InvalidArgumentError(`option "${key}"`, `unknown option; known options: ${[...KNOWN].sort().join(', ')}`);
   }
   const o = { ...DEFAULTS, ...stripUndefined(input) } as Required<ClusterClientOptions>;
-  const cb = { ...DEFAULTS.circuitBreaker, ...stripUndefined(input.circuitBreaker ?? {}) };
-  for (const key of Object.keys(input.circuitBreaker ?? {})) {
-    if (!(key in DEFAULTS.circuitBreaker)) {
-      throw new InvalidArgumentError(`option "circuitBreaker.${key}"`, `unknown option; known: ${Object.keys(DEFAULTS.circuitBreaker).join(', ')}`);
-    }
-  }
+  const cb = nested<Required<CircuitBreakerOptions>>('circuitBreaker', DEFAULTS.circuitBreaker, input.circuitBreaker);
+  const pool = nested<Required<PoolOptions>>('pool', DEFAULTS.pool, input.pool);
 
   if (!Array.isArray(input.rootNodes) || input.rootNodes.length === 0) {
     throw new InvalidArgumentError('rootNodes', `expected a non-empty array of "host:port" strings or {host, port}, got ${describe(input.rootNodes)}`);
@@ -225,12 +242,18 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   int('circuitBreaker.failureThreshold', cb.failureThreshold, 1, 1_000_000);
   int('circuitBreaker.resetTimeoutMs', cb.resetTimeoutMs, 1, 3_600_000);
   int('circuitBreaker.probeTimeoutMs', cb.probeTimeoutMs, 1, 600_000);
+  int('pool.min', pool.min, 0, 1000);
+  int('pool.max', pool.max, 1, 10_000);
+  int('pool.acquireTimeoutMs', pool.acquireTimeoutMs, 1, 3_600_000);
+  int('pool.idleTimeoutMs', pool.idleTimeoutMs, 1, 86_400_000);
+  if (pool.min > pool.max) throw new InvalidArgumentError('pool.min', `must be ≤ pool.max (${pool.max}), got ${pool.min}`);
 
   return Object.freeze({
     ...o,
     rootNodes: Object.freeze(rootNodes),
     tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
     circuitBreaker: Object.freeze(cb),
+    pool: Object.freeze(pool),
   }) as ResolvedOptions;
 }
 
@@ -253,6 +276,19 @@ export function parseAddress(value: NodeAddress, what = 'address'): HostPort {
 /** `host:port`, bracketing IPv6 hosts. */
 export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Merges a nested option group over its defaults, rejecting unknown keys. */
+function nested<T extends object>(group: string, defaults: T, input: Partial<T> | undefined): T {
+  if (input !== undefined && (input === null || typeof input !== 'object')) {
+    throw new InvalidArgumentError(group, `expected an object, got ${describe(input)}`);
+  }
+  for (const key of Object.keys(input ?? {})) {
+    if (!(key in defaults)) {
+      throw new InvalidArgumentError(`option "${group}.${key}"`, `unknown option; known: ${Object.keys(defaults).join(', ')}`);
+    }
+  }
+  return { ...defaults, ...stripUndefined(input ?? {}) } as T;
 }
 
 function int(name: string, v: unknown, min: number, max: number): void {

@@ -1,9 +1,10 @@
-import { Redis, Command } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { CircuitOpenError, ConnectionError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { transportError } from '../router/redirect.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
+import { closeConnection, openConnection } from './connection.js';
+import { DedicatedPool } from './pool.js';
 
 export type NodeRole = 'master' | 'replica';
 export type ConnectionStatus = 'idle' | 'connecting' | 'ready' | 'closed';
@@ -54,6 +55,7 @@ export class NodeHandle {
   readonly #events: NodeEvents;
   readonly #breaker: NodeBreaker | undefined;
   #redis: Redis | undefined;
+  #pool: DedicatedPool | undefined;
   #connecting: Promise<Redis> | undefined;
   #closed = false;
   #corked: Redis | undefined;
@@ -105,6 +107,12 @@ export class NodeHandle {
   /** Latency EWMA in ms, undefined before the first sampled reply. */
   get latencyMs(): number | undefined {
     return this.#latency;
+  }
+
+  /** This node's pool of dedicated connections (created on first use). */
+  get pool(): DedicatedPool {
+    this.#pool ??= new DedicatedPool(this.host, this.port, this.address, this.#options);
+    return this.#pool;
   }
 
   get closed(): boolean {
@@ -212,39 +220,15 @@ export class NodeHandle {
   }
 
   async #connect(): Promise<Redis> {
-    const o = this.#options;
-    const redis = new Redis({
-      host: this.host,
-      port: this.port,
-      username: o.username,
-      password: o.password,
-      tls: o.tls,
-      connectionName: o.connectionName,
-      connectTimeout: o.connectTimeoutMs,
-      protocol: o.protocol,
-      lazyConnect: true,
-      // Replicas serve reads only after READONLY; on a master it is a no-op.
-      readOnly: true,
-      // We own retries and reconnects: ioredis must never queue, resend or
-      // reconnect on its own, or a write could silently run twice.
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      autoResubscribe: false,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      enableReadyCheck: false,
-      enableAutoPipelining: false,
-    });
-    redis.on('error', () => undefined);
+    let redis: Redis;
     try {
-      await redis.connect();
+      redis = await openConnection(this.host, this.port, this.#options);
     } catch (err) {
-      redis.disconnect();
       this.#failedConnects++;
       this.#nextConnectAt = Date.now() + Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.#failedConnects - 1));
-      const error = transportError(err as Error, { address: this.address }) ??
-        new ConnectionError(`Cannot connect to ${this.address}: ${(err as Error).message}`, { address: this.address, cause: err });
-      const notSent = new ConnectionError(error.message, { address: this.address, cause: err, maybeSent: false });
+      const notSent = new ConnectionError(`Cannot connect to ${this.address}: ${(err as Error).message}`, {
+        address: this.address, cause: err, maybeSent: false,
+      });
       this.#breaker?.recordFailure();
       this.#events.onConnectionFailure(this, notSent);
       throw notSent;
@@ -286,16 +270,9 @@ export class NodeHandle {
     if (this.#closed) return;
     this.#closed = true;
     this.#breaker?.shutdown();
+    const pool = this.#pool?.close();
     const r = this.#redis ?? (await this.#connecting?.catch(() => undefined));
     this.#redis = undefined;
-    if (!r) return;
-    // Resolve only once the socket is gone, so a closed client leaves no handle behind.
-    const ended = r.status === 'end' ? Promise.resolve() : new Promise<void>((resolve) => r.once('end', () => resolve()));
-    if (graceful && r.status === 'ready') {
-      await r.quit().catch(() => r.disconnect());
-    } else {
-      r.disconnect();
-    }
-    await ended;
+    await Promise.all([pool, r && closeConnection(r, graceful)]);
   }
 }

@@ -13,33 +13,18 @@ import {
 import { formatAddress, type ResolvedOptions } from '../options.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { NodeRegistry } from '../node/registry.js';
+import type { DedicatedConnection } from '../node/pool.js';
 import type { Topology } from '../topology/topology.js';
 import type { AddressMapper, TopologySnapshot } from '../topology/snapshot.js';
+import { blockSpec, CONNECTION_BOUND_WAITS, withRemaining } from './blocking.js';
 import { commandInfo, isIdempotent, keyIndexes, type CommandInfo } from './commands.js';
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { classify } from './redirect.js';
+import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo } from './request.js';
 import { slotOf } from './slot.js';
 
-/** A redirect followed by the executor (the `redirect` event). */
-export interface RedirectInfo {
-  readonly kind: 'moved' | 'ask';
-  readonly slot: number;
-  readonly from: string;
-  readonly to: string;
-  readonly command: string;
-}
-
-/** A settled command (the `slotwise:command` diagnostics channel). */
-export interface CommandDiagnostics {
-  readonly command: string;
-  readonly slot: number;
-  readonly address: string | undefined;
-  readonly attempts: number;
-  readonly redirections: number;
-  readonly durationMs: number;
-  readonly error?: Error;
-}
+export type { CommandDiagnostics, ExecOptions, RedirectInfo } from './request.js';
 
 export interface ExecutorDeps {
   readonly options: ResolvedOptions;
@@ -52,66 +37,12 @@ export interface ExecutorDeps {
   wantsDiagnostics(): boolean;
 }
 
-/** Per-call settings. */
-export interface ExecOptions {
-  /** Reply as Buffers instead of strings. */
-  readonly buffer?: boolean;
-  /** Deadline for this command instead of `commandTimeoutMs`. */
-  readonly timeoutMs?: number;
-}
-
-function notOnSharedConnection(info: CommandInfo): InvalidArgumentError {
+function refused(info: CommandInfo): InvalidArgumentError {
   const name = info.name.toUpperCase();
-  const hint = info.blocking
-    ? 'blocking commands need a dedicated connection'
-    : 'it changes the state of the connection it runs on; use the client API made for it (multi(), watch(), subscribe(), …)';
+  const hint = CONNECTION_BOUND_WAITS.has(info.name)
+    ? `${name} only covers writes made on the connection it runs on; run the writes and ${name} together in client.withConnection(key, fn)`
+    : 'it changes the state of the connection it runs on; use the client API made for it (multi(), watch(), subscribe(), withConnection(), …)';
   return new InvalidArgumentError(`command ${name}`, `${name} cannot run on the shared multiplexed connection: ${hint}`, { command: name });
-}
-
-/** Keyless commands: any master. */
-const ANY = -1;
-
-/** One caller-visible command, across all its attempts. */
-class Request {
-  settled = false;
-  attempts = 0;
-  redirections = 0;
-  retries = 0;
-  target: NodeHandle | undefined;
-  asking = false;
-  node: NodeHandle | undefined;
-  inFlight = false;
-  sampleStart = 0;
-  parked: NodeJS.Timeout | null | undefined;
-  /** Own deadline timer, only for a per-call timeout. */
-  timer: NodeJS.Timeout | undefined;
-  lastError: Error | undefined;
-  resolve!: (value: unknown) => void;
-  reject!: (err: Error) => void;
-  readonly promise: Promise<unknown>;
-  readonly startedAt: number;
-
-  constructor(
-    readonly executor: Executor,
-    readonly info: CommandInfo,
-    readonly cmd: Command,
-    readonly slot: number,
-    readonly idempotent: boolean,
-    readonly encoding: 'utf8' | null,
-    readonly deadline: number,
-    readonly timeoutMs: number,
-    readonly traced: boolean,
-  ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.startedAt = traced ? Date.now() : 0;
-  }
-
-  expire(): void {
-    this.executor.expire(this);
-  }
 }
 
 /**
@@ -120,16 +51,18 @@ class Request {
  * command back-to-back), waits with jittered backoff — woken early by any
  * topology change — for the slot's owner on TRYAGAIN, CLUSTERDOWN, LOADING,
  * connection loss and open breakers, and never re-sends a non-idempotent
- * write that may already have run.
+ * write that may already have run. Blocking commands take the same loop on a
+ * pooled dedicated connection, re-issued with the time left when their slot moves.
  */
 export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #options: ResolvedOptions;
   readonly #deadlines: DeadlineQueue<Request>;
   readonly #parked = new Set<Request>();
-  /** Requests with a per-call timeout (own timer, not in #deadlines' order). */
+  /** Requests with their own deadline timer (not in #deadlines' order). */
   readonly #timed = new Set<Request>();
   readonly #live: NodeLiveness;
+  readonly #expire = (req: Request) => this.#expireRequest(req);
   #closed: Error | undefined;
   #anyMaster = 0;
 
@@ -157,7 +90,7 @@ export class Executor {
     const lower = name.toLowerCase();
     const info = commandInfo(lower);
     if (info === undefined) return Promise.reject(new UnknownCommandError(name));
-    if (info.pinsConnection || info.blocking) return Promise.reject(notOnSharedConnection(info));
+    if (info.pinsConnection || CONNECTION_BOUND_WAITS.has(lower)) return Promise.reject(refused(info));
     const encoding = opts.buffer ? null : 'utf8';
     const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
     let slot: number;
@@ -166,34 +99,37 @@ export class Executor {
     } catch (err) {
       return Promise.reject(err);
     }
-    const timeoutMs = opts.timeoutMs ?? this.#options.commandTimeoutMs;
-    const req = new Request(
-      this, info, cmd, slot, isIdempotent(info, cmd.args), encoding,
-      Date.now() + timeoutMs, timeoutMs, this.#deps.wantsDiagnostics(),
-    );
-    if (opts.timeoutMs === undefined) {
+    const block = info.blocking ? blockSpec(lower, cmd.args) : undefined;
+    const now = Date.now();
+    const blockUntil = block === undefined ? 0 : block.blockMs === 0 ? Infinity : now + block.blockMs;
+    // A blocking call may legitimately take its whole block time, plus the usual deadline.
+    const timeoutMs = opts.timeoutMs ?? (block ? (block.blockMs === 0 ? Infinity : block.blockMs + this.#options.commandTimeoutMs) : this.#options.commandTimeoutMs);
+    const req = new Request({
+      info, cmd, slot, idempotent: isIdempotent(info, cmd.args), encoding,
+      deadline: now + timeoutMs, timeoutMs, traced: this.#deps.wantsDiagnostics(), block, blockUntil,
+    }, this.#expire);
+    if (opts.timeoutMs === undefined && block === undefined) {
       this.#deadlines.push(req);
     } else {
       this.#deadlines.count();
       this.#timed.add(req);
-      req.timer = setTimeout(() => this.expire(req), timeoutMs);
+      if (timeoutMs !== Infinity) req.timer = setTimeout(this.#expire, timeoutMs, req);
     }
     this.#attempt(req);
     return req.promise;
   }
 
   /**
-   * The slot of a command's keys: ANY (-1) without keys, CrossSlotError when
-   * they span slots. Nothing is sent for a rejected command.
+   * The slot of a command's keys: -1 without keys, CrossSlotError when they
+   * span slots. Nothing is sent for a rejected command.
    */
   slotOfCommand(name: string, args: readonly unknown[]): number {
     const idx = keyIndexes(name, args);
     // Too few arguments: let any master answer with the server's arity error.
-    if (idx.length === 0 || idx[idx.length - 1]! >= args.length) return ANY;
+    if (idx.length === 0 || idx[idx.length - 1]! >= args.length) return ANY_SLOT;
     const first = slotOf(args[idx[0]!] as string | Buffer);
     for (let i = 1; i < idx.length; i++) {
-      const s = slotOf(args[idx[i]!] as string | Buffer);
-      if (s !== first) {
+      if (slotOf(args[idx[i]!] as string | Buffer) !== first) {
         const slots = [...new Set(idx.map((j) => slotOf(args[j] as string | Buffer)))];
         throw new CrossSlotError(
           `${name.toUpperCase()} keys hash to ${slots.length} different slots (${slots.slice(0, 5).join(', ')}${slots.length > 5 ? ', …' : ''}); ` +
@@ -227,10 +163,15 @@ export class Executor {
         return;
       }
     }
-    const cmd = req.attempts === 0 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
     req.attempts++;
     req.node = node;
     req.inFlight = true;
+    req.sentAt = Date.now();
+    if (req.block !== undefined) {
+      this.#attemptDedicated(req, node, asking);
+      return;
+    }
+    const cmd = req.attempts === 1 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
     req.sampleStart = node.sampleStart();
     const target = node;
     node.send(cmd, asking).then(
@@ -239,9 +180,41 @@ export class Executor {
     );
   }
 
+  /** A blocking call: borrow a dedicated connection, block for the time left. */
+  #attemptDedicated(req: Request, node: NodeHandle, asking: boolean): void {
+    const remaining = req.blockUntil - Date.now();
+    if (req.attempts > 1 && remaining <= 0) {
+      // The block time ran out while the slot was moving: same answer the server gives.
+      this.#settle(req, null, undefined);
+      return;
+    }
+    node.pool.acquire().then((conn: DedicatedConnection) => {
+      if (req.settled) {
+        void conn.release();
+        return;
+      }
+      req.conn = conn;
+      const args = req.attempts === 1 || req.blockUntil === Infinity ? req.cmd.args : withRemaining(req.cmd.args, req.block!, req.blockUntil - Date.now());
+      if (asking) conn.send('asking', []).catch(() => undefined);
+      conn.send(req.info.name, args, req.encoding === null).then(
+        (value) => {
+          req.conn = undefined;
+          void conn.release();
+          this.#onReply(req, node, value);
+        },
+        (err) => {
+          req.conn = undefined;
+          // A connection that failed mid-command is in an unknown state.
+          void (err instanceof Error && err.name === 'ReplyError' ? conn.release() : conn.destroy());
+          this.#onError(req, node, err);
+        },
+      );
+    }, (err) => this.#onError(req, node, err));
+  }
+
   #route(snap: TopologySnapshot, req: Request): NodeHandle | undefined {
     const nodes = this.#deps.nodes;
-    if (req.slot === ANY) {
+    if (req.slot === ANY_SLOT) {
       const shards = snap.shards;
       for (let i = 0; i < shards.length; i++) {
         const m = shards[(this.#anyMaster + i) % shards.length]!.master;
@@ -256,7 +229,9 @@ export class Executor {
     const shard = snap.shardOf(req.slot);
     if (shard === undefined) return undefined;
     const policy = this.#options.readFrom;
-    const d = policy === 'master' || !req.info.readOnly ? shard.master : pickReadNode(shard, policy, this.#live, req.slot);
+    const d = policy === 'master' || !req.info.readOnly || req.block !== undefined
+      ? shard.master
+      : pickReadNode(shard, policy, this.#live, req.slot);
     return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
   }
 
@@ -269,8 +244,8 @@ export class Executor {
   #onError(req: Request, node: NodeHandle, err: unknown): void {
     const c = classify(err, {
       address: node.address,
-      command: req.info.name.toUpperCase(),
-      ...(req.slot === ANY ? {} : { slot: req.slot }),
+      command: req.command,
+      ...(req.slot === ANY_SLOT ? {} : { slot: req.slot }),
     });
     if (c.kind !== 'connection' && c.kind !== 'breaker') node.replied(req.sampleStart);
     req.inFlight = false;
@@ -281,7 +256,7 @@ export class Executor {
         if (++req.redirections > this.#options.maxRedirections) {
           const cause = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
           this.#settle(req, undefined, new MaxRedirectionsError(req.redirections - 1, {
-            cause, command: req.info.name.toUpperCase(), slot: c.slot, address: node.address,
+            cause, command: req.command, slot: c.slot, address: node.address,
           }));
           return;
         }
@@ -332,7 +307,7 @@ export class Executor {
     const delay = exp / 2 + Math.random() * (exp / 2);
     const remaining = req.deadline - Date.now();
     if (remaining <= 0) {
-      this.expire(req);
+      this.#expireRequest(req);
       return;
     }
     this.#park(req, Math.min(delay, remaining));
@@ -345,8 +320,8 @@ export class Executor {
   #park(req: Request, ms: number | null): void {
     if (this.#parked.size >= this.#options.maxWaitingCommands) {
       this.#settle(req, undefined, new QueueFullError(
-        `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.info.name.toUpperCase()} rejected`,
-        { command: req.info.name.toUpperCase(), ...(req.lastError ? { cause: req.lastError } : {}) },
+        `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.command} rejected`,
+        { command: req.command, ...(req.lastError ? { cause: req.lastError } : {}) },
       ));
       return;
     }
@@ -377,19 +352,22 @@ export class Executor {
   }
 
   /** Deadline passed: fail with the reason it could not complete. */
-  expire(req: Request): void {
+  #expireRequest(req: Request): void {
     if (req.settled) return;
-    if (req.inFlight) req.node?.timedOut();
+    // Blame the node only if it sat on this attempt for a long time: a command
+    // that spent its deadline retrying CLUSTERDOWN on a live node says
+    // nothing bad about that node.
+    if (req.inFlight && req.block === undefined && Date.now() - req.sentAt >= req.timeoutMs / 2) req.node?.timedOut();
     const last = req.lastError;
     const error = last instanceof CircuitOpenError
       ? last
       : new TimeoutError(
-          `${req.info.name.toUpperCase()} did not complete within ${req.timeoutMs} ms` +
+          `${req.command} did not complete within ${req.timeoutMs} ms` +
             `${req.attempts > 1 ? ` (${req.attempts} attempts)` : ''}${last ? `; last error: ${last.message}` : ''}`,
           req.timeoutMs,
           {
-            command: req.info.name.toUpperCase(),
-            ...(req.slot === ANY ? {} : { slot: req.slot }),
+            command: req.command,
+            ...(req.slot === ANY_SLOT ? {} : { slot: req.slot }),
             ...(req.node ? { address: req.node.address } : {}),
             ...(last ? { cause: last } : {}),
           },
@@ -406,9 +384,11 @@ export class Executor {
       if (req.parked) clearTimeout(req.parked);
       req.parked = undefined;
     }
-    if (req.timer) {
-      clearTimeout(req.timer);
-      this.#timed.delete(req);
+    if (this.#timed.delete(req) && req.timer) clearTimeout(req.timer);
+    if (req.conn) {
+      // Abandoned while blocked: the connection still has a command pending.
+      void req.conn.destroy();
+      req.conn = undefined;
     }
     this.#deadlines.settled();
     if (req.traced) {
@@ -431,8 +411,15 @@ export class Executor {
     for (const req of [...this.#parked]) if (req.parked === null) this.#settle(req, undefined, error);
   }
 
-  /** Resolves when every accepted command has settled (graceful quit). */
+  /**
+   * Resolves when every accepted command has settled (graceful quit).
+   * Blocking calls are cut short with ClientClosedError: one blocking
+   * forever must not keep a closing client alive.
+   */
   drain(): Promise<void> {
+    for (const req of [...this.#timed]) {
+      if (req.block !== undefined) this.#settle(req, undefined, new ClientClosedError('The client is closing; blocking command abandoned', { command: req.command }));
+    }
     return this.#deadlines.idle();
   }
 

@@ -31,7 +31,7 @@ export type Classified =
   /** Not retryable: hand this error to the caller. */
   | { readonly kind: 'final'; readonly error: Error };
 
-export type WaitReason = 'tryagain' | 'clusterdown' | 'loading' | 'masterdown' | 'readonly';
+export type WaitReason = 'tryagain' | 'clusterdown' | 'loading' | 'masterdown' | 'readonly' | 'unblocked';
 
 const WAIT_PREFIXES: Record<string, { reason: WaitReason; refresh: boolean }> = {
   TRYAGAIN: { reason: 'tryagain', refresh: false },
@@ -41,6 +41,9 @@ const WAIT_PREFIXES: Record<string, { reason: WaitReason; refresh: boolean }> = 
   // A write reached a node that has just become a replica (failover): nothing
   // was written, and the map is stale.
   READONLY: { reason: 'readonly', refresh: true },
+  // A blocked client released because its node stopped serving the slot
+  // (failover to replica): nothing was consumed, re-issue at the new owner.
+  UNBLOCKED: { reason: 'unblocked', refresh: true },
 };
 
 /** Messages ioredis uses for a command that never reached the socket. */

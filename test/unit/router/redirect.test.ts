@@ -44,7 +44,7 @@ describe('classify (unit)', () => {
       const c = classify(reply(bad), { command: 'GET', slot: 100 });
       assert.equal(c.kind, 'final');
       assert.ok(c.kind === 'final' && c.error instanceof ProtocolError);
-      assert.equal((c as { error: ProtocolError }).error.code, 'ERR_SLOTWISE_PROTOCOL');
+      assert.equal((c as unknown as { error: ProtocolError }).error.code, 'ERR_SLOTWISE_PROTOCOL');
     });
   }
 
@@ -54,6 +54,7 @@ describe('classify (unit)', () => {
     assert.deepEqual(classify(reply('CLUSTERDOWN Hash slot not served')), { kind: 'wait', reason: 'clusterdown', refresh: true });
     assert.deepEqual(classify(reply('LOADING Redis is loading the dataset in memory')), { kind: 'wait', reason: 'loading', refresh: false });
     assert.deepEqual(classify(reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")), { kind: 'wait', reason: 'masterdown', refresh: true });
+    assert.deepEqual(classify(reply('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)')), { kind: 'wait', reason: 'unblocked', refresh: true });
     assert.deepEqual(classify(reply("READONLY You can't write against a read only replica.")), { kind: 'wait', reason: 'readonly', refresh: true });
   });
 
@@ -62,7 +63,7 @@ describe('classify (unit)', () => {
     assert.ok(cs.kind === 'final' && cs.error instanceof CrossSlotError);
     const wt = classify(reply('WRONGTYPE Operation against a key holding the wrong kind of value'), { address: 'h:1', command: 'GET' });
     assert.ok(wt.kind === 'final' && wt.error instanceof RedisReplyError);
-    const e = (wt as { error: RedisReplyError }).error;
+    const e = (wt as unknown as { error: RedisReplyError }).error;
     assert.equal(e.prefix, 'WRONGTYPE');
     assert.equal(e.address, 'h:1');
     assert.equal(e.command, 'GET');

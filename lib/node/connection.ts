@@ -1,0 +1,51 @@
+import { Redis } from 'ioredis';
+import type { ResolvedOptions } from '../options.js';
+
+/**
+ * Opens one ioredis standalone connection to a node with the settings every
+ * slotwise connection shares: credentials and TLS from the client options
+ * (so every node gets them, not only root nodes), READONLY (reads on
+ * replicas; a no-op on masters), and NO queuing, re-sending or reconnecting
+ * inside ioredis — slotwise decides every retry itself, so a write can never
+ * be re-sent behind its back. Resolves once the connection is ready.
+ */
+export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName): Promise<Redis> {
+  const redis = new Redis({
+    host,
+    port,
+    username: o.username,
+    password: o.password,
+    tls: o.tls,
+    connectionName: name,
+    connectTimeout: o.connectTimeoutMs,
+    protocol: o.protocol,
+    lazyConnect: true,
+    readOnly: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: false,
+    enableAutoPipelining: false,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  return redis;
+}
+
+/** Closes a connection and resolves once its socket is gone. */
+export async function closeConnection(r: Redis, graceful: boolean): Promise<void> {
+  const ended = r.status === 'end' ? Promise.resolve() : new Promise<void>((resolve) => r.once('end', () => resolve()));
+  if (graceful && r.status === 'ready') {
+    await r.quit().catch(() => r.disconnect());
+  } else {
+    r.disconnect();
+  }
+  await ended;
+}

@@ -1,0 +1,185 @@
+import { createPool, type Pool } from 'generic-pool';
+import { Command, type Redis } from 'ioredis';
+import { ConnectionError, PoolError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { closeConnection, openConnection } from './connection.js';
+
+/** Live counters of one node's pool, from `pool.stats`. */
+export interface PoolStats {
+  readonly size: number;
+  readonly available: number;
+  readonly borrowed: number;
+  /** Callers waiting for a connection. */
+  readonly pending: number;
+  readonly min: number;
+  readonly max: number;
+  readonly created: number;
+  readonly destroyed: number;
+  readonly acquireTimeouts: number;
+}
+
+/**
+ * A connection of its own, borrowed from a node's pool: for commands that
+ * block (BLPOP, XREAD BLOCK …) or pin connection state (MULTI/EXEC, WATCH).
+ * Always give it back with `release()` — or `destroy()` when its state is
+ * unknown (e.g. a blocking command was abandoned mid-wait).
+ */
+export class DedicatedConnection {
+  readonly address: string;
+  readonly #redis: Redis;
+  readonly #pool: DedicatedPool;
+  #returned = false;
+
+  constructor(address: string, redis: Redis, pool: DedicatedPool) {
+    this.address = address;
+    this.#redis = redis;
+    this.#pool = pool;
+  }
+
+  /** The underlying ioredis standalone connection (typed commands, no cluster routing). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  /** Sends one command on this connection. */
+  send(name: string, args: readonly unknown[], buffer = false): Promise<unknown> {
+    const cmd = new Command(name.toLowerCase(), args as (string | Buffer | number)[], { replyEncoding: buffer ? null : 'utf8' });
+    this.#redis.sendCommand(cmd);
+    return cmd.promise;
+  }
+
+  /** `send()` with spread arguments, string replies. */
+  call(name: string, ...args: unknown[]): Promise<unknown> {
+    return this.send(name, args);
+  }
+
+  /** Returns the connection to the pool for reuse. Idempotent. */
+  release(): Promise<void> {
+    if (this.#returned) return Promise.resolve();
+    this.#returned = true;
+    return this.#pool.release(this);
+  }
+
+  /** Closes the connection instead of reusing it. Idempotent. */
+  destroy(): Promise<void> {
+    if (this.#returned) return Promise.resolve();
+    this.#returned = true;
+    return this.#pool.destroy(this);
+  }
+}
+
+/**
+ * A generic-pool of dedicated connections to one node: min/max, acquire
+ * timeout (PoolError), idle eviction and PING validation on borrow.
+ */
+export class DedicatedPool {
+  readonly #address: string;
+  readonly #pool: Pool<Redis>;
+  readonly #borrowed = new Set<DedicatedConnection>();
+  #created = 0;
+  #destroyed = 0;
+  #acquireTimeouts = 0;
+  #closed = false;
+
+  constructor(host: string, port: number, address: string, options: ResolvedOptions) {
+    this.#address = address;
+    const po = options.pool;
+    this.#pool = createPool<Redis>(
+      {
+        create: async () => {
+          const r = await openConnection(host, port, options, `${options.connectionName}:dedicated`);
+          this.#created++;
+          return r;
+        },
+        destroy: async (r) => {
+          this.#destroyed++;
+          await closeConnection(r, false);
+        },
+        validate: async (r) => {
+          if (r.status !== 'ready') return false;
+          try {
+            return (await r.ping()) === 'PONG';
+          } catch {
+            return false;
+          }
+        },
+      },
+      {
+        min: po.min,
+        max: po.max,
+        acquireTimeoutMillis: po.acquireTimeoutMs,
+        idleTimeoutMillis: po.idleTimeoutMs,
+        evictionRunIntervalMillis: Math.min(po.idleTimeoutMs, 10_000),
+        testOnBorrow: true,
+        autostart: po.min > 0,
+      },
+    );
+  }
+
+  get stats(): PoolStats {
+    const p = this.#pool;
+    return {
+      size: p.size,
+      available: p.available,
+      borrowed: p.borrowed,
+      pending: p.pending,
+      min: p.min,
+      max: p.max,
+      created: this.#created,
+      destroyed: this.#destroyed,
+      acquireTimeouts: this.#acquireTimeouts,
+    };
+  }
+
+  /** Borrows a connection; PoolError after `pool.acquireTimeoutMs`. */
+  async acquire(): Promise<DedicatedConnection> {
+    if (this.#closed) throw new ConnectionError(`The pool of ${this.#address} is closed`, { address: this.#address });
+    let r: Redis;
+    try {
+      r = await this.#pool.acquire();
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') this.#acquireTimeouts++;
+      const s = this.stats;
+      throw new PoolError(
+        `No dedicated connection to ${this.#address} within ${s.max === s.borrowed ? 'the acquire timeout: all ' + s.max + ' are borrowed' : 'the acquire timeout'}` +
+          ` (borrowed ${s.borrowed}/${s.max}, waiting ${s.pending})`,
+        { address: this.#address, cause: err },
+      );
+    }
+    if (this.#closed) {
+      await this.#pool.destroy(r).catch(() => undefined);
+      throw new ConnectionError(`The pool of ${this.#address} is closed`, { address: this.#address });
+    }
+    // A fresh wrapper per borrow keeps release() idempotent per borrower.
+    const w = new DedicatedConnection(this.#address, r, this);
+    this.#borrowed.add(w);
+    return w;
+  }
+
+  /** @internal Called by DedicatedConnection.release(). */
+  async release(c: DedicatedConnection): Promise<void> {
+    const r = c.redis;
+    if (r.status !== 'ready' || this.#closed) return this.destroy(c);
+    this.#borrowed.delete(c);
+    await this.#pool.release(r).catch(() => undefined);
+  }
+
+  /** @internal Called by DedicatedConnection.destroy(). */
+  async destroy(c: DedicatedConnection): Promise<void> {
+    this.#borrowed.delete(c);
+    await this.#pool.destroy(c.redis).catch(() => undefined);
+  }
+
+  /**
+   * Closes every connection. Borrowed ones are closed too (a command pending
+   * on one fails with a connection error): a blocking command must not keep
+   * a closing client alive.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#borrowed].map((c) => c.destroy()));
+    await this.#pool.drain().catch(() => undefined);
+    await this.#pool.clear().catch(() => undefined);
+  }
+}

@@ -1,0 +1,124 @@
+import type { Command } from 'ioredis';
+import type { NodeHandle } from '../node/node-handle.js';
+import type { DedicatedConnection } from '../node/pool.js';
+import type { BlockSpec } from './blocking.js';
+import type { CommandInfo } from './commands.js';
+
+/** Keyless commands: any master. */
+export const ANY_SLOT = -1;
+
+/** A redirect followed by the executor (the `redirect` event). */
+export interface RedirectInfo {
+  readonly kind: 'moved' | 'ask';
+  readonly slot: number;
+  readonly from: string;
+  readonly to: string;
+  readonly command: string;
+}
+
+/** A settled command (the `slotwise:command` diagnostics channel). */
+export interface CommandDiagnostics {
+  readonly command: string;
+  readonly slot: number;
+  readonly address: string | undefined;
+  readonly attempts: number;
+  readonly redirections: number;
+  readonly durationMs: number;
+  readonly error?: Error;
+}
+
+/** Per-call settings. */
+export interface ExecOptions {
+  /** Reply as Buffers instead of strings. */
+  readonly buffer?: boolean;
+  /** Deadline for this command instead of `commandTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** Static facts about a request, fixed when it is accepted. */
+export interface RequestInit {
+  readonly info: CommandInfo;
+  readonly cmd: Command;
+  readonly slot: number;
+  readonly idempotent: boolean;
+  readonly encoding: 'utf8' | null;
+  /** Absolute deadline (Infinity for a command blocking forever). */
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly traced: boolean;
+  /** Set for a blocking call: it runs on a pooled dedicated connection. */
+  readonly block: BlockSpec | undefined;
+  /** When a blocking call stops blocking (absolute ms; Infinity = forever). */
+  readonly blockUntil: number;
+}
+
+/**
+ * One caller-visible command across all its attempts: the mutable state of
+ * the retry loop plus the caller's promise.
+ */
+export class Request {
+  settled = false;
+  attempts = 0;
+  redirections = 0;
+  retries = 0;
+  /** Explicit next target (after MOVED/ASK), bypassing the map. */
+  target: NodeHandle | undefined;
+  asking = false;
+  /** Node of the current (or last) attempt. */
+  node: NodeHandle | undefined;
+  inFlight = false;
+  sampleStart = 0;
+  /** When the current attempt was written (for blaming a node on expiry). */
+  sentAt = 0;
+  /** Parked: a backoff timer, null while waiting for the first topology. */
+  parked: NodeJS.Timeout | null | undefined;
+  /** Own deadline timer, only for a per-call timeout. */
+  timer: NodeJS.Timeout | undefined;
+  /** Dedicated connection held by a blocking attempt. */
+  conn: DedicatedConnection | undefined;
+  lastError: Error | undefined;
+  resolve!: (value: unknown) => void;
+  reject!: (err: Error) => void;
+  readonly promise: Promise<unknown>;
+  readonly startedAt: number;
+  readonly info: CommandInfo;
+  readonly cmd: Command;
+  readonly slot: number;
+  readonly idempotent: boolean;
+  readonly encoding: 'utf8' | null;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly traced: boolean;
+  readonly block: BlockSpec | undefined;
+  readonly blockUntil: number;
+  readonly #onExpire: (r: Request) => void;
+
+  constructor(init: RequestInit, onExpire: (r: Request) => void) {
+    this.info = init.info;
+    this.cmd = init.cmd;
+    this.slot = init.slot;
+    this.idempotent = init.idempotent;
+    this.encoding = init.encoding;
+    this.deadline = init.deadline;
+    this.timeoutMs = init.timeoutMs;
+    this.traced = init.traced;
+    this.block = init.block;
+    this.blockUntil = init.blockUntil;
+    this.#onExpire = onExpire;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.startedAt = init.traced ? Date.now() : 0;
+  }
+
+  /** Upper-case command name for messages and error context. */
+  get command(): string {
+    return this.info.name.toUpperCase();
+  }
+
+  /** Called by the DeadlineQueue. */
+  expire(): void {
+    this.#onExpire(this);
+  }
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError, RedisReplyError } from '../errors.js';
+
+/** What `client.defineScript()` takes. */
+export interface ScriptDefinition {
+  /** Name used in errors and diagnostics. */
+  readonly name: string;
+  /** The Lua source. */
+  readonly lua: string;
+  /**
+   * Script only reads: runs as EVALSHA_RO/EVAL_RO, so `readFrom` may send it
+   * to a replica and it is retried like any read. @default false
+   */
+  readonly readOnly?: boolean;
+}
+
+/** Runs a command through the cluster router (ClusterClient.send). */
+export type ScriptRunner = (name: string, args: readonly unknown[], buffer: boolean) => Promise<unknown>;
+
+/**
+ * A Lua script bound to a client. `run(keys, args)` sends EVALSHA to the
+ * owner of the keys' slot and falls back to EVAL once when that node does not
+ * have the script cached yet (NOSCRIPT) — so each node loads it on first use,
+ * and a failover to a replica with an empty script cache heals itself.
+ * All keys must hash to one slot; that is checked before anything is sent.
+ */
+export class Script {
+  readonly name: string;
+  readonly lua: string;
+  /** SHA1 of the source, as the server computes it. */
+  readonly sha: string;
+  readonly readOnly: boolean;
+  readonly #send: ScriptRunner;
+
+  constructor(def: ScriptDefinition, send: ScriptRunner) {
+    if (!def || typeof def.name !== 'string' || def.name.length === 0) {
+      throw new InvalidArgumentError('script name', `expected a non-empty string, got ${String(def?.name)}`);
+    }
+    if (typeof def.lua !== 'string' || def.lua.trim().length === 0) {
+      throw new InvalidArgumentError(`script "${def.name}" lua`, 'expected non-empty Lua source');
+    }
+    this.name = def.name;
+    this.lua = def.lua;
+    this.sha = createHash('sha1').update(def.lua).digest('hex');
+    this.readOnly = def.readOnly === true;
+    this.#send = send;
+  }
+
+  /** Runs the script with `keys` (KEYS[]) and `args` (ARGV[]). */
+  async run(keys: readonly (string | Buffer)[], args: readonly (string | Buffer | number)[] = [], opts: { buffer?: boolean } = {}): Promise<unknown> {
+    const tail = [keys.length, ...keys, ...args];
+    const buffer = opts.buffer === true;
+    try {
+      return await this.#send(this.readOnly ? 'evalsha_ro' : 'evalsha', [this.sha, ...tail], buffer);
+    } catch (err) {
+      if (!(err instanceof RedisReplyError) || err.prefix !== 'NOSCRIPT') throw err;
+      return this.#send(this.readOnly ? 'eval_ro' : 'eval', [this.lua, ...tail], buffer);
+    }
+  }
+}
