@@ -4,8 +4,12 @@
  * tests never sleep; reports carry timestamps for chaos assertions.
  */
 import { ClusterEngineError, InvalidArgumentError } from '../lib/errors.js';
+import { retryUntil } from './admin.js';
 import type { EngineContext, ManagedNode } from './context.js';
 import type { ConvergenceOptions, FailoverMode, FailoverReport, KillReport, PauseReport, RecoverReport } from './types.js';
+
+/** How long a manual failover's result must hold before it counts (a few gossip rounds). */
+const STABLE_MS = 300;
 
 function wants(options: ConvergenceOptions | undefined): boolean {
   return options?.waitForConvergence ?? true;
@@ -111,10 +115,40 @@ export async function failover(
   }
   const previousMasterPort = ctx.byId(me.masterId)?.proc.port ?? null;
   const timeoutMs = options.timeoutMs ?? ctx.defaultTimeoutMs;
+  const args = mode === 'default' ? [] : [mode.toUpperCase()];
+  // An election can be lost or undone: masters refuse to vote twice for replicas of the same
+  // master within 2 × node timeout, and a replica that "won" on stale votes is demoted again
+  // when a higher epoch shows up. So: re-request once a manual failover has surely expired
+  // (Redis aborts it after 5 s), and only accept a promotion the whole cluster agrees on.
+  const retryAfterMs = Math.max(5_000, 2 * ctx.settings.nodeTimeoutMs) + 500;
   const requestedAt = Date.now();
-  await ctx.admin.call(replicaPort, 'CLUSTER', 'FAILOVER', ...(mode === 'default' ? [] : [mode.toUpperCase()]));
-  const { at: promotedAt } = await ctx.waitForMaster([replicaPort], timeoutMs);
+  let lastRequest = 0;
+  let promotedAt: number | undefined;
+  let healthySince: number | undefined;
+  await retryUntil(
+    async () => {
+      const role = ((await ctx.admin.call(replicaPort, 'ROLE')) as unknown[])[0];
+      if (role !== 'master') {
+        promotedAt = undefined;
+        if (Date.now() - lastRequest >= retryAfterMs) {
+          lastRequest = Date.now();
+          await ctx.admin.call(replicaPort, 'CLUSTER', 'FAILOVER', ...args);
+        }
+        throw new Error(`node ${replicaPort} is still a replica`);
+      }
+      promotedAt ??= Date.now();
+      const problems = await ctx.healthProblems();
+      if (problems.length > 0) {
+        healthySince = undefined;
+        throw new Error(problems.slice(0, 4).join('; '));
+      }
+      // A promotion won on stale votes is undone within a gossip round or two: require it to hold.
+      healthySince ??= Date.now();
+      if (Date.now() - healthySince < STABLE_MS) throw new Error('promotion not yet stable');
+      return true;
+    },
+    { timeoutMs, intervalMs: 20, what: `replica ${replicaPort} to become master (CLUSTER FAILOVER ${mode}) and every node to agree` },
+  );
   node.role = 'master';
-  await ctx.waitForHealthy(timeoutMs);
-  return { port: replicaPort, mode, previousMasterPort, requestedAt, promotedAt, convergedAt: Date.now() };
+  return { port: replicaPort, mode, previousMasterPort, requestedAt, promotedAt: promotedAt ?? Date.now(), convergedAt: Date.now() };
 }
