@@ -26,8 +26,8 @@ export async function bootstrapCluster(ctx: EngineContext): Promise<void> {
   await Promise.all(nodes.map((n, i) => call(n, 'SET-CONFIG-EPOCH', i + 1)));
   const ranges = splitSlots(m);
   await Promise.all(masters.map((n, i) => call(n, 'ADDSLOTSRANGE', ...(ranges[i] as [number, number]))));
-  const [first, ...others] = nodes as [ManagedNode, ...ManagedNode[]];
-  await Promise.all(others.map((n) => call(first, 'MEET', ctx.host, n.proc.port, n.proc.busPort)));
+  // Every pair meets directly: waiting for gossip to spread one MEET takes ~1 s for 6 nodes.
+  await Promise.all(nodes.flatMap((a, i) => nodes.slice(0, i).map((b) => call(a, 'MEET', ctx.host, b.proc.port, b.proc.busPort))));
   await ctx.waitUntilKnown(nodes.map((n) => n.id));
   // Replica k follows master k mod m, so every master gets r replicas.
   await Promise.all(replicas.map((n, k) => ctx.replicate(n, (masters[k % m] as ManagedNode).id)));

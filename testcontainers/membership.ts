@@ -50,6 +50,8 @@ export async function removeNode(ctx: EngineContext, port: number): Promise<Remo
   const node = ctx.node(port, 'removeNode');
   let view = await ctx.anyView(port);
   const entry = view.find((e) => e.id === node.id);
+  // Before resharding: once a master loses its last slot, Redis itself may move it and its replicas.
+  const replicas = ctx.live().filter((n) => view.find((e) => e.id === n.id)?.masterId === node.id);
   const ownedSlots: number[] = [];
   for (const [a, b] of entry?.role === 'master' ? entry.slots : []) for (let s = a; s <= b; s++) ownedSlots.push(s);
   const otherMasters = () =>
@@ -69,7 +71,6 @@ export async function removeNode(ctx: EngineContext, port: number): Promise<Remo
   }
 
   const repointed: number[] = [];
-  const replicas = ctx.live().filter((n) => view.find((e) => e.id === n.id)?.masterId === node.id);
   for (const replica of replicas) {
     const current = (await ctx.view(replica.proc.port)).find((e) => e.myself);
     if (current?.masterId === node.id) {

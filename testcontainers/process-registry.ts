@@ -148,7 +148,8 @@ function ensureGuards(): void {
   if (!handlersInstalled) {
     handlersInstalled = true;
     process.on('exit', onExit);
-    for (const s of SIGNALS) process.on(s, onSignal);
+    // First in line: when it runs, `once` listeners of the host are still registered and counted.
+    for (const s of SIGNALS) process.prependListener(s, onSignal);
   }
   if (watchdog === undefined) startWatchdog();
 }
