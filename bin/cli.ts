@@ -1,0 +1,182 @@
+/**
+ * `slotwise` command line:
+ *   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms N] [--password P] [--user U]
+ *   slotwise cluster status --port N [--host 127.0.0.1] [--password P] [--user U]
+ * `up` runs a real cluster in the foreground until Ctrl-C/SIGTERM; `status`
+ * prints the slot map of any running cluster.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { isSlotwiseError } from '../lib/errors.js';
+import { parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
+import { rangesOf, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
+
+const USAGE = `Usage:
+  slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]]
+      Starts a Redis Cluster of local redis-server processes in the foreground and
+      prints its root nodes. Ctrl-C (or SIGTERM) stops every node and deletes its files.
+      --port N uses ports N, N+1, … (bus ports N+10000, …); default: free ports.
+  slotwise cluster status --port N [--host 127.0.0.1] [--password P [--user U]]
+      Prints the slot map (ranges → master and replicas) of a running cluster.`;
+
+type Out = (line: string) => void;
+
+function intOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new CliError(`--${name} expects a whole number, got "${value}"`);
+  return n;
+}
+
+class CliError extends Error {}
+
+function describeNode(e: ClusterNodesEntry): string {
+  return `${e.host || '127.0.0.1'}:${e.port}`;
+}
+
+/** Slot map lines for a `CLUSTER NODES` view: one line per master with its ranges and replicas. */
+export function formatSlotMap(view: readonly ClusterNodesEntry[]): string[] {
+  const owners = slotOwners(view);
+  const lines: string[] = [];
+  const masters = view.filter((e) => e.role === 'master').sort((a, b) => (rangesOf(owners, a.id)[0]?.[0] ?? 1e9) - (rangesOf(owners, b.id)[0]?.[0] ?? 1e9));
+  for (const m of masters) {
+    const ranges = rangesOf(owners, m.id);
+    const count = ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+    const text = ranges.length === 0 ? '(no slots)' : ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+    const replicas = view.filter((e) => e.masterId === m.id).map((e) => `${describeNode(e)}${e.failed ? ' (fail)' : ''}`);
+    const flags = m.failed ? ' (fail)' : m.suspected ? ' (fail?)' : '';
+    lines.push(`  ${text.padEnd(24)} ${String(count).padStart(5)} slots  master ${describeNode(m)}${flags} ${m.id.slice(0, 8)}  replicas: ${replicas.length > 0 ? replicas.join(', ') : 'none'}`);
+  }
+  const uncovered = owners.filter((o) => o === undefined).length;
+  if (uncovered > 0) lines.push(`  ${uncovered} slots are not covered by any master`);
+  return lines;
+}
+
+async function clusterUp(args: string[], out: Out): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      masters: { type: 'string' },
+      replicas: { type: 'string' },
+      port: { type: 'string' },
+      'node-timeout-ms': { type: 'string' },
+      password: { type: 'string' },
+      user: { type: 'string' },
+    },
+    strict: true,
+  });
+  const builder = new RedisClusterContainer()
+    .withMasters(intOption('masters', values.masters, 3))
+    .withReplicasPerMaster(intOption('replicas', values.replicas, 1));
+  if (values['node-timeout-ms'] !== undefined) builder.withNodeTimeoutMs(intOption('node-timeout-ms', values['node-timeout-ms'], 0));
+  if (values.port !== undefined) builder.withBasePort(intOption('port', values.port, 0));
+  if (values.password !== undefined) builder.withPassword(values.password, values.user);
+  else if (values.user !== undefined) throw new CliError('--user needs --password');
+
+  // Listen before starting, so a Ctrl-C during start-up also tears down what exists.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals) => resolve(s);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  const started = builder.start();
+  const first = await Promise.race([started.then((c) => ({ c })), stopSignal.then((s) => ({ s }))]);
+  if ('s' in first) {
+    out(`slotwise: ${first.s} received during start-up; stopping…`);
+    const c = await started.catch(() => undefined);
+    await c?.stop();
+    return 130;
+  }
+  const cluster: StartedRedisCluster = first.c;
+  const nodes = await cluster.getNodes();
+  const masters = nodes.filter((n) => n.role === 'master');
+  out(`slotwise: Redis Cluster up — ${masters.length} masters × ${values.replicas ?? 1} replicas, healthy after ${cluster.startupMs} ms`);
+  out(`root nodes: ${cluster.getRootNodes().map((n) => `${n.host}:${n.port}`).join(' ')}`);
+  for (const url of cluster.getConnectionUrls()) out(`  ${url}`);
+  out('nodes:');
+  for (const n of nodes) {
+    const what = n.role === 'master' ? `slots ${n.slots.map(([a, b]) => `${a}-${b}`).join(',')}` : `replica of ${n.masterPort}`;
+    out(`  ${n.role.padEnd(7)} ${n.host}:${n.port} (bus ${n.busPort})  ${what}  pid ${n.pid}`);
+  }
+  out('Press Ctrl-C to stop the cluster.');
+  const signal = await stopSignal;
+  out(`slotwise: ${signal} received; stopping every node…`);
+  await cluster.stop();
+  out('slotwise: cluster stopped, files removed.');
+  return 0;
+}
+
+async function clusterStatus(args: string[], out: Out): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' }, password: { type: 'string' }, user: { type: 'string' } },
+    strict: true,
+  });
+  if (values.port === undefined) throw new CliError('cluster status needs --port of any node of the cluster');
+  const host = values.host ?? '127.0.0.1';
+  const port = intOption('port', values.port, 0);
+  const client = new Redis({
+    host,
+    port,
+    username: values.user,
+    password: values.password,
+    protocol: 2,
+    lazyConnect: true,
+    retryStrategy: null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3_000,
+    disableClientInfo: true,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const info = parseInfo(String(await client.call('CLUSTER', 'INFO')));
+    const view = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')));
+    out(`cluster at ${host}:${port}: state ${info.cluster_state}, ${info.cluster_slots_assigned} slots assigned, ${info.cluster_known_nodes} nodes, epoch ${info.cluster_current_epoch}`);
+    for (const line of formatSlotMap(view)) out(line);
+    return info.cluster_state === 'ok' ? 0 : 2;
+  } catch (err) {
+    throw new CliError(`cannot read the cluster at ${host}:${port}: ${(err as Error).message}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`), err: Out = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const [group, command, ...rest] = argv;
+  try {
+    if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+      out(USAGE);
+      return 0;
+    }
+    if (group !== 'cluster' || (command !== 'up' && command !== 'status')) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
+    return command === 'up' ? await clusterUp(rest, out) : await clusterStatus(rest, out);
+  } catch (e) {
+    if (e instanceof CliError || isSlotwiseError(e) || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`slotwise: ${(e as Error).message}`);
+      if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) err(USAGE);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** Entry point used by bin/slotwise.js and `tsx bin/cli.ts`. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) await run();

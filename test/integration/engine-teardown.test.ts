@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isProcessGone } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHILD = join(root, 'test', 'fixtures', 'engine-child.ts');
+
+interface Child {
+  pids: number[];
+  dirs: string[];
+  kill(signal: NodeJS.Signals): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** Runs the fixture under tsx; resolves once it printed the pids and dirs of its cluster. */
+function startChild(mode: string): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (line === undefined) return;
+      const { pids, dirs } = JSON.parse(line) as { pids: number[]; dirs: string[] };
+      resolve({ pids, dirs, kill: (s) => child.kill(s), exited });
+    });
+    void exited.then(({ code, signal }) => reject(new Error(`child exited (${code ?? signal}) before reporting its cluster:\n${stderr}`)));
+  });
+}
+
+async function assertNothingLeft(pids: number[], dirs: string[]): Promise<void> {
+  assert.ok(pids.length >= 2 && dirs.length >= 2, 'the child reported its processes and dirs');
+  await waitFor(() => pids.every(isProcessGone), { timeoutMs: 15_000, what: `redis-server pids ${pids.join(', ')} to be gone` });
+  await waitFor(() => dirs.every((d) => !existsSync(d)), { timeoutMs: 15_000, what: `temp dirs ${dirs.join(', ')} to be removed` });
+}
+
+describe('engine: nothing outlives a dying test process', function () {
+  it('an uncaught exception after start() leaves no redis-server and no temp dir', async () => {
+    const child = await startChild('throw');
+    const { code, stderr } = await child.exited;
+    assert.equal(code, 1);
+    assert.match(stderr, /the test process crashed/);
+    await assertNothingLeft(child.pids, child.dirs);
+  });
+
+  it('SIGTERM: the engine cleans up and the process still terminates by the signal', async () => {
+    const child = await startChild('wait');
+    child.kill('SIGTERM');
+    const { signal } = await child.exited;
+    assert.equal(signal, 'SIGTERM');
+    await assertNothingLeft(child.pids, child.dirs);
+  });
+
+  it('SIGKILL (no handler can run): the watchdog kills the nodes', async () => {
+    const child = await startChild('wait');
+    child.kill('SIGKILL');
+    const { signal } = await child.exited;
+    assert.equal(signal, 'SIGKILL');
+    await assertNothingLeft(child.pids, child.dirs);
+  });
+
+  it('a failing suite that forgets stop(): the root hook kills its nodes and fails the run', async () => {
+    const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const child = spawn(
+      process.execPath,
+      [mocha, '--no-config', '--import=tsx', '--timeout', '60000', '--require', 'test/setup/root-hooks.ts', 'test/fixtures/leaky.fixture.ts'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.notEqual(code, 0, out);
+    assert.match(out, /this test fails on purpose/);
+    assert.match(out, /Leaked resources after the test run \(cleaned up now\):\s+redis-server pid \d+ \(port \d+\) still running/);
+    const pids = JSON.parse(/PIDS (\[.*\])/.exec(out)![1]!) as number[];
+    assert.equal(pids.length, 1);
+    await waitFor(() => pids.every(isProcessGone), { timeoutMs: 15_000, what: 'the leaked redis-server to be gone' });
+  });
+});

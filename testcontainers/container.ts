@@ -1,0 +1,222 @@
+/**
+ * `RedisClusterContainer`: the fluent builder, in the style of
+ * testcontainers-node. Single-field checks happen in each `with…()` so the
+ * stack points at the bad call; cross-field checks happen in `start()`.
+ */
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { NodeAuth } from './admin.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { EngineContext } from './context.js';
+import { detectContainerRuntime } from './docker.js';
+import type { PortPolicy } from './ports.js';
+import { findRedisServer } from './redis-binary.js';
+import { StartedRedisCluster } from './started-cluster.js';
+
+/** Where nodes run. */
+export type ClusterRuntime = 'process' | 'docker' | 'auto';
+
+/** Defaults of every builder option. */
+export const CLUSTER_DEFAULTS = {
+  masters: 3,
+  replicasPerMaster: 1,
+  /**
+   * 2 s instead of Redis' 15 s: failover after a kill then takes ~3–4 s, which
+   * keeps chaos tests short, and is still far above scheduling hiccups on a busy
+   * 2-core machine (below ~500 ms nodes start failing each other spuriously).
+   */
+  nodeTimeoutMs: 2_000,
+  appendOnly: false,
+  startupTimeoutMs: 60_000,
+  runtime: 'process',
+} as const satisfies Record<string, unknown>;
+
+const MAX_MASTERS = 100;
+const MAX_REPLICAS = 5;
+const PASSWORD_RE = /^[\x21-\x7e]+$/; // printable ASCII, no spaces: survives redis.conf, URLs and MIGRATE AUTH
+const USERNAME_RE = /^[A-Za-z0-9._-]+$/;
+
+function int(name: string, value: unknown, min: number, max: number, expected: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `${JSON.stringify(value) ?? String(value)} is not ${expected}`);
+  }
+  return value;
+}
+
+function portNumber(name: string, value: unknown): number {
+  return int(name, value, 1024, 65_535, 'a port number between 1024 and 65535');
+}
+
+/**
+ * Builder of a real Redis Cluster made of local `redis-server` processes.
+ *
+ * ```ts
+ * const cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).start();
+ * try { … cluster.getRootNodes() … } finally { await cluster.stop(); }
+ * ```
+ */
+export class RedisClusterContainer {
+  #masters: number = CLUSTER_DEFAULTS.masters;
+  #replicas: number = CLUSTER_DEFAULTS.replicasPerMaster;
+  #nodeTimeoutMs: number = CLUSTER_DEFAULTS.nodeTimeoutMs;
+  #appendOnly: boolean = CLUSTER_DEFAULTS.appendOnly;
+  #startupTimeoutMs: number = CLUSTER_DEFAULTS.startupTimeoutMs;
+  #runtime: ClusterRuntime = CLUSTER_DEFAULTS.runtime;
+  #auth: NodeAuth | undefined;
+  #ports: PortPolicy = { kind: 'auto' };
+  #bin: string | undefined;
+
+  /** Number of masters; slots are split evenly between them. Redis Cluster itself accepts 1. @default 3 */
+  withMasters(count: number): this {
+    this.#masters = int('masters', count, 1, MAX_MASTERS, `an integer from 1 to ${MAX_MASTERS}`);
+    return this;
+  }
+
+  /** Replicas per master (0 = no failover possible). @default 1 */
+  withReplicasPerMaster(count: number): this {
+    this.#replicas = int('replicasPerMaster', count, 0, MAX_REPLICAS, `an integer from 0 to ${MAX_REPLICAS}`);
+    return this;
+  }
+
+  /** `cluster-node-timeout`: how long a node may be unreachable before it is failed over. @default 2000 */
+  withNodeTimeoutMs(ms: number): this {
+    this.#nodeTimeoutMs = int('nodeTimeoutMs', ms, 100, 600_000, 'an integer number of milliseconds from 100 to 600000');
+    return this;
+  }
+
+  /**
+   * Require a password (`requirepass` + `masterauth`), or with `username` an
+   * ACL user with all permissions (the default user is disabled).
+   * @default no authentication
+   */
+  withPassword(password: string, username?: string): this {
+    if (typeof password !== 'string' || !PASSWORD_RE.test(password)) {
+      throw new InvalidArgumentError('password', 'expected a non-empty string of printable ASCII characters without spaces');
+    }
+    if (username !== undefined && (typeof username !== 'string' || !USERNAME_RE.test(username) || username === 'default')) {
+      throw new InvalidArgumentError('username', `${JSON.stringify(username)} is not a valid ACL user name (letters, digits, . _ -; not "default")`);
+    }
+    this.#auth = username === undefined ? { password } : { username, password };
+    return this;
+  }
+
+  /** An ACL user instead of `requirepass`; same as `withPassword(password, username)`. */
+  withUser(username: string, password: string): this {
+    if (typeof username !== 'string') throw new InvalidArgumentError('username', 'expected a string');
+    return this.withPassword(password, username);
+  }
+
+  /** Turn on `appendonly yes`, so data survives `restartNode()`. @default false */
+  withAppendOnly(enabled = true): this {
+    if (typeof enabled !== 'boolean') throw new InvalidArgumentError('appendOnly', 'expected a boolean');
+    this.#appendOnly = enabled;
+    return this;
+  }
+
+  /**
+   * Take client and bus ports only from `[from, to]` (inclusive); each node
+   * needs two. @default any free port the OS offers
+   */
+  withPortRange(from: number, to: number): this {
+    portNumber('portRange.from', from);
+    portNumber('portRange.to', to);
+    if (to < from) throw new InvalidArgumentError('portRange', `${from}-${to} is empty; expected from <= to`);
+    this.#ports = { kind: 'range', from, to };
+    return this;
+  }
+
+  /**
+   * Fixed, consecutive ports like a hand-made cluster: node i listens on
+   * `port + i` and its bus on `port + i + 10000`. Fails if one is taken.
+   * @default any free port the OS offers
+   */
+  withBasePort(port: number): this {
+    portNumber('basePort', port);
+    if (port + 10_000 > 65_535) throw new InvalidArgumentError('basePort', `${port} + 10000 (bus port) is above 65535; expected at most 55535`);
+    this.#ports = { kind: 'fixed', base: port };
+    return this;
+  }
+
+  /** Use this `redis-server` binary. @default REDIS_SERVER_BIN, then PATH, then /usr/bin, /usr/local/bin */
+  withRedisServerBin(path: string): this {
+    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('redisServerBin', 'expected a non-empty path');
+    this.#bin = path;
+    return this;
+  }
+
+  /** Bound for one node's start and for the first health wait. @default 60000 */
+  withStartupTimeoutMs(ms: number): this {
+    this.#startupTimeoutMs = int('startupTimeoutMs', ms, 1_000, 600_000, 'an integer number of milliseconds from 1000 to 600000');
+    return this;
+  }
+
+  /**
+   * `process` runs local redis-server processes; `docker` requires a reachable
+   * container runtime (not implemented for starting clusters yet — see
+   * docs/07-engine.md); `auto` picks `process`. @default 'process'
+   */
+  withRuntime(runtime: ClusterRuntime): this {
+    if (runtime !== 'process' && runtime !== 'docker' && runtime !== 'auto') {
+      throw new InvalidArgumentError('runtime', `${JSON.stringify(runtime)} is not 'process', 'docker' or 'auto'`);
+    }
+    this.#runtime = runtime;
+    return this;
+  }
+
+  /** Number of nodes `start()` will run. */
+  get nodeCount(): number {
+    return this.#masters * (1 + this.#replicas);
+  }
+
+  #validate(): void {
+    const nodes = this.nodeCount;
+    if (this.#ports.kind === 'range') {
+      const available = this.#ports.to - this.#ports.from + 1;
+      if (available < 2 * nodes) {
+        throw new InvalidArgumentError(
+          'portRange',
+          `${this.#ports.from}-${this.#ports.to} has ${available} ports, but ${this.#masters} masters × (1 + ${this.#replicas} replicas) = ${nodes} nodes need ${2 * nodes} (client + bus port each)`,
+        );
+      }
+    }
+    if (this.#ports.kind === 'fixed' && this.#ports.base + nodes - 1 + 10_000 > 65_535) {
+      throw new InvalidArgumentError('basePort', `${this.#ports.base} leaves no room for ${nodes} nodes and their bus ports (port + 10000)`);
+    }
+  }
+
+  /**
+   * Starts the nodes, builds the cluster and returns once it is healthy
+   * (typically 1–3 s for 3 × 1). On failure everything started is cleaned up.
+   * @throws InvalidArgumentError for inconsistent options; RedisServerNotFoundError; ClusterEngineError.
+   */
+  async start(): Promise<StartedRedisCluster> {
+    const requestedAt = Date.now();
+    this.#validate();
+    if (this.#runtime === 'docker') {
+      const rt = await detectContainerRuntime();
+      throw new InvalidArgumentError(
+        'runtime',
+        rt.available
+          ? `'docker': a container runtime was found (${rt.description}), but the container backend is not implemented yet; use 'process'`
+          : `'docker': no container runtime is reachable (${rt.reason}); use 'process'`,
+      );
+    }
+    const bin = await findRedisServer(this.#bin);
+    const ctx = new EngineContext({
+      masters: this.#masters,
+      replicasPerMaster: this.#replicas,
+      nodeTimeoutMs: this.#nodeTimeoutMs,
+      appendOnly: this.#appendOnly,
+      ports: this.#ports,
+      bin: bin.path,
+      startupTimeoutMs: this.#startupTimeoutMs,
+      ...(this.#auth ? { auth: this.#auth } : {}),
+    });
+    try {
+      await bootstrapCluster(ctx);
+    } catch (err) {
+      await ctx.destroyAll();
+      throw err;
+    }
+    return new StartedRedisCluster(ctx, requestedAt);
+  }
+}

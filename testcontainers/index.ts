@@ -1,0 +1,27 @@
+/**
+ * `slotwise/testcontainers`: start a real Redis Cluster from local
+ * `redis-server` processes and inject faults into it.
+ */
+export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime } from './container.js';
+export { StartedRedisCluster } from './started-cluster.js';
+export { findRedisServer, INSTALL_HINT, MIN_REDIS_MAJOR, type RedisServerBinary } from './redis-binary.js';
+export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js';
+export { liveEngineProcesses, liveEngineTempDirs, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';
+export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from './cluster-state.js';
+export type {
+  AddedNode,
+  ClusterNodeInfo,
+  ConvergenceOptions,
+  FailoverMode,
+  FailoverReport,
+  KillReport,
+  NodeAddress,
+  NodeState,
+  PauseReport,
+  RecoverReport,
+  RemoveReport,
+  ReshardHooks,
+  ReshardOptions,
+  ReshardReport,
+  SlotRange,
+} from './types.js';

@@ -1,0 +1,239 @@
+/**
+ * One redis-server process we own: its temp dir, its generated redis.conf, and
+ * the signals a test may send it. The process runs in the foreground
+ * (`daemonize no`) as our child, so its pid is ours to signal and its 'exit'
+ * event tells us reliably when it is gone (and reaped, not a zombie).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterEngineError } from '../lib/errors.js';
+import type { NodeAuth } from './admin.js';
+import { retryUntil } from './admin.js';
+import { releasePorts, reservePorts, type NodePorts } from './ports.js';
+import { removeDirSync, trackDir, trackProcess, untrackDir } from './process-registry.js';
+
+/** Lifecycle state of a node as the engine knows it. */
+export type NodeState = 'starting' | 'up' | 'paused' | 'killed' | 'removed';
+
+/** Settings rendered into one node's redis.conf. */
+export interface NodeConfig {
+  readonly port: number;
+  readonly busPort: number;
+  readonly dir: string;
+  readonly nodeTimeoutMs: number;
+  readonly appendOnly: boolean;
+  readonly auth?: NodeAuth;
+}
+
+/** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Renders a node's redis.conf. Exported for unit tests. */
+export function renderRedisConf(c: NodeConfig): string {
+  const lines = [
+    `port ${c.port}`,
+    'bind 127.0.0.1',
+    'protected-mode no',
+    // Announce the loopback address from the start; otherwise a node only learns its own IP from a peer's MEET.
+    'cluster-announce-ip 127.0.0.1',
+    'cluster-enabled yes',
+    'cluster-config-file nodes.conf',
+    `cluster-node-timeout ${c.nodeTimeoutMs}`,
+    // Explicit: the default (port + 10000) may be taken by another process on a shared machine.
+    `cluster-port ${c.busPort}`,
+    `dir ${quote(c.dir)}`,
+    // We own the process: no fork, so its pid stays the one we signal.
+    'daemonize no',
+    `logfile ${quote(join(c.dir, 'redis.log'))}`,
+    'save ""',
+    `appendonly ${c.appendOnly ? 'yes' : 'no'}`,
+    // The default delays every replica's first full sync by 5 s; we want replicas in sync before start() returns.
+    'repl-diskless-sync yes',
+    'repl-diskless-sync-delay 0',
+    // 0 = a replica may always fail over, however long it was disconnected. With the default (10),
+    // a replica that lagged while the machine was busy may refuse to take over and tests would hang.
+    'cluster-replica-validity-factor 0',
+    // Lets tests use DEBUG SLEEP / DEBUG SEGFAULT from localhost only.
+    'enable-debug-command local',
+  ];
+  if (c.auth !== undefined) {
+    if (c.auth.username === undefined) {
+      lines.push(`requirepass ${quote(c.auth.password)}`, `masterauth ${quote(c.auth.password)}`);
+    } else {
+      lines.push(
+        'user default off',
+        `user ${quote(c.auth.username)} on ${quote(`>${c.auth.password}`)} ~* &* +@all`,
+        `masteruser ${quote(c.auth.username)}`,
+        `masterauth ${quote(c.auth.password)}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Raised internally when a port was taken between probing and binding; the caller picks new ports. */
+export class PortInUseError extends ClusterEngineError {}
+
+/** Options to create a {@link RedisNodeProcess}. */
+export interface NodeProcessOptions {
+  readonly bin: string;
+  readonly ports: NodePorts;
+  readonly nodeTimeoutMs: number;
+  readonly appendOnly: boolean;
+  readonly auth?: NodeAuth;
+  readonly startupTimeoutMs: number;
+}
+
+/** One redis-server child process and its temp dir. */
+export class RedisNodeProcess {
+  readonly port: number;
+  readonly busPort: number;
+  readonly dir: string;
+  readonly #options: NodeProcessOptions;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #state: NodeState = 'starting';
+  #stderr = '';
+
+  private constructor(options: NodeProcessOptions, dir: string) {
+    this.#options = options;
+    this.port = options.ports.port;
+    this.busPort = options.ports.busPort;
+    this.dir = dir;
+  }
+
+  /** Makes the temp dir and redis.conf; does not start anything. */
+  static create(options: NodeProcessOptions): RedisNodeProcess {
+    const dir = mkdtempSync(join(tmpdir(), 'slotwise-'));
+    trackDir(dir);
+    reservePorts(options.ports);
+    const node = new RedisNodeProcess(options, dir);
+    writeFileSync(join(dir, 'redis.conf'), renderRedisConf({ ...options, ...options.ports, dir }), { mode: 0o600 });
+    return node;
+  }
+
+  /** Pid of the running process, or undefined when none runs. */
+  get pid(): number | undefined {
+    return this.#running() ? this.#child?.pid : undefined;
+  }
+
+  get state(): NodeState {
+    return this.#state;
+  }
+
+  #running(): boolean {
+    const c = this.#child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  /**
+   * Spawns redis-server and resolves once its log says it accepts connections
+   * (our own log file, so another server on the same port cannot fool us).
+   * @throws PortInUseError when a port was taken; ClusterEngineError with the log tail otherwise.
+   */
+  async start(): Promise<void> {
+    if (this.#running()) throw new ClusterEngineError(`node ${this.port} is already running`);
+    const logPath = join(this.dir, 'redis.log');
+    const logOffset = fileSize(logPath);
+    const child = spawn(this.#options.bin, [join(this.dir, 'redis.conf')], {
+      cwd: this.dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.#child = child;
+    this.#stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      this.#stderr = (this.#stderr + d).slice(-4000);
+    });
+    this.#exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    trackProcess(child, this.port, this.dir);
+    this.#state = 'starting';
+    await retryUntil(
+      async () => {
+        const log = readFrom(logPath, logOffset);
+        if (/Ready to accept connections/.test(log)) return true;
+        if (!this.#running()) {
+          const err = await Promise.race([spawnError, Promise.resolve(undefined)]);
+          const tail = `${log}\n${this.#stderr}`.trim().split('\n').slice(-8).join('\n');
+          if (/Address already in use/.test(tail)) {
+            throw Object.assign(new PortInUseError(`port ${this.port} or bus port ${this.busPort} is in use`), { fatal: true });
+          }
+          throw Object.assign(
+            new ClusterEngineError(`redis-server for port ${this.port} exited during start${err ? ` (${err.message})` : ''}:\n${tail}`),
+            { fatal: true },
+          );
+        }
+        return false;
+      },
+      { timeoutMs: this.#options.startupTimeoutMs, intervalMs: 10, what: `redis-server on port ${this.port} to accept connections`, fatal: isFatal },
+    ).catch(async (err: unknown) => {
+      await this.kill();
+      throw err;
+    });
+    this.#state = 'up';
+  }
+
+  /** SIGKILL; resolves once the process has exited. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (child !== undefined && this.#running()) child.kill('SIGKILL');
+    await this.#exited;
+    if (this.#state !== 'removed') this.#state = 'killed';
+  }
+
+  /** SIGSTOP: the process is frozen, its sockets stay open. */
+  pause(): void {
+    if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
+    this.#child?.kill('SIGSTOP');
+    this.#state = 'paused';
+  }
+
+  /** SIGCONT. */
+  resume(): void {
+    if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
+    this.#child?.kill('SIGCONT');
+    this.#state = 'up';
+  }
+
+  /** Kills the process, deletes its dir and frees its ports. Idempotent. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    this.#state = 'removed';
+    removeDirSync(this.dir);
+    untrackDir(this.dir);
+    releasePorts({ port: this.port, busPort: this.busPort });
+  }
+
+  /** Last lines of the node's log, for error messages. */
+  logTail(lines = 20): string {
+    return readFrom(join(this.dir, 'redis.log'), 0).trim().split('\n').slice(-lines).join('\n');
+  }
+}
+
+function isFatal(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { fatal?: boolean }).fatal === true;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * A running Redis Cluster made of redis-server processes this Node process
+ * owns. Nodes are named by their client port everywhere.
+ */
+import type { EngineContext } from './context.js';
+import { rangesOf, slotOwners } from './cluster-state.js';
+import * as faults from './faults.js';
+import * as membership from './membership.js';
+import { reshard } from './reshard.js';
+import type {
+  AddedNode,
+  ClusterNodeInfo,
+  ConvergenceOptions,
+  FailoverMode,
+  FailoverReport,
+  KillReport,
+  NodeAddress,
+  PauseReport,
+  RecoverReport,
+  RemoveReport,
+  ReshardOptions,
+  ReshardReport,
+} from './types.js';
+
+/**
+ * Handle of a started cluster; obtain one from `RedisClusterContainer.start()`.
+ * Always `stop()` it (or declare it with `await using`): stop ends every
+ * process and deletes every temp dir, also after faults.
+ */
+export class StartedRedisCluster implements AsyncDisposable {
+  readonly #ctx: EngineContext;
+  /** `Date.now()` when `start()` was called and when the cluster became healthy. */
+  readonly startedAt: { readonly requestedAt: number; readonly healthyAt: number };
+  #stopping: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal Use `RedisClusterContainer.start()`. */
+  constructor(ctx: EngineContext, requestedAt: number) {
+    this.#ctx = ctx;
+    this.startedAt = { requestedAt, healthyAt: Date.now() };
+  }
+
+  /** Milliseconds `start()` took until the cluster was healthy. */
+  get startupMs(): number {
+    return this.startedAt.healthyAt - this.startedAt.requestedAt;
+  }
+
+  /** Node timeout the nodes run with (`cluster-node-timeout`). */
+  get nodeTimeoutMs(): number {
+    return this.#ctx.settings.nodeTimeoutMs;
+  }
+
+  /** Password (and ACL user) clients need, if any. */
+  get auth(): { readonly username?: string; readonly password: string } | undefined {
+    return this.#ctx.settings.auth;
+  }
+
+  /**
+   * Addresses to bootstrap a client from: the running masters as last seen by
+   * the engine (after a failover the promoted replica). Synchronous.
+   */
+  getRootNodes(): NodeAddress[] {
+    const up = this.#ctx.all().filter((n) => n.proc.state === 'up');
+    const masters = up.filter((n) => n.role === 'master');
+    return (masters.length > 0 ? masters : up).map((n) => ({ host: this.#ctx.host, port: n.proc.port }));
+  }
+
+  /** Client ports of every node not removed, in creation order. */
+  getPorts(): number[] {
+    return this.#ctx.all().map((n) => n.proc.port);
+  }
+
+  /** `redis://[user:password@]127.0.0.1:port` for each root node. */
+  getConnectionUrls(): string[] {
+    const auth = this.#ctx.settings.auth;
+    const cred =
+      auth === undefined ? '' : `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@`;
+    return this.getRootNodes().map((n) => `redis://${cred}${n.host}:${n.port}`);
+  }
+
+  /**
+   * Every node as the cluster reports it now (asked live from a running node),
+   * joined with what the engine knows (pid, state). Killed nodes are included
+   * with `state: 'killed'` and `pid: null`.
+   */
+  async getNodes(): Promise<ClusterNodeInfo[]> {
+    const ctx = this.#ctx;
+    const view = await ctx.anyView();
+    const owners = slotOwners(view);
+    return ctx.all().map((n) => {
+      const e = view.find((v) => v.id === n.id);
+      const role = e?.role ?? n.role;
+      const masterId = e?.masterId ?? null;
+      return {
+        id: n.id,
+        host: ctx.host,
+        port: n.proc.port,
+        busPort: n.proc.busPort,
+        role,
+        masterId,
+        masterPort: masterId === null ? null : (ctx.byId(masterId)?.proc.port ?? null),
+        slots: role === 'master' ? rangesOf(owners, n.id) : [],
+        pid: n.proc.pid ?? null,
+        state: n.proc.state,
+        flags: e?.flags.filter((f) => f !== 'myself') ?? [],
+      };
+    });
+  }
+
+  /**
+   * Waits until every running node says `cluster_state:ok`, all 16384 slots
+   * are covered by running masters, every node reports the same slot map and
+   * roles, no slot is mid-migration and every replica's link is up.
+   * @param options.timeoutMs @default 30000 + 3 × nodeTimeoutMs
+   * @throws ClusterEngineError listing what was still wrong.
+   */
+  async waitForHealthy(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.#ctx.waitForHealthy(options.timeoutMs ?? this.#ctx.defaultTimeoutMs);
+  }
+
+  /** Current problems (empty array = healthy), without waiting. */
+  async healthProblems(): Promise<string[]> {
+    return this.#ctx.healthProblems();
+  }
+
+  /** SIGKILLs a node. See {@link KillReport}; waits for failover/convergence unless told not to. */
+  killNode(port: number, options?: ConvergenceOptions): Promise<KillReport> {
+    return faults.killNode(this.#ctx, port, options);
+  }
+
+  /** SIGSTOPs a node and returns at once. */
+  async pauseNode(port: number): Promise<PauseReport> {
+    return faults.pauseNode(this.#ctx, port);
+  }
+
+  /** SIGCONTs a paused node; waits until the cluster is healthy again. */
+  resumeNode(port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
+    return faults.resumeNode(this.#ctx, port, options);
+  }
+
+  /** Crash-restarts a node (SIGKILL if running, then start with the same port, dir and node id). */
+  restartNode(port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
+    return faults.restartNode(this.#ctx, port, options);
+  }
+
+  /** `CLUSTER FAILOVER [FORCE|TAKEOVER]` on a replica; waits until it is master everywhere. */
+  failover(replicaPort: number, options?: { mode?: FailoverMode; timeoutMs?: number }): Promise<FailoverReport> {
+    return faults.failover(this.#ctx, replicaPort, options);
+  }
+
+  /** Live migration of slots between two masters (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
+  reshard(options: ReshardOptions): Promise<ReshardReport> {
+    return this.#serial(() => reshard(this.#ctx, options));
+  }
+
+  /** Adds an empty master (no slots until you reshard to it). */
+  addMaster(): Promise<AddedNode> {
+    return this.#serial(() => membership.addMaster(this.#ctx));
+  }
+
+  /** Adds a replica of the master on `masterPort`; returns once it is in sync. */
+  addReplica(masterPort: number): Promise<AddedNode> {
+    return this.#serial(() => membership.addReplica(this.#ctx, masterPort));
+  }
+
+  /** Empties (if a master), forgets and ends a node; its replicas move to another master. */
+  removeNode(port: number): Promise<RemoveReport> {
+    return this.#serial(() => membership.removeNode(this.#ctx, port));
+  }
+
+  /**
+   * Ends every process (SIGKILL, then waits for each exit), deletes every temp
+   * dir and closes admin connections. Idempotent; safe after any fault.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#ctx.destroyAll();
+    return this.#stopping;
+  }
+
+  /** `await using cluster = await new RedisClusterContainer().start()` stops it at scope end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * Topology changes (reshard, add, remove) run one at a time: two overlapping
+   * reshards would corrupt each other. Faults are not queued, so a test can
+   * kill or pause a node while a reshard runs.
+   */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
