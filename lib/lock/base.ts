@@ -93,12 +93,12 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
   }
 
   /** Releases a handle this lock granted (same as `handle.release()`). */
-  release(handle: LockHandle): Promise<boolean> {
+  async release(handle: LockHandle): Promise<boolean> {
     return LockHandle.own(handle, this, this.constructor.name).release();
   }
 
   /** Extends a handle this lock granted (same as `handle.extend(ms)`). */
-  extend(handle: LockHandle, ms?: number): Promise<void> {
+  async extend(handle: LockHandle, ms?: number): Promise<void> {
     return LockHandle.own(handle, this, this.constructor.name).extend(ms);
   }
 
