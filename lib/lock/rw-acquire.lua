@@ -32,7 +32,8 @@ else
     if not intent or intent == owner then redis.call('SET', KEYS[3], owner, 'PX', ARGV[4]) end
     return {0, tonumber(last[2]) - nowMs, 0}
   end
-  if redis.call('GET', KEYS[3]) == owner then redis.call('DEL', KEYS[3]) end
+  -- Readers are held back by the write grant itself from now on.
+  redis.call('DEL', KEYS[3])
 end
 
 local token = redis.call('INCR', KEYS[4])

@@ -34,6 +34,7 @@ export class ReadWriteSide extends LeaseLock {
       args: (owner, leaseMs) => [read ? 'r' : 'w', owner, leaseMs, this.#intentTtlMs],
       grantKey: read ? k.key('readers') : k.key('writer'),
       kind: read ? 'z' : 'h',
+      ...(read ? {} : { onGiveUp: async (owner: string) => void (await this.runtime.scripts.deleteIfOwner.run([k.key('intent')], [owner])) }),
     };
   }
 }

@@ -16,6 +16,7 @@ export const LOCK_LUA = {
   rwAcquire: lua('rw-acquire.lua'),
   latchCountDown: lua('latch-count-down.lua'),
   fencedSet: lua('fenced-set.lua'),
+  deleteIfOwner: lua('delete-if-owner.lua'),
 } as const;
 
 export type LockScripts = { readonly [K in keyof typeof LOCK_LUA]: Script };
