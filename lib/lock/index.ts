@@ -6,3 +6,4 @@ export { LEASE_DEFAULTS, type AcquireOptions, type LeaseOptions } from './option
 export { Semaphore, type SemaphoreOptions } from './semaphore.js';
 export { ReadWriteLock, ReadWriteSide, type ReadWriteLockOptions } from './rwlock.js';
 export { CountDownLatch, type CountDownLatchOptions } from './latch.js';
+export { Redlock, RedlockHandle, type RedlockOptions } from './redlock.js';
