@@ -12,7 +12,8 @@ import {
   type ClusterNodesEntry,
   type NodeObservation,
 } from './cluster-state.js';
-import { PortInUseError, RedisNodeProcess } from './node-process.js';
+import { DockerRedisNode } from './docker-node.js';
+import { PortInUseError, RedisNodeProcess, type NodeHandle, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
 
 /** Everything the builder resolved; frozen before start. */
@@ -23,13 +24,18 @@ export interface EngineSettings {
   readonly auth?: NodeAuth;
   readonly appendOnly: boolean;
   readonly ports: PortPolicy;
+  /** redis-server binary (process runtime). */
   readonly bin: string;
   readonly startupTimeoutMs: number;
+  /** Where nodes run; `docker` uses containers on the host network. */
+  readonly runtime: 'process' | 'docker';
+  /** Image for container nodes. */
+  readonly image: string;
 }
 
 /** One node we own plus what we last learnt about it. */
 export interface ManagedNode {
-  readonly proc: RedisNodeProcess;
+  readonly proc: NodeHandle;
   readonly id: string;
   /** Role from the last view that mentioned it. */
   role: 'master' | 'replica';
@@ -95,14 +101,16 @@ export class EngineContext {
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
       const ports = await allocateNodePorts(this.settings.ports, index);
-      const proc = RedisNodeProcess.create({
+      const options: NodeProcessOptions = {
         bin: this.settings.bin,
         ports,
         nodeTimeoutMs: this.settings.nodeTimeoutMs,
         appendOnly: this.settings.appendOnly,
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
-      });
+      };
+      const proc: NodeHandle =
+        this.settings.runtime === 'docker' ? new DockerRedisNode(options, this.settings.image) : RedisNodeProcess.create(options);
       try {
         await proc.start();
       } catch (err) {

@@ -17,6 +17,30 @@ import { removeDirSync, trackDir, trackProcess, untrackDir } from './process-reg
 /** Lifecycle state of a node as the engine knows it. */
 export type NodeState = 'starting' | 'up' | 'paused' | 'killed' | 'removed';
 
+/**
+ * What the engine needs from one node, whatever runs it: a local process
+ * ({@link RedisNodeProcess}) or a container (docker-node.ts).
+ */
+export interface NodeHandle {
+  readonly port: number;
+  readonly busPort: number;
+  /** Host temp dir of the node ('' for container nodes). */
+  readonly dir: string;
+  /** Pid of the running process; undefined when none runs or for containers. */
+  readonly pid: number | undefined;
+  readonly state: NodeState;
+  /** Starts (or starts again, same data dir) and resolves when it accepts connections. */
+  start(): Promise<void>;
+  /** SIGKILL; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP (freeze); sockets stay open. */
+  pause(): Promise<void>;
+  /** SIGCONT. */
+  resume(): Promise<void>;
+  /** Ends it for good and deletes its data. Idempotent. */
+  destroy(): Promise<void>;
+}
+
 /** Settings rendered into one node's redis.conf. */
 export interface NodeConfig {
   readonly port: number;
@@ -25,6 +49,8 @@ export interface NodeConfig {
   readonly nodeTimeoutMs: number;
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
+  /** Log to stdout instead of `<dir>/redis.log` (containers, whose logs the runtime keeps). */
+  readonly logToStdout?: boolean;
 }
 
 /** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
@@ -48,7 +74,7 @@ export function renderRedisConf(c: NodeConfig): string {
     `dir ${quote(c.dir)}`,
     // We own the process: no fork, so its pid stays the one we signal.
     'daemonize no',
-    `logfile ${quote(join(c.dir, 'redis.log'))}`,
+    `logfile ${c.logToStdout === true ? '""' : quote(join(c.dir, 'redis.log'))}`,
     'save ""',
     `appendonly ${c.appendOnly ? 'yes' : 'no'}`,
     // The default delays every replica's first full sync by 5 s; we want replicas in sync before start() returns.
@@ -89,7 +115,7 @@ export interface NodeProcessOptions {
 }
 
 /** One redis-server child process and its temp dir. */
-export class RedisNodeProcess {
+export class RedisNodeProcess implements NodeHandle {
   readonly port: number;
   readonly busPort: number;
   readonly dir: string;
@@ -190,14 +216,14 @@ export class RedisNodeProcess {
   }
 
   /** SIGSTOP: the process is frozen, its sockets stay open. */
-  pause(): void {
+  async pause(): Promise<void> {
     if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
     this.#child?.kill('SIGSTOP');
     this.#state = 'paused';
   }
 
   /** SIGCONT. */
-  resume(): void {
+  async resume(): Promise<void> {
     if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
     this.#child?.kill('SIGCONT');
     this.#state = 'up';
