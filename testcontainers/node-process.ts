@@ -124,6 +124,7 @@ export class RedisNodeProcess implements NodeHandle {
   #exited: Promise<void> = Promise.resolve();
   #state: NodeState = 'starting';
   #stderr = '';
+  #spawnError: Error | undefined;
 
   private constructor(options: NodeProcessOptions, dir: string) {
     this.#options = options;
@@ -153,7 +154,7 @@ export class RedisNodeProcess implements NodeHandle {
 
   #running(): boolean {
     const c = this.#child;
-    return c !== undefined && c.exitCode === null && c.signalCode === null;
+    return c !== undefined && this.#spawnError === undefined && c.exitCode === null && c.signalCode === null;
   }
 
   /**
@@ -175,11 +176,18 @@ export class RedisNodeProcess implements NodeHandle {
     child.stderr?.on('data', (d: string) => {
       this.#stderr = (this.#stderr + d).slice(-4000);
     });
+    this.#spawnError = undefined;
     this.#exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', () => resolve());
+      child.once('exit', () => {
+        // Died on its own (crash, SHUTDOWN, DEBUG SEGFAULT): no longer a live node.
+        if (this.#child === child && (this.#state === 'up' || this.#state === 'paused')) this.#state = 'killed';
+        resolve();
+      });
+      child.once('error', (err) => {
+        this.#spawnError = err; // e.g. ENOENT: no 'exit' event follows
+        resolve();
+      });
     });
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     trackProcess(child, this.port, this.dir);
     this.#state = 'starting';
     await retryUntil(
@@ -187,7 +195,7 @@ export class RedisNodeProcess implements NodeHandle {
         const log = readFrom(logPath, logOffset);
         if (/Ready to accept connections/.test(log)) return true;
         if (!this.#running()) {
-          const err = await Promise.race([spawnError, Promise.resolve(undefined)]);
+          const err = this.#spawnError;
           const tail = `${log}\n${this.#stderr}`.trim().split('\n').slice(-8).join('\n');
           if (/Address already in use/.test(tail)) {
             throw Object.assign(new PortInUseError(`port ${this.port} or bus port ${this.busPort} is in use`), { fatal: true });
