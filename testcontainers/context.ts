@@ -183,13 +183,20 @@ export class EngineContext {
     return healthProblems(await this.observe(), new Set(live.map((n) => n.id)));
   }
 
-  /** Polls until {@link healthProblems} is empty. */
+  /**
+   * Polls until {@link healthProblems} is empty on two consecutive polls: one
+   * clean snapshot can fall between two gossip updates of the same change.
+   */
   async waitForHealthy(timeoutMs = this.defaultTimeoutMs, signal?: AbortSignal): Promise<void> {
+    let clean = 0;
     await retryUntil(
       async () => {
         const problems = await this.healthProblems();
-        if (problems.length > 0) throw new Error(problems.slice(0, 6).join('; '));
-        return true;
+        if (problems.length > 0) {
+          clean = 0;
+          throw new Error(problems.slice(0, 6).join('; '));
+        }
+        return ++clean >= 2;
       },
       { timeoutMs, intervalMs: 50, what: 'the cluster to become healthy', ...(signal ? { signal } : {}) },
     );

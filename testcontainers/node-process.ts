@@ -83,6 +83,9 @@ export function renderRedisConf(c: NodeConfig): string {
     // 0 = a replica may always fail over, however long it was disconnected. With the default (10),
     // a replica that lagged while the machine was busy may refuse to take over and tests would hang.
     'cluster-replica-validity-factor 0',
+    // Topology changes only when a test asks for one: no replica wandering off to an orphaned
+    // master, no emptied master turning itself into a replica (removeNode re-points replicas itself).
+    'cluster-allow-replica-migration no',
     // Lets tests use DEBUG SLEEP / DEBUG SEGFAULT from localhost only.
     'enable-debug-command local',
   ];
