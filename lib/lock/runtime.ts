@@ -1,5 +1,6 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { defineLockScripts, type LockScripts } from './scripts.js';
+import { InterimShardWakeSource } from './interim-shard-wake.js';
 import { Waker } from './waker.js';
 import { Watchdog } from './watchdog.js';
 
@@ -21,7 +22,9 @@ export function lockRuntime(client: ClusterClient): LockRuntime {
   let rt = runtimes.get(client);
   if (rt === undefined) {
     const scripts = defineLockScripts(client);
-    rt = { client, scripts, watchdog: new Watchdog(scripts.extend), waker: new Waker() };
+    const waker = new Waker();
+    waker.setSource(new InterimShardWakeSource(client));
+    rt = { client, scripts, watchdog: new Watchdog(scripts.extend), waker };
     runtimes.set(client, rt);
   }
   return rt;

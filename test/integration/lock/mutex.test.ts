@@ -102,6 +102,22 @@ describe('lock: Mutex', function () {
     await b.release();
   });
 
+  it('a waiter on another client (another process, as far as it knows) is woken by sharded pub/sub', async () => {
+    const m = new Mutex(client, name(), { leaseMs: 30_000 });
+    const a = await m.acquire();
+    const t0 = Date.now();
+    const waiting = new Mutex(other, m.name, { leaseMs: 30_000, retryDelayMs: 20_000 }).acquire({ waitMs: 25_000 });
+    // Once the waiter's client subscribed to the lock's channel, the release reaches it.
+    const subscribers = async () => (await Promise.all(client.nodes('master').map((n) => n.call('PUBSUB', 'SHARDNUMSUB', m.keys.channel) as Promise<[string, number]>)))
+      .reduce((sum, r) => sum + Number(r[1]), 0);
+    await waitFor(async () => (await subscribers()) > 0, { what: 'waiter subscribed' });
+    await a.release();
+    const b = await waiting;
+    const waited = Date.now() - t0;
+    assert.ok(waited < 10_000, `woken after ${waited} ms (poll interval 20 s)`);
+    await b.release();
+  });
+
   it('gives up after waitMs with LockNotAcquiredError, and when the signal aborts with its reason', async () => {
     const m = new Mutex(client, name(), { leaseMs: 30_000 });
     const a = await m.acquire();
