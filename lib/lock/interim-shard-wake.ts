@@ -56,13 +56,17 @@ class NodeSubscriber {
         for (const cb of [...(this.#channels.get(channel) ?? [])]) cb();
       };
       r.on('smessage', onMessage);
+      let onClose!: () => void;
       const ended = new Promise<void>((resolve) => {
         this.#finish = resolve;
-        r.once('close', resolve);
+        onClose = resolve;
+        r.once('close', onClose);
       });
       if (this.#channels.size > 0) r.ssubscribe(...this.#channels.keys()).catch(() => undefined);
       await ended;
+      // The connection is pooled and reused: leave no listener on it.
       r.off('smessage', onMessage);
+      r.off('close', onClose);
       // Leave subscriber mode so the connection can go back to the pool.
       if (r.status === 'ready') await r.sunsubscribe().catch(() => conn.destroy());
     }).catch(() => undefined).finally(() => {
