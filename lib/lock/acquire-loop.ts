@@ -22,6 +22,8 @@ export interface GrantLoop {
   readonly name: string;
   readonly waker: Waker;
   readonly channel: string;
+  /** Waiters woken per release announcement: 'one' when only one can win. */
+  readonly wakeMode: 'one' | 'all';
   readonly waitMs: number;
   readonly signal: AbortSignal | undefined;
   readonly retryDelayMs: number;
@@ -75,6 +77,6 @@ export async function grantLoop(p: GrantLoop): Promise<Granted> {
       throw new LockNotAcquiredError(p.name, r.remainingMs);
     }
     const gap = r.remainingMs > 0 ? Math.min(r.remainingMs, p.retryDelayMs) : p.retryDelayMs;
-    await p.waker.wait(p.channel, Math.min(left, gap * (0.5 + Math.random() / 2)), p.signal);
+    await p.waker.wait(p.channel, Math.min(left, gap * (0.5 + Math.random() / 2)), p.signal, p.wakeMode);
   }
 }

@@ -138,6 +138,7 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
       name: this.name,
       waker: this.runtime.waker,
       channel: this.keys.channel,
+      wakeMode: this.#ctx.wakeMode,
       waitMs,
       signal,
       retryDelayMs: o.retryDelayMs,

@@ -20,6 +20,8 @@ interface Waiter {
 
 interface ChannelWaiters {
   readonly waiters: Set<Waiter>;
+  /** How many to wake per announcement: one when only one can win (mutex, semaphore). */
+  mode: 'one' | 'all';
   stopWatching?: () => void;
 }
 
@@ -31,7 +33,7 @@ export class Waker {
   setSource(source: WakeSource | undefined): void {
     for (const [channel, entry] of this.#channels) {
       entry.stopWatching?.();
-      entry.stopWatching = source?.watch(channel, () => this.notify(channel, 'all'));
+      entry.stopWatching = source?.watch(channel, () => this.notify(channel, entry.mode));
     }
     this.#source = source;
   }
@@ -46,16 +48,20 @@ export class Waker {
   /**
    * Resolves after `ms`, when `channel` is announced, or when `signal`
    * aborts — whichever comes first. Never rejects: callers check the signal.
+   * `mode` says how many waiters of this channel an announcement from
+   * another process wakes.
    */
-  wait(channel: string, ms: number, signal?: AbortSignal): Promise<void> {
+  wait(channel: string, ms: number, signal?: AbortSignal, mode: 'one' | 'all' = 'all'): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let entry = this.#channels.get(channel);
       if (entry === undefined) {
-        entry = { waiters: new Set() };
-        this.#channels.set(channel, entry);
-        if (this.#source) entry.stopWatching = this.#source.watch(channel, () => this.notify(channel, 'all'));
+        const created: ChannelWaiters = { waiters: new Set(), mode };
+        entry = created;
+        this.#channels.set(channel, created);
+        if (this.#source) created.stopWatching = this.#source.watch(channel, () => this.notify(channel, created.mode));
       }
+      entry.mode = mode;
       const e = entry;
       const waiter: Waiter = { resolve: () => done() };
       const timer = setTimeout(() => done(), Math.max(0, ms));
