@@ -21,10 +21,11 @@ import { commandInfo, isIdempotent, keyIndexes, type CommandInfo } from './comma
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { classify } from './redirect.js';
-import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo } from './request.js';
+import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
+import { SlotSequencer } from './sequencer.js';
 import { slotOf } from './slot.js';
 
-export type { CommandDiagnostics, ExecOptions, RedirectInfo } from './request.js';
+export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
 
 export interface ExecutorDeps {
   readonly options: ResolvedOptions;
@@ -63,6 +64,7 @@ export class Executor {
   readonly #timed = new Set<Request>();
   readonly #live: NodeLiveness;
   readonly #expire = (req: Request) => this.#expireRequest(req);
+  readonly #resume = (req: Request) => this.#attempt(req);
   #closed: Error | undefined;
   #anyMaster = 0;
 
@@ -83,9 +85,10 @@ export class Executor {
 
   /**
    * Runs one command. `name` is case-insensitive; `args` are flattened the
-   * ioredis way (arrays spread, objects for MSET/HSET expanded).
+   * ioredis way (arrays spread, objects for MSET/HSET expanded). `route`
+   * pins the request to one node or sequences it within a group.
    */
-  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
+  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}, route: RouteOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     const lower = name.toLowerCase();
     const info = commandInfo(lower);
@@ -95,7 +98,7 @@ export class Executor {
     const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
     let slot: number;
     try {
-      slot = this.slotOfCommand(lower, cmd.args);
+      slot = route.node === undefined ? this.slotOfCommand(lower, cmd.args) : ANY_SLOT;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -107,6 +110,7 @@ export class Executor {
     const req = new Request({
       info, cmd, slot, idempotent: isIdempotent(info, cmd.args), encoding,
       deadline: now + timeoutMs, timeoutMs, traced: this.#deps.wantsDiagnostics(), block, blockUntil,
+      pinned: route.node, seq: slot === ANY_SLOT ? undefined : route.sequencer,
     }, this.#expire);
     if (opts.timeoutMs === undefined && block === undefined) {
       this.#deadlines.push(req);
@@ -117,6 +121,14 @@ export class Executor {
     }
     this.#attempt(req);
     return req.promise;
+  }
+
+  /**
+   * A sequencer for one group of requests (a pipeline): pass it in the
+   * `route` of each, in the caller's order, to keep that order per slot.
+   */
+  sequencer(): SlotSequencer {
+    return new SlotSequencer(this.#resume);
   }
 
   /**
@@ -144,7 +156,8 @@ export class Executor {
 
   #attempt(req: Request): void {
     if (req.settled) return;
-    let node = req.target;
+    if (req.seq !== undefined && !req.seq.admit(req)) return;
+    let node = req.target ?? req.pinned;
     let asking = false;
     if (node !== undefined) {
       asking = req.asking;
@@ -167,6 +180,7 @@ export class Executor {
     req.node = node;
     req.inFlight = true;
     req.sentAt = Date.now();
+    req.seq?.left(req);
     if (req.block !== undefined) {
       this.#attemptDedicated(req, node, asking);
       return;
@@ -250,6 +264,13 @@ export class Executor {
     if (c.kind !== 'connection' && c.kind !== 'breaker') node.replied(req.sampleStart);
     req.inFlight = false;
     if (req.settled) return;
+    if (req.pinned !== undefined && (c.kind === 'moved' || c.kind === 'ask' || req.pinned.closed)) {
+      // A part that must run on this very node: following a redirect or
+      // waiting for a node that left the map would run it somewhere else.
+      const reply = () => new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address, command: req.command });
+      this.#settle(req, undefined, 'error' in c ? c.error : reply());
+      return;
+    }
     switch (c.kind) {
       case 'moved':
       case 'ask': {
@@ -326,6 +347,7 @@ export class Executor {
       return;
     }
     this.#parked.add(req);
+    req.seq?.waiting(req);
     req.parked = ms === null ? null : setTimeout(() => this.#unpark(req), ms);
     if (this.#parked.size === 1) this.#watchTopology();
   }
@@ -391,6 +413,7 @@ export class Executor {
       req.conn = undefined;
     }
     this.#deadlines.settled();
+    req.seq?.left(req);
     if (req.traced) {
       this.#deps.onSettled({
         command: req.info.name,
