@@ -4,6 +4,7 @@ import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
+import { ClusterOps, type NodeRoleFilter } from './cluster-ops.js';
 import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
 import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
@@ -11,6 +12,7 @@ import { Executor, type ExecOptions } from './router/executor.js';
 import { classify, isUnknownCommandReply } from './router/redirect.js';
 import { slotOf, SLOT_COUNT } from './router/slot.js';
 import type { DedicatedConnection } from './node/pool.js';
+import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
@@ -48,6 +50,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly #nodes: NodeRegistry;
   readonly #topology: Topology;
   readonly #executor: Executor;
+  readonly #ops: ClusterOps;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -84,6 +87,15 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       onRedirect: (info) => this.emit('redirect', info),
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
+    });
+    this.#ops = new ClusterOps({
+      ready: () => (this.#status === 'ready' ? Promise.resolve() : this.connect()),
+      current: () => this.#topology.current,
+      refresh: (reason) => this.#topology.refresh(reason),
+      nextChange: () => this.#topology.nextChange(),
+      handle: (address, host, port, role) => this.#nodes.getOrCreate(address, host, port, role),
+      nodes: (role) => this.nodes(role),
+      execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
     });
     trackClient(this);
   }
@@ -201,6 +213,29 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       .nodes()
       .filter((n) => role === 'all' || n.role === role)
       .map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
+  }
+
+  /**
+   * Every key of the cluster (matching `match`/`type`), master by master,
+   * as an async iterator. Survives reshards and failovers while it runs:
+   * every key that exists throughout the iteration is yielded at least once;
+   * keys whose slot moved (or whose master failed over) during the scan may
+   * be yielded again. See docs/03-multi-key.md#scanning-the-whole-cluster.
+   *
+   * ```ts
+   * for await (const key of client.scanIterator({ match: 'session:*', count: 500 })) { … }
+   * ```
+   */
+  scanIterator(opts?: ScanOptions): ScanIterator {
+    return this.#ops.scanIterator(opts);
+  }
+
+  /**
+   * Runs `fn` on every node of the current map with that role, in parallel;
+   * resolves with the results in node order, or rejects with the first error.
+   */
+  forEachNode<T>(role: NodeRoleFilter, fn: (node: NodeHandle) => T | Promise<T>): Promise<T[]> {
+    return this.#ops.forEachNode(role, fn);
   }
 
   /** Stops accepting commands, lets every accepted one finish, then closes every connection. */

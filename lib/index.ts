@@ -19,3 +19,5 @@ export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapsho
 export { slotOf, SLOT_COUNT } from './router/slot.js';
 export { Script, type ScriptDefinition } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
+export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
+export type { NodeRoleFilter } from './cluster-ops.js';

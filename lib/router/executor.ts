@@ -22,9 +22,10 @@ import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { ParkingLot } from './parking.js';
 import { classify } from './redirect.js';
-import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo } from './request.js';
+import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
+import { SlotSequencer } from './sequencer.js';
 
-export type { CommandDiagnostics, ExecOptions, RedirectInfo } from './request.js';
+export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
 
 export interface ExecutorDeps {
   readonly options: ResolvedOptions;
@@ -55,6 +56,7 @@ export class Executor {
   readonly #timed = new Set<Request>();
   readonly #live: NodeLiveness;
   readonly #expire = (req: Request) => this.#expireRequest(req);
+  readonly #resume = (req: Request) => this.#attempt(req);
   #closed: Error | undefined;
   #anyMaster = 0;
 
@@ -76,9 +78,10 @@ export class Executor {
 
   /**
    * Runs one command. `name` is case-insensitive; `args` are flattened the
-   * ioredis way (arrays spread, objects for MSET/HSET expanded).
+   * ioredis way (arrays spread, objects for MSET/HSET expanded). `route`
+   * pins the request to one node or sequences it within a group.
    */
-  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
+  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}, route: RouteOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     const lower = name.toLowerCase();
     const info = commandInfo(lower);
@@ -88,7 +91,7 @@ export class Executor {
     const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
     let slot: number;
     try {
-      slot = slotOfKeys(lower, cmd.args);
+      slot = route.node === undefined ? slotOfKeys(lower, cmd.args) : ANY_SLOT;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -100,6 +103,7 @@ export class Executor {
     const req = new Request({
       info, cmd, slot, idempotent: isIdempotent(info, cmd.args), encoding,
       deadline: now + timeoutMs, timeoutMs, traced: this.#deps.wantsDiagnostics(), block, blockUntil,
+      pinned: route.node, seq: slot === ANY_SLOT ? undefined : route.sequencer,
     }, this.#expire);
     if (opts.timeoutMs === undefined && block === undefined) {
       this.#deadlines.push(req);
@@ -112,6 +116,14 @@ export class Executor {
     return req.promise;
   }
 
+  /**
+   * A sequencer for one group of requests (a pipeline): pass it in the
+   * `route` of each, in the caller's order, to keep that order per slot.
+   */
+  sequencer(): SlotSequencer {
+    return new SlotSequencer(this.#resume);
+  }
+
   /** The slot of a command's keys (see slotOfKeys). */
   slotOfCommand(name: string, args: readonly unknown[]): number {
     return slotOfKeys(name, args);
@@ -119,7 +131,8 @@ export class Executor {
 
   #attempt(req: Request): void {
     if (req.settled) return;
-    let node = req.target;
+    if (req.seq !== undefined && !req.seq.admit(req)) return;
+    let node = req.target ?? req.pinned;
     let asking = false;
     if (node !== undefined) {
       asking = req.asking;
@@ -149,6 +162,7 @@ export class Executor {
     req.node = node;
     req.inFlight = true;
     req.sentAt = Date.now();
+    req.seq?.left(req);
     if (req.block !== undefined) {
       this.#attemptDedicated(req, node, asking);
       return;
@@ -237,6 +251,13 @@ export class Executor {
     if (c.kind !== 'connection' && c.kind !== 'breaker') node.replied(req.sampleStart);
     req.inFlight = false;
     if (req.settled) return;
+    if (req.pinned !== undefined && (c.kind === 'moved' || c.kind === 'ask' || req.pinned.closed)) {
+      // A part that must run on this very node: following a redirect or
+      // waiting for a node that left the map would run it somewhere else.
+      const reply = () => new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address, command: req.command });
+      this.#settle(req, undefined, 'error' in c ? c.error : reply());
+      return;
+    }
     switch (c.kind) {
       case 'moved':
       case 'ask': {
@@ -312,7 +333,10 @@ export class Executor {
 
   /** Parks a request (bounded by `maxWaitingCommands`) until `ms` pass or the topology changes. */
   #park(req: Request, ms: number | null): void {
-    if (this.#parked.tryPark(req, ms)) return;
+    if (this.#parked.tryPark(req, ms)) {
+      req.seq?.waiting(req);
+      return;
+    }
     this.#settle(req, undefined, new QueueFullError(
       `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.command} rejected`,
       { command: req.command, ...(req.lastError ? { cause: req.lastError } : {}) },
@@ -360,6 +384,7 @@ export class Executor {
       req.conn = undefined;
     }
     this.#deadlines.settled();
+    req.seq?.left(req);
     if (req.traced) {
       this.#deps.onSettled({
         command: req.info.name,
