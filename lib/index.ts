@@ -19,3 +19,7 @@ export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapsho
 export { slotOf, SLOT_COUNT } from './router/slot.js';
 export { Script, type ScriptDefinition } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
+export type { PubSub } from './pubsub/pubsub.js';
+export { Subscription, MessageIterator, type IteratorOptions, type SubscriptionEvents } from './pubsub/subscription.js';
+export type { GapEvent, MessageHandler, PubSubEvents, PubSubMessage, SubscriptionKind } from './pubsub/types.js';
+export type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
