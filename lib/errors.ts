@@ -243,3 +243,10 @@ export class KeyspaceNotificationsDisabledError extends SlotwiseError {
     this.missing = missing;
   }
 }
+
+/** A received message could not be decoded by the serializer (Topic, WorkQueue payloads). */
+export class MessageDecodeError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_MESSAGE_DECODE', ctx);
+  }
+}

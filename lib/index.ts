@@ -23,3 +23,5 @@ export type { PubSub } from './pubsub/pubsub.js';
 export { Subscription, MessageIterator, type IteratorOptions, type SubscriptionEvents } from './pubsub/subscription.js';
 export type { GapEvent, MessageHandler, PubSubEvents, PubSubMessage, SubscriptionKind } from './pubsub/types.js';
 export type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
+export { Topic, type TopicOptions } from './pubsub/topic.js';
+export { jsonSerializer, type Serializer } from './codec.js';
