@@ -83,6 +83,7 @@ export class Executor {
    */
   execute(name: string, args: readonly unknown[], opts: ExecOptions = {}, route: RouteOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
+    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
     const lower = name.toLowerCase();
     const info = commandInfo(lower);
     if (info === undefined) return Promise.reject(new UnknownCommandError(name));
@@ -112,8 +113,16 @@ export class Executor {
       this.#timed.add(req);
       if (timeoutMs !== Infinity) req.timer = setTimeout(this.#expire, timeoutMs, req);
     }
+    if (opts.signal) this.#abortOn(req, opts.signal);
     this.#attempt(req);
     return req.promise;
+  }
+
+  #abortOn(req: Request, signal: AbortSignal): void {
+    const onAbort = () => this.#settle(req, undefined, abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const off = () => signal.removeEventListener('abort', onAbort);
+    req.promise.then(off, off);
   }
 
   /**
@@ -427,4 +436,8 @@ export class Executor {
     }
     this.#deadlines.close();
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
 }
