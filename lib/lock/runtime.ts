@@ -1,6 +1,6 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { defineLockScripts, type LockScripts } from './scripts.js';
-import { InterimShardWakeSource } from './interim-shard-wake.js';
+import { ShardedWakeSource } from './shard-wake.js';
 import { Waker } from './waker.js';
 import { Watchdog } from './watchdog.js';
 
@@ -23,7 +23,7 @@ export function lockRuntime(client: ClusterClient): LockRuntime {
   if (rt === undefined) {
     const scripts = defineLockScripts(client);
     const waker = new Waker();
-    waker.setSource(new InterimShardWakeSource(client));
+    waker.setSource(new ShardedWakeSource(client));
     rt = { client, scripts, watchdog: new Watchdog(scripts.extend), waker };
     runtimes.set(client, rt);
   }
