@@ -4,12 +4,14 @@ import type { ResolvedOptions } from '../options.js';
 /**
  * Opens one ioredis standalone connection to a node with the settings every
  * slotwise connection shares: credentials and TLS from the client options
- * (so every node gets them, not only root nodes), READONLY (reads on
- * replicas; a no-op on masters), and NO queuing, re-sending or reconnecting
- * inside ioredis — slotwise decides every retry itself, so a write can never
- * be re-sent behind its back. Resolves once the connection is ready.
+ * (so every node gets them, not only root nodes), and NO queuing, re-sending
+ * or reconnecting inside ioredis — slotwise decides every retry itself, so a
+ * write can never be re-sent behind its back. Resolves once the connection
+ * is ready. `readOnly` (READONLY) only for connections used as replicas: a
+ * master demoted by a failover must answer MOVED to reads on a master's
+ * connection, not serve them from its now-replica data.
  */
-export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName): Promise<Redis> {
+export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName, readOnly = false): Promise<Redis> {
   const redis = new Redis({
     host,
     port,
@@ -20,7 +22,7 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     connectTimeout: o.connectTimeoutMs,
     protocol: o.protocol,
     lazyConnect: true,
-    readOnly: true,
+    readOnly,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,

@@ -40,6 +40,25 @@ describe('topology changes (integration)', function () {
     await client.quit();
   });
 
+  it('after a failover, a read sent to the demoted master on a stale map is redirected, not served by it', async () => {
+    const client = new ClusterClient({ rootNodes: cluster.getRootNodes(), topologyRefreshIntervalMs: 0 });
+    await client.connect();
+    const master = cluster.getRootNodes()[1]!;
+    const shard = client.topology!.shards.find((s) => s.master.port === master.port)!;
+    const replica = shard.replicas[0]!;
+    let key = 'fo:0';
+    for (let i = 0; client.topology!.shardOf(slotOf(key))!.index !== shard.index; i++) key = `fo:${i}`;
+    await client.set(key, 'before');
+    assert.equal(await client.get(key), 'before', 'the connection to the master is open');
+    await cluster.failover(replica.port);
+    const redirects: RedirectInfo[] = [];
+    client.on('redirect', (r) => redirects.push(r));
+    assert.equal(await client.get(key), 'before');
+    assert.deepEqual(redirects.map((r) => [r.kind, r.from, r.to]), [['moved', `127.0.0.1:${master.port}`, `127.0.0.1:${replica.port}`]],
+      'the demoted master answered MOVED (its connection had no READONLY)');
+    await client.quit();
+  });
+
   it('emits node:added for a new master and node:removed (closing its connection) when it leaves', async () => {
     const client = new ClusterClient({ rootNodes: cluster.getRootNodes(), topologyRefreshIntervalMs: 200 });
     const added: string[] = [];
