@@ -182,7 +182,13 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       error: (err) => this.reportError(err),
     }, this.partitions, opts);
     this.#worker = worker;
-    await worker.start();
+    try {
+      await worker.start();
+    } catch (err) {
+      this.#worker = undefined;
+      await worker.close(0).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Counts of waiting, delayed, in-flight and dead jobs. */

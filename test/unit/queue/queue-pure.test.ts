@@ -59,3 +59,19 @@ describe('work queue (unit)', () => {
     assert.throws(() => jsonSerializer.serialize(new Set([1])), /Set, which JSON turns into \{\}/);
   });
 });
+
+describe('keyspace notification options (unit)', () => {
+  it('computes the notify-keyspace-events flags a subscription needs and what a node lacks', async () => {
+    const { missingFlags, resolveKeyspaceOptions } = await import('../../../lib/pubsub/keyspace.js');
+    assert.equal(resolveKeyspaceOptions().flags, 'Ex');
+    assert.deepEqual(resolveKeyspaceOptions().channels, ['__keyevent@0__:expired']);
+    const ks = resolveKeyspaceOptions({ channel: 'keyspace', keyPattern: 'session:*', events: ['del', 'expired', 'hset'] });
+    assert.equal(ks.flags, 'Kgxh');
+    assert.deepEqual(ks.channels, ['__keyspace@0__:session:*']);
+    assert.equal(missingFlags('', 'Ex'), 'Ex');
+    assert.equal(missingFlags('xE', 'Ex'), '');
+    assert.equal(missingFlags('AKE', 'Kgxh'), '', "'A' covers every class but n, m");
+    assert.equal(missingFlags('AE', 'En'), 'n');
+    assert.equal(resolveKeyspaceOptions({ events: ['some_module_event'] }).flags, 'EA', 'unknown events need every class');
+  });
+});
