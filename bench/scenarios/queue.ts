@@ -4,7 +4,8 @@
  * completion is acknowledged (slotwise `completed` event / BullMQ `completed`).
  * slotwise WorkQueue with 1 and 4 partitions vs BullMQ on the same cluster
  * (one BullMQ queue lives in one slot: its keys share the `{bench}` hash tag).
- * Latency = add → handler start.
+ * Latency = add → handler start. A last row measures how late delayed jobs
+ * start after their due time with only workers running.
  */
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Cluster } from 'ioredis';
@@ -112,10 +113,42 @@ async function measure(cluster: StartedRedisCluster, v: Variant): Promise<Measur
   return m;
 }
 
+/**
+ * Delayed jobs with only workers running: a producer client adds jobs due at
+ * spread-out times; lateness = handler start − due time (ms). Workers learn
+ * due times over sharded pub/sub and sleep in between, so no polling.
+ */
+async function delayedLateness(cluster: StartedRedisCluster): Promise<Measurement> {
+  const COUNT = 200;
+  const workerClient = new ClusterClient({ rootNodes: cluster.getRootNodes() });
+  const producerClient = new ClusterClient({ rootNodes: cluster.getRootNodes() });
+  await Promise.all([workerClient.connect(), producerClient.connect()]);
+  const lateness: number[] = [];
+  const worker = new WorkQueue<{ due: number }>(workerClient, 'bench-delayed', { partitions: 4 });
+  await worker.process((job) => void lateness.push(Date.now() - job.data.due), { concurrency: CONCURRENCY });
+  const producer = new WorkQueue<{ due: number }>(producerClient, 'bench-delayed', { partitions: 4 });
+  for (let i = 0; i < COUNT; i++) {
+    const delayMs = 200 + Math.floor(Math.random() * 3000);
+    await producer.add({ due: Date.now() + delayMs }, { delayMs });
+  }
+  while (lateness.length < COUNT) await new Promise((r) => setTimeout(r, 50));
+  await worker.close();
+  await Promise.all([workerClient.quit(), producerClient.quit()]);
+  lateness.sort((a, b) => a - b);
+  const pct = (p: number) => lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))]!;
+  const m = {
+    client: 'slotwise WorkQueue', scenario: `delayed jobs: lateness after due time (${COUNT} jobs, 0.2–3.2 s delays)`, ops: COUNT, opsPerSec: 0,
+    p50Ms: pct(0.5), p99Ms: pct(0.99), errors: 0, extra: { 'max lateness ms': lateness.at(-1)!, 'early (< 0 ms)': lateness.filter((l) => l < 0).length },
+  };
+  console.log(`  ${m.scenario}: p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, max ${lateness.at(-1)} ms`);
+  return m;
+}
+
 export async function run(): Promise<void> {
   const measurements = await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
     const out: Measurement[] = [];
     for (const v of [slotwise(1), slotwise(4), bullmq]) out.push(await measure(cluster, v));
+    out.push(await delayedLateness(cluster));
     return out;
   });
   writeReport({
@@ -124,7 +157,7 @@ export async function run(): Promise<void> {
     command: 'npm run bench -- queue',
     setup: `3 masters × 1 replica (fresh cluster), ${JOBS} jobs of ~20 bytes added in batches of ${BATCH} by ${PRODUCERS} concurrent producers ` +
       `while one in-process worker runs them with concurrency ${CONCURRENCY}; a job counts when its completion is acknowledged. ` +
-      'Latency columns: add → handler start. Producer, worker and cluster share the machine.',
+      'Latency columns: add → handler start (for the delayed-jobs row: handler start − due time). Producer, worker and cluster share the machine.',
     measurements,
     notes: [
       'BullMQ keeps a whole queue in one slot (all keys share the `{bench}` hash tag), so it uses one master; ' +

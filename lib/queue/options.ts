@@ -152,6 +152,9 @@ export function resolveQueueOptions<T>(input: WorkQueueOptions<T> | undefined): 
 }
 
 export function resolveAddOptions(input: AddOptions | undefined): { jobId: string | undefined; delayMs: number; partitionKey: string | undefined } {
+  if (input !== null && typeof input === 'object' && 'priority' in input) {
+    throw new InvalidArgumentError('priority', 'is not supported: a partition delivers in the order jobs were added; use one WorkQueue per priority and give its workers more concurrency');
+  }
   const o = object('add options', input, ADD_KEYS) as AddOptions;
   if (o.jobId !== undefined && (typeof o.jobId !== 'string' || o.jobId.length === 0 || o.jobId.length > 512)) {
     throw new InvalidArgumentError('jobId', `expected a string of 1–512 characters, got ${describe(o.jobId)}`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
+import { ClientClosedError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
 import type { PartitionKeys } from './keys.js';
@@ -132,6 +133,11 @@ export class Worker {
         failures = 0;
       } catch (err) {
         if (this.#closing) break;
+        if (err instanceof ClientClosedError) {
+          // The client was closed under a running worker: stop, rather than retry forever.
+          void this.close(0);
+          break;
+        }
         if ((err as Error).message?.includes('NOGROUP')) {
           // The stream or its group is gone (e.g. deleted, or lost with an unreplicated failover): recreate it.
           await this.#ensureGroup(pk).catch((e: Error) => this.#host.error(e));

@@ -182,6 +182,17 @@ describe('WorkQueue failures (integration)', function () {
     assert.deepEqual(done, ['before', 'after']);
   });
 
+  it('a worker whose client is quit under it stops instead of retrying forever', async () => {
+    const c = new ClusterClient({ rootNodes: (await sharedCluster()).getRootNodes() });
+    await c.connect();
+    const q = queue<number>({ partitions: 2 }, c);
+    await q.process(() => undefined, { blockMs: 10_000 });
+    await c.quit();
+    // The readers were blocked; quitting abandons them and the worker shuts itself down.
+    await q.close({ timeoutMs: 1000 });
+    assert.equal(c.status, 'closed');
+  });
+
   it('reads with one pooled connection per partition, whatever the concurrency', async () => {
     const c = new ClusterClient({ rootNodes: (await sharedCluster()).getRootNodes(), pool: { max: 4 } });
     try {

@@ -43,7 +43,8 @@ describe('work queue (unit)', () => {
       [() => resolveAddOptions({ delayMs: -1 }), 'delayMs'],
       [() => resolveAddOptions({ delayMs: Number.NaN }), 'delayMs'],
       [() => resolveAddOptions({ jobId: '' }), 'jobId'],
-      [() => resolveAddOptions({ priority: 1 } as never), 'option "priority"'],
+      [() => resolveAddOptions({ priority: 1 } as never), 'priority'],
+      [() => resolveAddOptions({ jobid: 'x' } as never), 'option "jobid"'],
       [() => resolveProcessOptions({ concurrency: 0 }, 1000), 'concurrency'],
       [() => resolveProcessOptions({ concurency: 2 } as never, 1000), 'option "concurency"'],
     ];
