@@ -149,6 +149,33 @@ describe('chaos: work queue with crashing worker processes and a master kill -9'
     assert.deepEqual(await q.stats().then((s) => [s.waiting, s.delayed, s.inFlight]), [0, 0, 0]);
   });
 
+  it('a partition\'s slot resharded back and forth while jobs flow: zero lost, no surfaced error', async () => {
+    const name = 'chaos-reshard';
+    const q = new WorkQueue<{ n: number }>(client, name, { partitions: 2, visibilityTimeoutMs: 2000 });
+    const errors: Error[] = [];
+    const ran = new Set<string>();
+    q.on('error', (e) => void errors.push(e));
+    await q.process((job) => void ran.add(job.id), { concurrency: 16 });
+    const slot = q.partitions[0]!.slot;
+    const from = client.topology!.shardOf(slot)!.master.port;
+    const to = client.topology!.shards.map((s) => s.master.port).find((p) => p !== from)!;
+    const total = 4000;
+    const adding = (async () => {
+      for (let i = 0; i < total; i += 50) {
+        await q.addBulk(Array.from({ length: 50 }, (_, k) => ({ payload: { n: i + k }, options: { jobId: `r-${i + k}` } })));
+      }
+    })();
+    await waitFor(() => ran.size >= 500, { timeoutMs: 30_000, what: 'jobs flowing' });
+    await cluster.reshard({ from, to, slots: [slot] });
+    await waitFor(() => ran.size >= 2000, { timeoutMs: 30_000, what: 'jobs flowing on the new owner' });
+    await cluster.reshard({ from: to, to: from, slots: [slot] });
+    await adding;
+    await waitFor(() => ran.size === total, { timeoutMs: 60_000, what: `all ${total} jobs (${ran.size})` });
+    await q.close();
+    console.log(`      ${total} jobs across two live reshards of partition 0's slot: ${errors.length} background errors`);
+    assert.deepEqual(errors.map((e) => e.message), []);
+  });
+
   it('10,000 jobs added with replicas: 1 while a master is killed -9: every acknowledged add runs', async () => {
     const name = 'chaos-failover';
     const producer = new WorkQueue<{ n: number }>(client, name, { partitions: 4, replicas: 1, replicaTimeoutMs: 1000, addTimeoutMs: 30_000 });
