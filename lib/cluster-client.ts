@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
-import type { Redis, RedisCommander } from 'ioredis';
+import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';

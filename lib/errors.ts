@@ -286,3 +286,39 @@ export class LockQuorumError extends SlotwiseError {
     this.instances = Object.freeze([...instances]);
   }
 }
+
+// ── queues (lib/queue) ────────────────────────────────────────────────────────
+
+/** A job handler threw (or rejected with) something that is not an Error; `thrown` is that value. */
+export class NonErrorThrownError extends SlotwiseError {
+  readonly thrown: unknown;
+  constructor(thrown: unknown, ctx: ErrorContext = {}) {
+    super(`The job handler threw a non-Error value: ${describeThrown(thrown)} (throw an Error so the stack is kept)`, 'ERR_SLOTWISE_NON_ERROR_THROWN', ctx);
+    this.thrown = thrown;
+  }
+}
+
+/** A job delivery was taken over by another worker (visibility timeout) or given up on close. */
+export class JobLostError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_JOB_LOST', ctx);
+  }
+}
+
+/** The work queue (or its worker) was closed. */
+export class QueueClosedError extends SlotwiseError {
+  constructor(message = 'The work queue is closed', ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_QUEUE_CLOSED', ctx);
+  }
+}
+
+function describeThrown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 200 ? `${v.slice(0, 197)}...` : v);
+  try {
+    const json = JSON.stringify(v);
+    if (json !== undefined) return json.length > 200 ? `${json.slice(0, 197)}...` : json;
+  } catch {
+    // fall through: cyclic or BigInt
+  }
+  return String(v);
+}

@@ -28,3 +28,6 @@ export type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js'
 export { Topic, type TopicOptions } from './pubsub/topic.js';
 export { jsonSerializer, type Serializer } from './codec.js';
 export * from './lock/index.js';
+export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type QueueStats, type WorkQueueEvents } from './queue/queue.js';
+export { Job } from './queue/job.js';
+export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';

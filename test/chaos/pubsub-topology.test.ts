@@ -97,7 +97,7 @@ describe('chaos: pub/sub across reshard, failover and kill -9', function () {
     assert.equal(g.reason, reason);
     assert.ok(g.from <= g.to, 'gap window ordered');
     assert.equal(g.address, client.topology!.shardOf(slotOf(channel))!.master.address, 'resubscribed on the new owner');
-    console.log(`      ${reason}: gap ${g.to - g.from} ms; ${pub.delivered.length} delivered, ${pub.missed.length} published with no subscriber, ${pub.errors} publish errors`);
+    console.log(`      ${reason}: gap ${g.to - g.from} ms; ${received.length} received; ${pub.delivered.length} delivered, ${pub.missed.length} published with no subscriber, ${pub.errors} publish errors`);
     await sub.unsubscribe();
     return g;
   }
@@ -120,15 +120,19 @@ describe('chaos: pub/sub across reshard, failover and kill -9', function () {
     assert.equal(ownerPort(client, slot), replica.port);
   });
 
-  it('keyspace helper: verify refuses a cluster without notify-keyspace-events; with it, expired events arrive from every master', async () => {
+  it('keyspace helper: verify refuses a cluster without notify-keyspace-events, enable sets it on every node; expired events arrive from every master', async () => {
     await assert.rejects(client.keyspaceEvents({ events: ['expired'] }, () => undefined), (e: unknown) =>
       e instanceof KeyspaceNotificationsDisabledError && e.missing === 'Ex' && /CONFIG SET notify-keyspace-events/.test(e.message));
-    // What an operator does (and what `config: 'enable'` automates): set it on EVERY node, replicas included.
+    // What an operator does: CONFIG SET on EVERY node, replicas included (so a promoted replica
+    // emits too). `config: 'enable'` does exactly that; check that it did.
+    const enabled = await client.keyspaceEvents({ events: ['expired'], config: 'enable' }, () => undefined);
+    await enabled.unsubscribe();
     for (const port of cluster.getPorts()) {
       const r = rawConnection(port, cluster);
       await r.connect();
-      await r.config('SET', 'notify-keyspace-events', 'Ex');
+      const [, value] = (await r.config('GET', 'notify-keyspace-events')) as [string, string];
       await r.quit();
+      assert.ok(value.includes('E') && value.includes('x'), `node :${port} has notify-keyspace-events "${value}"`);
     }
     const events: KeyspaceEvent[] = [];
     const sub = await client.keyspaceEvents({ events: ['expired'] }, (e) => void events.push(e));
