@@ -33,6 +33,7 @@ export class Topology {
   #current: TopologySnapshot | undefined;
   #version = 0;
   #inFlight: Promise<TopologySnapshot> | undefined;
+  #followUp: Promise<TopologySnapshot> | undefined;
   #again = false;
   #lastRefreshAt = 0;
   #scheduled: NodeJS.Timeout | undefined;
@@ -91,19 +92,24 @@ export class Topology {
   }
 
   /**
-   * Refreshes now, single-flight: callers during a refresh share it, and a
-   * request arriving mid-refresh queues exactly one more (its trigger may
-   * postdate what the running one saw).
+   * Refreshes now, single-flight. The promise resolves with a view read
+   * AFTER this call: a caller arriving mid-refresh (whose trigger may
+   * postdate what the running one asked) shares the one follow-up refresh
+   * that starts as soon as the running one ends, not the running one.
    */
   refresh(reason: string): Promise<TopologySnapshot> {
     if (this.#inFlight) {
-      this.#again = true;
-      return this.#inFlight;
+      this.#followUp ??= this.#inFlight.catch(() => undefined).then(() => {
+        this.#followUp = undefined;
+        this.#again = false;
+        return this.refresh(reason);
+      });
+      return this.#followUp;
     }
     const run = this.#refreshOnce(reason).finally(() => {
       this.#inFlight = undefined;
       this.#lastRefreshAt = Date.now();
-      if (this.#again && !this.#stopped) {
+      if (this.#again && !this.#stopped && this.#followUp === undefined) {
         this.#again = false;
         this.requestRefresh('queued');
       }
