@@ -19,3 +19,4 @@ export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapsho
 export { slotOf, SLOT_COUNT } from './router/slot.js';
 export { Script, type ScriptDefinition } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
+export * from './session/index.js';
