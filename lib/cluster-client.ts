@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
+import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
 import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
 import { NodeRegistry } from './node/registry.js';
@@ -84,6 +85,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
     });
+    trackClient(this);
   }
 
   get status(): ClientStatus {
@@ -210,6 +212,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       this.#topology.stop();
       await this.#nodes.closeAll(true);
       this.#status = 'closed';
+      untrackClient(this);
     })();
     return this.#closing;
   }
@@ -222,6 +225,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     this.#topology.stop();
     await this.#nodes.closeAll(false);
     this.#status = 'closed';
+    untrackClient(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

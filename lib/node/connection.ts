@@ -29,13 +29,25 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     enableReadyCheck: false,
     enableAutoPipelining: false,
   });
-  redis.on('error', () => undefined);
+  // ioredis reports the real cause of a failed handshake (NOAUTH, WRONGPASS,
+  // NOPERM …) as an 'error' event and then rejects connect() with a bare
+  // "Connection is closed": keep the cause so the caller can name it.
+  let lastError: Error | undefined;
+  const onError = (err: Error) => {
+    lastError = err;
+  };
+  redis.on('error', onError);
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
+    if (lastError && lastError !== err && lastError.message !== (err as Error).message) {
+      throw Object.assign(new Error(`${lastError.message} (${(err as Error).message})`, { cause: lastError }), { code: (lastError as { code?: string }).code });
+    }
     throw err;
   }
+  redis.off('error', onError);
+  redis.on('error', () => undefined);
   return redis;
 }
 

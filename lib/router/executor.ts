@@ -8,6 +8,7 @@ import {
   QueueFullError,
   RedisReplyError,
   TimeoutError,
+  TopologyError,
   UnknownCommandError,
 } from '../errors.js';
 import { formatAddress, type ResolvedOptions } from '../options.js';
@@ -158,6 +159,13 @@ export class Executor {
       }
       node = this.#route(snap, req);
       if (node === undefined) {
+        req.lastError = new TopologyError(
+          req.slot !== ANY_SLOT && snap.shardOf(req.slot) !== undefined
+            ? `No usable replica serves slot ${req.slot} (readFrom: 'replica')`
+            : req.slot === ANY_SLOT ? 'No reachable master' : `No master serves slot ${req.slot}`,
+          {},
+          req.slot === ANY_SLOT ? {} : { slot: req.slot },
+        );
         this.#deps.topology.requestRefresh('uncovered');
         this.#backoff(req);
         return;
@@ -235,6 +243,11 @@ export class Executor {
     return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
   }
 
+  #masterOf(req: Request): NodeHandle | undefined {
+    const m = req.slot === ANY_SLOT ? undefined : this.#deps.topology.current?.shardOf(req.slot)?.master;
+    return m === undefined ? undefined : this.#deps.nodes.getOrCreate(m.address, m.host, m.port, 'master');
+  }
+
   #onReply(req: Request, node: NodeHandle, value: unknown): void {
     node.replied(req.sampleStart);
     if (req.settled) return;
@@ -273,11 +286,21 @@ export class Executor {
         this.#attempt(req);
         return;
       }
-      case 'wait':
+      case 'wait': {
         req.lastError = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
         if (c.refresh) this.#deps.topology.requestRefresh(c.reason);
+        // A replica that is loading or has lost its master cannot serve this
+        // read, but its master can: go there now unless only replicas may serve.
+        const master = node.role === 'replica' && (c.reason === 'loading' || c.reason === 'masterdown') && this.#options.readFrom !== 'replica'
+          ? this.#masterOf(req) : undefined;
+        if (master !== undefined) {
+          req.target = master;
+          this.#attempt(req);
+          return;
+        }
         this.#backoff(req);
         return;
+      }
       case 'connection':
         req.lastError = c.error;
         if (c.maybeSent && !req.idempotent && !this.#options.retryMaybeSentWrites) {
