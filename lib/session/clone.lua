@@ -5,24 +5,23 @@
 --
 -- KEYS[1]  new session hash   <prefix>{<newId>}
 -- KEYS[2]  its tombstone      <prefix>{<newId>}:destroyed
--- ARGV[1]  time to live in ms (> 0)
--- ARGV[2]  'create' (fails if the id exists or was destroyed) | 'overwrite' (a retry of our own copy)
--- ARGV[3 ..] field, value pairs (attributes and metadata of the original)
+-- ARGV[1]  now, epoch ms (the application's clock)
+-- ARGV[2]  time to live in ms (> 0)
+-- ARGV[3]  'create' (fails if the id exists or was destroyed) | 'overwrite' (a retry of our own copy)
+-- ARGV[4 ..] field, value pairs (attributes and metadata of the original)
 --
 -- Returns 'OK' | 'EXISTS' | 'DESTROYED'
 
-if ARGV[2] == 'create' then
+if ARGV[3] == 'create' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'DESTROYED' end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   return 'DESTROYED'
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('DEL', KEYS[1])
-for i = 3, #ARGV, 2000 do
+for i = 4, #ARGV, 2000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
 end
-redis.call('HSET', KEYS[1], 'm:v', 1, 'm:l', now)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], 'm:v', 1, 'm:w', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 'OK'

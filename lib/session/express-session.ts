@@ -15,8 +15,10 @@ import { Store, type SessionData as ExpressSessionData } from 'express-session';
 import { InvalidArgumentError } from '../errors.js';
 import type { ClusterClient } from '../index.js';
 import type { SessionStoreOptions } from './options.js';
-import { SessionStore, type SessionData } from './session-store.js';
-import { describeValue, strictJson, type AttributeSerializer } from './validate.js';
+import { readRaw, writeEncoded } from './internal.js';
+import { ATTRIBUTE } from './keys.js';
+import { SessionStore } from './session-store.js';
+import { describeValue, encodeAttributes, strictJson, type AttributeSerializer } from './validate.js';
 
 /** Options of `new SlotwiseSessionStore(options)`. */
 export interface SlotwiseSessionStoreOptions extends Omit<SessionStoreOptions, 'ttlMs' | 'serializer'> {
@@ -118,9 +120,12 @@ export class SlotwiseSessionStore extends Store {
   }
 
   async #get(sid: string): Promise<ExpressSessionData | null> {
-    const data = await this.sessions.get(sid);
-    if (data === null) return null;
-    this.#loaded.set(data, this.#snapshot(data));
+    const raw = await this.sessions[readRaw](sid);
+    if (raw === null) return null;
+    const data: Record<string, unknown> = {};
+    for (const [name, text] of raw) data[name] = this.#serializer.parse(text);
+    // The stored strings are the snapshot: a save compares against them without serializing the loaded values again.
+    this.#loaded.set(data, { attributes: raw, userId: this.#owner(data) });
     return data as unknown as ExpressSessionData;
   }
 
@@ -130,20 +135,16 @@ export class SlotwiseSessionStore extends Store {
       await this.sessions.destroy(sid);
       return;
     }
-    const next = this.#snapshot(session);
+    const next: Snapshot = { attributes: this.#serialize(session), userId: this.#owner(session) };
     const previous = this.#snapshots.get(session);
+    const pairs: string[] = [];
+    const removed: string[] = [];
+    for (const [name, text] of next.attributes) if (previous?.attributes.get(name) !== text) pairs.push(ATTRIBUTE + name, text);
+    if (previous) for (const name of previous.attributes.keys()) if (!next.attributes.has(name)) removed.push(ATTRIBUTE + name);
     const owner = next.userId !== previous?.userId ? (next.userId ?? null) : undefined;
-    if (previous === undefined) {
-      // A session express-session generated (never loaded): its first save creates it, unless a tombstone says it was destroyed.
-      const written = await this.sessions.upsert(sid, this.#plain(session), { ttlMs: ttl, ...(next.userId !== undefined ? { userId: next.userId } : {}) });
-      if (written) this.#snapshots.set(session, next);
-      return;
-    }
-    const delta: SessionData = {};
-    for (const [name, text] of next.attributes) if (previous.attributes.get(name) !== text) delta[name] = (session as unknown as SessionData)[name];
-    for (const name of previous.attributes.keys()) if (!next.attributes.has(name)) delta[name] = undefined;
-    // Update-only: a session destroyed (or expired) since it was loaded stays gone.
-    const written = await this.sessions.patch(sid, delta, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
+    // Never loaded (express-session generated it): the first save creates it, unless a tombstone says it was destroyed.
+    // Loaded: update-only, so a session destroyed (or expired) since it was loaded stays gone.
+    const written = await this.sessions[writeEncoded](previous ? 'patch' : 'upsert', sid, { pairs, removed }, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
     if (written) this.#snapshots.set(session, next);
   }
 
@@ -154,32 +155,35 @@ export class SlotwiseSessionStore extends Store {
     else await this.sessions.touch(sid, { ttlMs: ttl });
   }
 
-  /** Milliseconds the session should live from now (≤ 0: already expired). */
+  /**
+   * Milliseconds the session should live from now (≤ 0: already expired),
+   * rounded up to whole seconds: the cookie's expiry moves by a few ms on
+   * every request, and an unchanged idle timeout saves a write per touch.
+   */
   #ttlOf(session: ExpressSessionData): number {
-    if (typeof this.#ttl === 'function') return Math.ceil(this.#ttl(session));
+    const ms = this.#rawTtl(session);
+    return ms <= 0 || !Number.isFinite(ms) ? ms : Math.ceil(ms / 1000) * 1000;
+  }
+
+  #rawTtl(session: ExpressSessionData): number {
+    if (typeof this.#ttl === 'function') return this.#ttl(session);
     const cookie = session?.cookie as { expires?: Date | string | null; maxAge?: number | null } | undefined;
-    if (cookie?.expires) return Math.ceil(new Date(cookie.expires).getTime() - Date.now());
-    if (typeof cookie?.maxAge === 'number') return Math.ceil(cookie.maxAge);
+    if (cookie?.expires) return new Date(cookie.expires).getTime() - Date.now();
+    if (typeof cookie?.maxAge === 'number') return cookie.maxAge;
     return this.#ttl;
   }
 
-  /** Own enumerable attributes (a Session's id/req and methods are not). */
-  #plain(session: ExpressSessionData): SessionData {
-    return { ...(session as unknown as SessionData) };
+  /** Serializes every own enumerable attribute (a Session's id, req and methods are not). */
+  #serialize(session: ExpressSessionData): Map<string, string> {
+    const encoded = encodeAttributes(session, this.#serializer, 'session data', false);
+    const attributes = new Map<string, string>();
+    for (let i = 0; i < encoded.pairs.length; i += 2) attributes.set(encoded.pairs[i]!.slice(ATTRIBUTE.length), encoded.pairs[i + 1]!);
+    return attributes;
   }
 
-  #snapshot(data: object): Snapshot {
-    const attributes = new Map<string, string>();
-    for (const [name, value] of Object.entries(data)) {
-      if (value === undefined) continue;
-      try {
-        attributes.set(name, this.#serializer.stringify(value));
-      } catch (err) {
-        throw new InvalidArgumentError(`session data attribute "${name}"`, `cannot be serialized: ${(err as Error).message}`, { cause: err });
-      }
-    }
-    const userId = this.#userId?.(data as ExpressSessionData) ?? undefined;
-    return { attributes, userId: userId === null ? undefined : userId };
+  #owner(data: object): string | undefined {
+    const userId = this.#userId?.(data as ExpressSessionData);
+    return userId === null || userId === undefined ? undefined : userId;
   }
 }
 

@@ -17,7 +17,7 @@ export const META = {
   version: 'm:v',
   user: 'm:u',
   created: 'm:c',
-  lastAccess: 'm:l',
+  updated: 'm:w',
   idleMs: 'm:i',
   absoluteDeadline: 'm:a',
 } as const;

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
 import type { ClusterClient } from '../index.js';
 import { SessionBulk } from './bulk.js';
+import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
 import { ATTRIBUTE, META, SessionKeys } from './keys.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js';
 import { sessionScripts, type SessionScripts } from './scripts.js';
@@ -20,10 +21,10 @@ export interface SessionEntry<T extends SessionData = SessionData> {
   readonly userId: string | undefined;
   /** Increases with every write; pass it as `expectedVersion` for compare-and-set. */
   readonly version: number;
-  /** Epoch ms (server clock). */
+  /** Epoch ms. */
   readonly createdAt: number;
-  /** Epoch ms of the last write or touch (server clock). */
-  readonly lastAccessAt: number;
+  /** Epoch ms of the last write (create, set, patch); touches only move `expiresAt`. */
+  readonly updatedAt: number;
   /** Epoch ms when the session expires unless written or touched again. */
   readonly expiresAt: number;
 }
@@ -120,9 +121,30 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   /** The attributes of a live session, or null. */
   async get<T extends SessionData = SessionData>(id: string): Promise<T | null> {
+    const raw = await this[readRaw](id);
+    if (raw === null) return null;
+    const data: SessionData = {};
+    for (const [name, text] of raw) data[name] = this.options.serializer.parse(text);
+    return data as T;
+  }
+
+  /** @internal Attribute strings as stored (see internal.ts). */
+  async [readRaw](id: string): Promise<Map<string, string> | null> {
     const fields = await this.#client.hgetall(this.#keys.session(checkId(id)));
     if (!(META.version in fields)) return null;
-    return this.#decode(fields) as T;
+    const raw = new Map<string, string>();
+    for (const [field, text] of Object.entries(fields)) if (field.startsWith(ATTRIBUTE)) raw.set(field.slice(ATTRIBUTE.length), text);
+    return raw;
+  }
+
+  /** @internal upsert/patch with attributes the adapter already serialized (see internal.ts). */
+  async [writeEncoded](mode: EncodedWriteMode, id: string, attrs: EncodedAttributes, opts: EncodedWriteOptions): Promise<boolean> {
+    checkId(id);
+    const ttl = checkTtl(opts.ttlMs, 'ttlMs');
+    const owner = this.#owner(opts.userId);
+    if (typeof opts.userId === 'string') await this.#index.add(opts.userId, id, ttl);
+    const [status] = await this.#write(mode, id, attrs, ttl, mode === 'upsert' ? this.options.absoluteTtlMs : 0, owner, '');
+    return status === 'OK';
   }
 
   /** A live session with its metadata, or null. */
@@ -169,7 +191,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   async touch(id: string, opts: { ttlMs?: number } = {}): Promise<boolean> {
     const o = this.#object(opts, 'touch options');
     const ttl = o.ttlMs === undefined ? '' : checkTtl(o.ttlMs, 'ttlMs');
-    const expiresAt = Number(await this.#scripts.touch.run([this.#keys.session(checkId(id))], [ttl]));
+    const expiresAt = Number(await this.#scripts.touch.run([this.#keys.session(checkId(id))], [Date.now(), ttl]));
     return expiresAt > 0;
   }
 
@@ -210,7 +232,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       if (owner) await this.#index.add(owner, newId, pttl > 0 ? pttl : this.options.ttlMs);
       const pairs: string[] = [];
       for (let i = 0; i < fields.length; i += 2) if (fields[i] !== META.version) pairs.push(fields[i]!, fields[i + 1]!);
-      const copied = await this.#scripts.clone.run(this.#both(newId), [pttl > 0 ? pttl : this.options.ttlMs, mode, ...pairs]);
+      const copied = await this.#scripts.clone.run(this.#both(newId), [Date.now(), pttl > 0 ? pttl : this.options.ttlMs, mode, ...pairs]);
       if (copied === 'EXISTS') throw new SessionExistsError(newId, 'exists');
       if (copied === 'DESTROYED') throw new SessionExistsError(newId, 'destroyed');
       mode = 'overwrite';
@@ -319,7 +341,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   }
 
   #write(mode: string, id: string, attrs: EncodedAttributes, ttl: number | undefined, absolute: number, owner: string, expected: string): Promise<WriteReply> {
-    const args = [mode, ttl === undefined ? '' : String(ttl), absolute > 0 ? String(absolute) : '', owner, expected, String(attrs.pairs.length / 2), ...attrs.pairs, ...attrs.removed];
+    const args = [String(Date.now()), mode, ttl === undefined ? '' : String(ttl), absolute > 0 ? String(absolute) : '', owner, expected, String(attrs.pairs.length / 2), ...attrs.pairs, ...attrs.removed];
     return this.#scripts.write.run(this.#both(id), args) as Promise<WriteReply>;
   }
 
@@ -362,7 +384,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       userId: fields[META.user],
       version: Number(fields[META.version]),
       createdAt: Number(fields[META.created]),
-      lastAccessAt: Number(fields[META.lastAccess]),
+      updatedAt: Number(fields[META.updated]),
       expiresAt: Date.now() + (pttl > 0 ? pttl : 0),
     };
   }

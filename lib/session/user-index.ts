@@ -82,7 +82,7 @@ export class UserIndex {
     let removed = 0;
     // Bounded: every pass removes or re-scores (into the future) what it fetched.
     for (let pass = 0; pass < 1000; pass++) {
-      const flat = (await this.#scripts.indexDue.run([index], [DUE_BATCH])) as string[];
+      const flat = (await this.#scripts.indexDue.run([index], [Date.now(), DUE_BATCH])) as string[];
       if (flat.length === 0) break;
       const due: { id: string; score: string }[] = [];
       for (let i = 0; i < flat.length; i += 2) due.push({ id: flat[i]!, score: String(flat[i + 1]) });
