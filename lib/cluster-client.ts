@@ -1,16 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
-import type { RedisCommander } from 'ioredis';
+import type { Redis, RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
+import { ClusterOps, type NodeRoleFilter } from './cluster-ops.js';
 import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { openConnection } from './node/connection.js';
 import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { Executor, type ExecOptions } from './router/executor.js';
 import { classify, isUnknownCommandReply } from './router/redirect.js';
 import { slotOf, SLOT_COUNT } from './router/slot.js';
 import type { DedicatedConnection } from './node/pool.js';
+import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
+import { PubSub } from './pubsub/pubsub.js';
+import type { MessageIterator, IteratorOptions, Subscription } from './pubsub/subscription.js';
+import type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
+import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
@@ -21,7 +28,7 @@ import { Topology } from './topology/topology.js';
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
 
 /** Command methods the client defines itself (or that make no sense on a cluster facade). */
-type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor';
+type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor' | 'subscribe' | 'psubscribe' | 'ssubscribe';
 
 /** Typed Redis command methods, as on an ioredis client. */
 export interface ClusterClient extends Omit<RedisCommander<{ type: 'default' }>, Overridden> {}
@@ -48,9 +55,11 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly #nodes: NodeRegistry;
   readonly #topology: Topology;
   readonly #executor: Executor;
+  readonly #ops: ClusterOps;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  #pubsub: PubSub | undefined;
 
   constructor(options: ClusterClientOptions) {
     super();
@@ -84,6 +93,15 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       onRedirect: (info) => this.emit('redirect', info),
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
+    });
+    this.#ops = new ClusterOps({
+      ready: () => (this.#status === 'ready' ? Promise.resolve() : this.connect()),
+      current: () => this.#topology.current,
+      refresh: (reason) => this.#topology.refresh(reason),
+      nextChange: () => this.#topology.nextChange(),
+      handle: (address, host, port, role) => this.#nodes.getOrCreate(address, host, port, role),
+      nodes: (role) => this.nodes(role),
+      execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
     });
     trackClient(this);
   }
@@ -193,6 +211,66 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     }
   }
 
+  /**
+   * Pub/sub on connections of its own (created on first use, closed by
+   * `quit()`/`disconnect()`): its `gap` event reports every window in which
+   * a subscription was not live. See docs/06-pubsub.md.
+   */
+  get subscriber(): PubSub {
+    if (this.#pubsub === undefined) {
+      if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
+      this.#pubsub = new PubSub({
+        client: this,
+        open: (host, port, name) => openConnection(host, port, this.options, name),
+        followMoved: (err) => {
+          const c = classify(err);
+          if (c.kind !== 'moved') return undefined;
+          const to = this.#map(c.host, c.port);
+          const address = formatAddress(to.host, to.port);
+          this.#topology.patchMoved(c.slot, to, address);
+          return { host: to.host, port: to.port, address };
+        },
+        refresh: (reason) => this.#topology.refresh(reason).then(() => undefined, () => undefined),
+      });
+    }
+    return this.#pubsub;
+  }
+
+  /** Classic SUBSCRIBE (PUBLISH is broadcast cluster-wide). Resolves once live. */
+  subscribe(channels: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.subscribe(channels, handler);
+  }
+
+  /** Classic PSUBSCRIBE to channel patterns. Resolves once live. */
+  psubscribe(patterns: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.psubscribe(patterns, handler);
+  }
+
+  /** Sharded SSUBSCRIBE: each channel on its slot's owner, kept there through reshards and failovers. */
+  ssubscribe(channels: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.ssubscribe(channels, handler);
+  }
+
+  /** `for await (const msg of client.subscribeIterator(channel))`. */
+  subscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.subscribeIterator(channels, options);
+  }
+
+  /** `for await (const msg of client.psubscribeIterator(pattern))`. */
+  psubscribeIterator(patterns: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.psubscribeIterator(patterns, options);
+  }
+
+  /** `for await (const msg of client.ssubscribeIterator(channel))`. */
+  ssubscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.ssubscribeIterator(channels, options);
+  }
+
+  /** Keyspace notifications (e.g. `expired`) from every master; see docs/06-pubsub.md. */
+  keyspaceEvents(options: KeyspaceEventsOptions, handler: (event: KeyspaceEvent) => void | Promise<void>): Promise<Subscription> {
+    return this.subscriber.keyspaceEvents(options, handler);
+  }
+
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */
   nodes(role: 'master' | 'replica' | 'all' = 'all'): NodeHandle[] {
     const snap = this.#topology.current;
@@ -203,10 +281,34 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       .map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
   }
 
+  /**
+   * Every key of the cluster (matching `match`/`type`), master by master,
+   * as an async iterator. Survives reshards and failovers while it runs:
+   * every key that exists throughout the iteration is yielded at least once;
+   * keys whose slot moved (or whose master failed over) during the scan may
+   * be yielded again. See docs/03-multi-key.md#scanning-the-whole-cluster.
+   *
+   * ```ts
+   * for await (const key of client.scanIterator({ match: 'session:*', count: 500 })) { … }
+   * ```
+   */
+  scanIterator(opts?: ScanOptions): ScanIterator {
+    return this.#ops.scanIterator(opts);
+  }
+
+  /**
+   * Runs `fn` on every node of the current map with that role, in parallel;
+   * resolves with the results in node order, or rejects with the first error.
+   */
+  forEachNode<T>(role: NodeRoleFilter, fn: (node: NodeHandle) => T | Promise<T>): Promise<T[]> {
+    return this.#ops.forEachNode(role, fn);
+  }
+
   /** Stops accepting commands, lets every accepted one finish, then closes every connection. */
   quit(): Promise<void> {
     this.#closing ??= (async () => {
       this.#status = 'closing';
+      await this.#pubsub?.close();
       this.#executor.close();
       await this.#executor.drain();
       this.#topology.stop();
@@ -221,6 +323,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   async disconnect(): Promise<void> {
     if (this.#status === 'closed') return;
     this.#status = 'closing';
+    await this.#pubsub?.close();
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
     this.#topology.stop();
     await this.#nodes.closeAll(false);

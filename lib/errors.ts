@@ -224,7 +224,34 @@ export function isSlotwiseError(err: unknown): err is SlotwiseError {
   return err instanceof SlotwiseError;
 }
 
-// ---- sessions (lib/session) ----
+// ── Pub/sub and work queues (lib/pubsub, lib/queue) ─────────────────────────
+
+/** Keyspace notifications are off on a node (its `notify-keyspace-events` lacks flags a subscription needs). */
+export class KeyspaceNotificationsDisabledError extends SlotwiseError {
+  /** The node's current `notify-keyspace-events` value. */
+  readonly current: string;
+  /** Flags that must be added. */
+  readonly missing: string;
+  constructor(address: string, current: string, missing: string) {
+    super(
+      `Keyspace notifications are off on ${address}: notify-keyspace-events is "${current}", missing "${missing}". ` +
+        `Set it on every node (CONFIG SET notify-keyspace-events ${current}${missing}, and in redis.conf) or pass { config: 'enable' }`,
+      'ERR_SLOTWISE_KEYSPACE_DISABLED',
+      { address },
+    );
+    this.current = current;
+    this.missing = missing;
+  }
+}
+
+/** A received message could not be decoded by the serializer (Topic, WorkQueue payloads). */
+export class MessageDecodeError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_MESSAGE_DECODE', ctx);
+  }
+}
+
+// ── Sessions (lib/session) ────────────────────────────────────────────────
 
 /** A session could not be created under the id given: it exists, or was destroyed recently (tombstone). Nothing was written. */
 export class SessionExistsError extends SlotwiseError {

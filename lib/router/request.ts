@@ -3,6 +3,7 @@ import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { BlockSpec } from './blocking.js';
 import type { CommandInfo } from './commands.js';
+import type { SlotSequencer } from './sequencer.js';
 
 /** Keyless commands: any master. */
 export const ANY_SLOT = -1;
@@ -33,6 +34,27 @@ export interface ExecOptions {
   readonly buffer?: boolean;
   /** Deadline for this command instead of `commandTimeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * Gives up on the command when aborted: the promise rejects with the
+   * signal's reason at once, and a blocking command's dedicated connection is
+   * closed (so the server stops blocking). A command already written may
+   * still run on the server.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * How a request is routed beyond its keys (internal: fan-out, scans and
+ * pipelines use it; not part of the public `send()` options).
+ */
+export interface RouteOptions {
+  /**
+   * Run on this node only (a fan-out part, a SCAN step): no slot routing, and
+   * a MOVED/ASK is handed to the caller instead of followed.
+   */
+  readonly node?: NodeHandle;
+  /** Keep the caller's per-slot order with the other requests of this group. */
+  readonly sequencer?: SlotSequencer;
 }
 
 /** Static facts about a request, fixed when it is accepted. */
@@ -50,6 +72,10 @@ export interface RequestInit {
   readonly block: BlockSpec | undefined;
   /** When a blocking call stops blocking (absolute ms; Infinity = forever). */
   readonly blockUntil: number;
+  /** The only node this request may run on. */
+  readonly pinned?: NodeHandle | undefined;
+  /** The group sequencer keeping this request's per-slot order. */
+  readonly seq?: SlotSequencer | undefined;
 }
 
 /**
@@ -91,6 +117,10 @@ export class Request {
   readonly traced: boolean;
   readonly block: BlockSpec | undefined;
   readonly blockUntil: number;
+  readonly pinned: NodeHandle | undefined;
+  readonly seq: SlotSequencer | undefined;
+  /** Position in its sequencer's group (0 when not sequenced). */
+  readonly seqIndex: number;
   readonly #onExpire: (r: Request) => void;
 
   constructor(init: RequestInit, onExpire: (r: Request) => void) {
@@ -104,6 +134,9 @@ export class Request {
     this.traced = init.traced;
     this.block = init.block;
     this.blockUntil = init.blockUntil;
+    this.pinned = init.pinned;
+    this.seq = init.seq;
+    this.seqIndex = init.seq === undefined ? 0 : init.seq.nextIndex();
     this.#onExpire = onExpire;
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
