@@ -1,15 +1,15 @@
 /**
- * Whole-store operations, correct on a cluster: keys are found with a SCAN of
- * every master, then read or deleted in groups of one slot each, so no
- * command ever spans two slots (connect-redis's clear() sends one DEL with
- * keys of every slot: CROSSSLOT).
+ * Whole-store operations, correct on a cluster: keys are found with
+ * `client.scanIterator` (every master, following reshards and failovers),
+ * then read or deleted in groups of one slot each, so no command ever spans
+ * two slots (connect-redis 7 on an ioredis Cluster sends one DEL with keys of
+ * many slots: CROSSSLOT).
  */
-import type { ClusterClient } from '../index.js';
-import { slotOf } from '../index.js';
+import type { ClusterClient } from '../cluster-client.js';
+import { slotOf } from '../router/slot.js';
 import { mapLimit } from './concurrency.js';
 import type { SessionKeys } from './keys.js';
 import type { ResolvedSessionOptions } from './options.js';
-import { scanKeys } from './scan.js';
 import type { SessionEntry } from './session-store.js';
 
 /** Keys per UNLINK: bounded so one command never blocks a node for long. */
@@ -36,7 +36,7 @@ export class SessionBulk {
   /** Ids of every session hash on every master (SCAN may repeat a key; a Set dedupes). */
   async ids(): Promise<string[]> {
     const ids = new Set<string>();
-    for await (const key of scanKeys(this.#client, { match: this.#keys.sessionPattern, type: 'hash', count: this.#options.scanCount })) {
+    for await (const key of this.#client.scanIterator({ match: this.#keys.sessionPattern, type: 'hash', count: this.#options.scanCount })) {
       const id = this.#keys.idOf(key);
       if (id !== undefined) ids.add(id);
     }
@@ -57,7 +57,7 @@ export class SessionBulk {
   /** Removes every key under the prefix; returns how many were removed. */
   async clear(): Promise<number> {
     const bySlot = new Map<number, Set<string>>();
-    for await (const key of scanKeys(this.#client, { match: this.#keys.everythingPattern, count: this.#options.scanCount })) {
+    for await (const key of this.#client.scanIterator({ match: this.#keys.everythingPattern, count: this.#options.scanCount })) {
       const slot = slotOf(key);
       let keys = bySlot.get(slot);
       if (!keys) bySlot.set(slot, (keys = new Set()));

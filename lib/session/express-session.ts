@@ -12,13 +12,14 @@
  * it once destroyed or expired. See docs/08-sessions.md.
  */
 import { Store, type SessionData as ExpressSessionData } from 'express-session';
+import type { Serializer } from '../codec.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { ClusterClient } from '../index.js';
+import type { ClusterClient } from '../cluster-client.js';
 import type { SessionStoreOptions } from './options.js';
 import { readRaw, writeEncoded } from './internal.js';
 import { ATTRIBUTE } from './keys.js';
 import { SessionStore } from './session-store.js';
-import { describeValue, encodeAttributes, strictJson, type AttributeSerializer } from './validate.js';
+import { describeValue, encodeAttributes } from './validate.js';
 
 /** Options of `new SlotwiseSessionStore(options)`. */
 export interface SlotwiseSessionStoreOptions extends Omit<SessionStoreOptions, 'ttlMs' | 'serializer'> {
@@ -32,10 +33,21 @@ export interface SlotwiseSessionStoreOptions extends Omit<SessionStoreOptions, '
   ttlMs?: number | ((session: ExpressSessionData) => number);
   /** Make `touch()` a no-op: sessions then expire `ttlMs` after their last save. @default false */
   disableTouch?: boolean;
-  /** Converts each top-level attribute to and from its stored string. @default strict JSON */
-  serializer?: AttributeSerializer;
+  /**
+   * Converts each top-level attribute to and from its stored string: a
+   * slotwise `Serializer` (`serialize`/`deserialize`) or a connect-redis style
+   * `{ stringify, parse }`.
+   * @default jsonSerializer (strict JSON)
+   */
+  serializer?: Serializer | ConnectStyleSerializer;
   /** Owner of a session (for `sessions.listByUser()` / `destroyByUser()`), e.g. `(s) => s.userId`. @default undefined (no index) */
   userId?: (session: ExpressSessionData) => string | null | undefined;
+}
+
+/** The serializer shape connect-redis takes (`JSON` itself fits). */
+export interface ConnectStyleSerializer {
+  stringify(value: unknown): string;
+  parse(text: string): unknown;
 }
 
 type Callback<T> = ((err: unknown, value?: T) => void) | undefined;
@@ -54,7 +66,7 @@ export class SlotwiseSessionStore extends Store {
   readonly sessions: SessionStore;
   readonly disableTouch: boolean;
   readonly #ttl: number | ((session: ExpressSessionData) => number);
-  readonly #serializer: AttributeSerializer;
+  readonly #serializer: Serializer;
   readonly #userId: ((session: ExpressSessionData) => string | null | undefined) | undefined;
   /** Data objects returned by get(), until express-session turns them into a Session. */
   readonly #loaded = new WeakMap<object, Snapshot>();
@@ -64,13 +76,13 @@ export class SlotwiseSessionStore extends Store {
   constructor(options: SlotwiseSessionStoreOptions) {
     super();
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', `expected an object with a client, got ${describeValue(options)}`);
-    const { client, ttlMs = DEFAULT_TTL_MS, disableTouch = false, serializer = strictJson, userId, ...rest } = options;
+    const { client, ttlMs = DEFAULT_TTL_MS, disableTouch = false, serializer, userId, ...rest } = options;
     if (typeof ttlMs !== 'function' && (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)) {
       throw new InvalidArgumentError('ttlMs', `expected milliseconds > 0 or a function of the session, got ${describeValue(ttlMs)}`);
     }
     if (typeof disableTouch !== 'boolean') throw new InvalidArgumentError('disableTouch', `expected true or false, got ${describeValue(disableTouch)}`);
     if (userId !== undefined && typeof userId !== 'function') throw new InvalidArgumentError('userId', `expected a function of the session, got ${describeValue(userId)}`);
-    this.sessions = new SessionStore(client, { ...rest, serializer, ttlMs: typeof ttlMs === 'number' ? Math.ceil(ttlMs) : DEFAULT_TTL_MS });
+    this.sessions = new SessionStore(client, { ...rest, ...(serializer !== undefined ? { serializer: toSerializer(serializer) } : {}), ttlMs: typeof ttlMs === 'number' ? Math.ceil(ttlMs) : DEFAULT_TTL_MS });
     this.disableTouch = disableTouch;
     this.#ttl = ttlMs;
     this.#serializer = this.sessions.options.serializer;
@@ -123,7 +135,7 @@ export class SlotwiseSessionStore extends Store {
     const raw = await this.sessions[readRaw](sid);
     if (raw === null) return null;
     const data: Record<string, unknown> = {};
-    for (const [name, text] of raw) data[name] = this.#serializer.parse(text);
+    for (const [name, text] of raw) data[name] = this.#serializer.deserialize(text);
     // The stored strings are the snapshot: a save compares against them without serializing the loaded values again.
     this.#loaded.set(data, { attributes: raw, userId: this.#owner(data) });
     return data as unknown as ExpressSessionData;
@@ -185,6 +197,16 @@ export class SlotwiseSessionStore extends Store {
     const userId = this.#userId?.(data as ExpressSessionData);
     return userId === null || userId === undefined ? undefined : userId;
   }
+}
+
+/** Accepts connect-redis's `{ stringify, parse }` as well as a slotwise Serializer. */
+function toSerializer(s: Serializer | ConnectStyleSerializer): Serializer {
+  const c = s as Partial<ConnectStyleSerializer> & Partial<Serializer>;
+  if (c !== null && typeof c === 'object' && typeof c.serialize !== 'function' && typeof c.stringify === 'function' && typeof c.parse === 'function') {
+    const { stringify, parse } = c as ConnectStyleSerializer;
+    return { serialize: (v) => stringify.call(c, v), deserialize: (t) => parse.call(c, t) };
+  }
+  return s as Serializer; // validated by SessionStore
 }
 
 /** Calls back (outside the promise chain, so a throwing callback is not swallowed) or returns the promise. */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
-import { checkTtl, describeValue, MAX_TTL_MS, strictJson, type AttributeSerializer } from './validate.js';
+import { jsonSerializer, resolveSerializer, type Serializer } from '../codec.js';
+import { checkTtl, describeValue, MAX_TTL_MS } from './validate.js';
 
 /** Options of `new SessionStore(client, options)`. */
 export interface SessionStoreOptions {
@@ -27,8 +28,8 @@ export interface SessionStoreOptions {
    * @default 10000
    */
   indexGraceMs?: number;
-  /** Converts each attribute value to and from its stored string. @default strict JSON (rejects functions, BigInt, NaN, cycles, Map, Set) */
-  serializer?: AttributeSerializer;
+  /** Converts each attribute value to and from its stored string. @default jsonSerializer (strict JSON: rejects functions, BigInt, NaN, cycles, Map, Set) */
+  serializer?: Serializer;
   /** Random bytes (from the CSPRNG) in a generated session id; at least 16 (128 bits). @default 18 */
   idBytes?: number;
   /** SCAN COUNT hint of bulk operations (`all`, `ids`, `length`, `clear`, `sweep`). @default 1000 */
@@ -45,7 +46,7 @@ export const SESSION_DEFAULTS = {
   absoluteTtlMs: 0,
   tombstoneTtlMs: 300_000,
   indexGraceMs: 10_000,
-  serializer: strictJson,
+  serializer: jsonSerializer,
   idBytes: 18,
   scanCount: 1000,
   bulkConcurrency: 64,
@@ -83,9 +84,5 @@ export function resolveSessionOptions(input: SessionStoreOptions = {}): Resolved
   int('scanCount', o.scanCount, 1, 100_000);
   int('bulkConcurrency', o.bulkConcurrency, 1, 10_000);
   int('sweepIntervalMs', o.sweepIntervalMs, 0, 86_400_000);
-  const s = o.serializer as Partial<AttributeSerializer> | null;
-  if (s === null || typeof s !== 'object' || typeof s.stringify !== 'function' || typeof s.parse !== 'function') {
-    throw new InvalidArgumentError('serializer', `expected an object with stringify(value) and parse(text), got ${describeValue(s)}`);
-  }
-  return Object.freeze(o);
+  return Object.freeze({ ...o, serializer: resolveSerializer(o.serializer, 'serializer') });
 }

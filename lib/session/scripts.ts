@@ -1,6 +1,7 @@
 /** The store's Lua scripts, loaded from the .lua files next to this module. */
 import { readFileSync } from 'node:fs';
-import type { ClusterClient, Script } from '../index.js';
+import type { ClusterClient } from '../cluster-client.js';
+import type { Script } from '../scripts/script.js';
 
 function lua(name: string): string {
   return readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
-import type { ClusterClient } from '../index.js';
+import type { ClusterClient } from '../cluster-client.js';
 import { SessionBulk } from './bulk.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
 import { ATTRIBUTE, META, SessionKeys } from './keys.js';
@@ -124,7 +124,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const raw = await this[readRaw](id);
     if (raw === null) return null;
     const data: SessionData = {};
-    for (const [name, text] of raw) data[name] = this.options.serializer.parse(text);
+    for (const [name, text] of raw) data[name] = this.options.serializer.deserialize(text);
     return data as T;
   }
 
@@ -366,7 +366,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       if (!field.startsWith(ATTRIBUTE)) continue;
       const name = field.slice(ATTRIBUTE.length);
       if (name === '__proto__') continue;
-      data[name] = this.options.serializer.parse(text);
+      data[name] = this.options.serializer.deserialize(text);
     }
     return data;
   }

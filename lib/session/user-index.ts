@@ -18,10 +18,9 @@
  * Touches slide a session's expiry without writing the index; a sweep that
  * finds a due entry still alive re-scores it instead of removing it.
  */
-import type { ClusterClient } from '../index.js';
+import type { ClusterClient } from '../cluster-client.js';
 import { mapLimit } from './concurrency.js';
 import type { SessionKeys } from './keys.js';
-import { scanKeys } from './scan.js';
 import type { SessionScripts } from './scripts.js';
 
 /** What `sweep()` did. */
@@ -105,7 +104,7 @@ export class UserIndex {
   /** One pass over every user index of the store (all masters). */
   async sweep(): Promise<SweepResult> {
     const users = new Set<string>();
-    for await (const key of scanKeys(this.#client, { match: this.#keys.userIndexPattern, type: 'zset', count: this.#scanCount })) {
+    for await (const key of this.#client.scanIterator({ match: this.#keys.userIndexPattern, type: 'zset', count: this.#scanCount })) {
       const user = this.#keys.userOf(key);
       if (user !== undefined) users.add(user);
     }
