@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
 import type { ClusterClient } from '../cluster-client.js';
+import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
+import type { Subscription } from '../pubsub/subscription.js';
+import type { GapEvent } from '../pubsub/types.js';
 import { SessionBulk } from './bulk.js';
+import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
 import { ATTRIBUTE, META, SessionKeys } from './keys.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js';
@@ -53,8 +56,10 @@ export interface WriteOptions {
 
 /** Events of a SessionStore. */
 export interface SessionStoreEvents {
-  /** A session expired (needs `watchExpiry()`; see docs/08-sessions.md). */
+  /** A session expired (after `watchExpiry()`; see docs/08-sessions.md). */
   expired: [{ id: string }];
+  /** A window in which expiry events of some master could not be received (they may have been missed). */
+  gap: [GapEvent];
   /** A background task (sweep, expiry watch) failed. */
   error: [Error];
 }
@@ -75,6 +80,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   readonly #index: UserIndex;
   readonly #bulk: SessionBulk;
   #sweeper: NodeJS.Timeout | undefined;
+  #expiry: Promise<Subscription> | undefined;
   #sweeping = false;
 
   constructor(client: ClusterClient, options: SessionStoreOptions = {}) {
@@ -303,10 +309,33 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     return this.#bulk.clear();
   }
 
-  /** Stops background work (sweeper). The client stays open: it is the caller's. */
+  /**
+   * Starts emitting `expired` events, from keyspace notifications of every
+   * master. Checks `notify-keyspace-events` first (see WatchExpiryOptions)
+   * and rejects with KeyspaceNotificationsDisabledError when it is off.
+   * Calling it again returns the same watch.
+   */
+  async watchExpiry(opts: WatchExpiryOptions = {}): Promise<void> {
+    this.#expiry ??= subscribeExpiry(this.#client, this.#keys, opts, (id) => this.emit('expired', { id })).then(
+      (sub) => {
+        sub.on('gap', (g) => this.emit('gap', g));
+        return sub;
+      },
+      (err: unknown) => {
+        this.#expiry = undefined;
+        throw err;
+      },
+    );
+    await this.#expiry;
+  }
+
+  /** Stops background work (sweeper, expiry watch). The client stays open: it is the caller's. */
   async close(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
+    const expiry = this.#expiry;
+    this.#expiry = undefined;
+    await (await expiry?.catch(() => undefined))?.unsubscribe();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
