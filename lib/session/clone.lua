@@ -8,8 +8,10 @@
 -- ARGV[1]  now, epoch ms (the application's clock)
 -- ARGV[2]  time to live in ms (> 0)
 -- ARGV[3]  'create' (fails if the id exists or was destroyed) | 'overwrite' (a retry of our own copy)
--- ARGV[4 ..] field, value pairs (attributes and metadata of the original)
+-- ARGV[4]  metadata of the original ('m' = "version|created|updated|idle|deadline|owner")
+-- ARGV[5 ..] attribute field, value pairs of the original
 --
+-- The copy starts at version 1, updated now; created, idle, deadline and owner are kept.
 -- Returns 'OK' | 'EXISTS' | 'DESTROYED'
 
 if ARGV[3] == 'create' then
@@ -18,10 +20,11 @@ if ARGV[3] == 'create' then
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   return 'DESTROYED'
 end
+local c, i, a, u = string.match(ARGV[4], '^%d+|(%d*)|%d*|(%d+)|(%d*)|(.*)$')
 redis.call('DEL', KEYS[1])
-for i = 4, #ARGV, 2000 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+redis.call('HSET', KEYS[1], 'm', '1|' .. c .. '|' .. ARGV[1] .. '|' .. i .. '|' .. a .. '|' .. u)
+for j = 5, #ARGV, 2000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, j, math.min(j + 1999, #ARGV)))
 end
-redis.call('HSET', KEYS[1], 'm:v', 1, 'm:w', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 'OK'

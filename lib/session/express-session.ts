@@ -6,7 +6,7 @@
  * dependency of slotwise).
  *
  * Saves are per-attribute deltas: the store remembers (per Session object,
- * in a WeakMap) what it loaded, and a save writes only the attributes the
+ * in a hidden symbol property) what it loaded, and a save writes only the attributes the
  * request changed. Two concurrent requests changing different attributes
  * therefore both persist, and a save of a loaded session never re-creates
  * it once destroyed or expired. See docs/08-sessions.md.
@@ -68,10 +68,6 @@ export class SlotwiseSessionStore extends Store {
   readonly #ttl: number | ((session: ExpressSessionData) => number);
   readonly #serializer: Serializer;
   readonly #userId: ((session: ExpressSessionData) => string | null | undefined) | undefined;
-  /** Data objects returned by get(), until express-session turns them into a Session. */
-  readonly #loaded = new WeakMap<object, Snapshot>();
-  /** Session objects (req.session) → what they were when loaded or last saved. */
-  readonly #snapshots = new WeakMap<object, Snapshot>();
 
   constructor(options: SlotwiseSessionStoreOptions) {
     super();
@@ -125,9 +121,9 @@ export class SlotwiseSessionStore extends Store {
 
   /** Remembers what was loaded for the Session object express-session builds from it. */
   override createSession(req: Parameters<Store['createSession']>[0], data: ExpressSessionData): ReturnType<Store['createSession']> {
-    const snapshot = this.#loaded.get(data);
+    const snapshot = snapshotOf(data);
     const session = super.createSession(req, data);
-    if (snapshot) this.#snapshots.set(session, snapshot);
+    if (snapshot) remember(session, snapshot);
     return session;
   }
 
@@ -137,7 +133,7 @@ export class SlotwiseSessionStore extends Store {
     const data: Record<string, unknown> = {};
     for (const [name, text] of raw) data[name] = this.#serializer.deserialize(text);
     // The stored strings are the snapshot: a save compares against them without serializing the loaded values again.
-    this.#loaded.set(data, { attributes: raw, userId: this.#owner(data) });
+    remember(data, { attributes: raw, userId: this.#owner(data) });
     return data as unknown as ExpressSessionData;
   }
 
@@ -148,7 +144,7 @@ export class SlotwiseSessionStore extends Store {
       return;
     }
     const next: Snapshot = { attributes: this.#serialize(session), userId: this.#owner(session) };
-    const previous = this.#snapshots.get(session);
+    const previous = snapshotOf(session);
     const pairs: string[] = [];
     const removed: string[] = [];
     for (const [name, text] of next.attributes) if (previous?.attributes.get(name) !== text) pairs.push(ATTRIBUTE + name, text);
@@ -157,7 +153,7 @@ export class SlotwiseSessionStore extends Store {
     // Never loaded (express-session generated it): the first save creates it, unless a tombstone says it was destroyed.
     // Loaded: update-only, so a session destroyed (or expired) since it was loaded stays gone.
     const written = await this.sessions[writeEncoded](previous ? 'patch' : 'upsert', sid, { pairs, removed }, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
-    if (written) this.#snapshots.set(session, next);
+    if (written) remember(session, next);
   }
 
   async #touch(sid: string, session: ExpressSessionData): Promise<void> {
@@ -197,6 +193,23 @@ export class SlotwiseSessionStore extends Store {
     const userId = this.#userId?.(data as ExpressSessionData);
     return userId === null || userId === undefined ? undefined : userId;
   }
+}
+
+/**
+ * What a data object returned by get() — and then the Session express-session
+ * builds from it — was when loaded or last saved. A non-enumerable symbol
+ * property: invisible to Object.keys, for…in (so express-session does not copy
+ * it), JSON and express-session's change hash. Cheaper than a WeakMap, whose
+ * entries the garbage collector has to trace specially.
+ */
+const SNAPSHOT = Symbol('slotwise.session.snapshot');
+
+function snapshotOf(o: object): Snapshot | undefined {
+  return (o as { [SNAPSHOT]?: Snapshot })[SNAPSHOT];
+}
+
+function remember(o: object, snapshot: Snapshot): void {
+  Object.defineProperty(o, SNAPSHOT, { value: snapshot, enumerable: false, writable: true, configurable: true });
 }
 
 /** Accepts connect-redis's `{ stringify, parse }` as well as a slotwise Serializer. */

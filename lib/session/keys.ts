@@ -4,23 +4,46 @@
  * user id, which is in general NOT the slot of that user's sessions — see
  * docs/08-sessions.md for how the two stay consistent.
  *
- *   <prefix>{<id>}             hash: attributes (`a:<name>`) and metadata (`m:*`)
+ *   <prefix>{<id>}             hash: attributes (`a:<name>`) and metadata (`m`)
  *   <prefix>{<id>}:destroyed   string: tombstone left by destroy()
  *   <prefix>user:{<userId>}    sorted set: session ids of a user, scored by expected expiry
  */
 
-/** Hash field prefix of session attributes (metadata fields start with `m:`). */
+/** Hash field prefix of session attributes. */
 export const ATTRIBUTE = 'a:';
 
-/** Metadata fields of a session hash. */
-export const META = {
-  version: 'm:v',
-  user: 'm:u',
-  created: 'm:c',
-  updated: 'm:w',
-  idleMs: 'm:i',
-  absoluteDeadline: 'm:a',
-} as const;
+/**
+ * The one metadata field of a session hash: `version|created|updated|idle|deadline|owner`
+ * (epoch ms and ms; deadline empty when none; owner last, so it may contain `|`).
+ * One field instead of six keeps every read reply and every script short.
+ */
+export const META_FIELD = 'm';
+
+export interface SessionMeta {
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly idleMs: number;
+  /** Absolute deadline, epoch ms, or undefined. */
+  readonly deadline: number | undefined;
+  /** Owner, or undefined. */
+  readonly userId: string | undefined;
+}
+
+const META_PATTERN = /^(\d+)\|(\d*)\|(\d*)\|(\d+)\|(\d*)\|([\s\S]*)$/;
+
+export function parseMeta(text: string | undefined): SessionMeta | undefined {
+  const m = text === undefined ? null : META_PATTERN.exec(text);
+  if (!m) return undefined;
+  return {
+    version: Number(m[1]),
+    createdAt: Number(m[2]),
+    updatedAt: Number(m[3]),
+    idleMs: Number(m[4]),
+    deadline: m[5] === '' ? undefined : Number(m[5]),
+    userId: m[6] === '' ? undefined : m[6],
+  };
+}
 
 export class SessionKeys {
   readonly prefix: string;

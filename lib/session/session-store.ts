@@ -7,7 +7,7 @@ import type { GapEvent } from '../pubsub/types.js';
 import { SessionBulk } from './bulk.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
-import { ATTRIBUTE, META, SessionKeys } from './keys.js';
+import { ATTRIBUTE, META_FIELD, parseMeta, SessionKeys } from './keys.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js';
 import { sessionScripts, type SessionScripts } from './scripts.js';
 import { UserIndex, type SweepResult } from './user-index.js';
@@ -136,11 +136,18 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   /** @internal Attribute strings as stored (see internal.ts). */
   async [readRaw](id: string): Promise<Map<string, string> | null> {
-    const fields = await this.#client.hgetall(this.#keys.session(checkId(id)));
-    if (!(META.version in fields)) return null;
+    // Untyped on purpose: the typed hgetall() re-shapes the reply, a measurable cost on every request.
+    const reply = await this.#client.call('hgetall', this.#keys.session(checkId(id)));
     const raw = new Map<string, string>();
-    for (const [field, text] of Object.entries(fields)) if (field.startsWith(ATTRIBUTE)) raw.set(field.slice(ATTRIBUTE.length), text);
-    return raw;
+    let exists = false;
+    const take = (field: string, value: unknown) => {
+      if (field === META_FIELD) exists = true;
+      else if (field.startsWith(ATTRIBUTE)) raw.set(field.slice(ATTRIBUTE.length), String(value));
+    };
+    if (Array.isArray(reply)) for (let i = 0; i < reply.length; i += 2) take(String(reply[i]), reply[i + 1]);
+    else if (reply instanceof Map) for (const [field, value] of reply) take(String(field), value);
+    else for (const field in reply as Record<string, unknown>) take(field, (reply as Record<string, unknown>)[field]);
+    return exists ? raw : null;
   }
 
   /** @internal upsert/patch with attributes the adapter already serialized (see internal.ts). */
@@ -233,16 +240,22 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
         return null;
       }
       const fields = reply.slice(1).map(String);
-      const owner = fieldOf(fields, META.user);
-      const version = fieldOf(fields, META.version);
-      if (owner) await this.#index.add(owner, newId, pttl > 0 ? pttl : this.options.ttlMs);
+      let meta = '';
       const pairs: string[] = [];
-      for (let i = 0; i < fields.length; i += 2) if (fields[i] !== META.version) pairs.push(fields[i]!, fields[i + 1]!);
-      const copied = await this.#scripts.clone.run(this.#both(newId), [Date.now(), pttl > 0 ? pttl : this.options.ttlMs, mode, ...pairs]);
+      for (let i = 0; i < fields.length; i += 2) {
+        if (fields[i] === META_FIELD) meta = fields[i + 1]!;
+        else pairs.push(fields[i]!, fields[i + 1]!);
+      }
+      const parsed = parseMeta(meta);
+      if (parsed === undefined) return null;
+      const owner = parsed.userId;
+      const version = String(parsed.version);
+      if (owner) await this.#index.add(owner, newId, pttl > 0 ? pttl : this.options.ttlMs);
+      const copied = await this.#scripts.clone.run(this.#both(newId), [Date.now(), pttl > 0 ? pttl : this.options.ttlMs, mode, meta, ...pairs]);
       if (copied === 'EXISTS') throw new SessionExistsError(newId, 'exists');
       if (copied === 'DESTROYED') throw new SessionExistsError(newId, 'destroyed');
       mode = 'overwrite';
-      const [status] = (await this.#scripts.destroy.run(this.#both(id), [this.options.tombstoneTtlMs, '', version ?? ''])) as [string, string];
+      const [status] = (await this.#scripts.destroy.run(this.#both(id), [this.options.tombstoneTtlMs, '', version])) as [string, string];
       if (status === 'CONFLICT') continue;
       if (owner) await this.#index.removeDestroyed(owner, [id]);
       if (status === 'MISSING') {
@@ -406,20 +419,16 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     if (pttl === -2 || reply.length < 2) return null;
     const fields: Record<string, string> = {};
     for (let i = 1; i < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
-    if (!(META.version in fields)) return null;
+    const meta = parseMeta(fields[META_FIELD]);
+    if (meta === undefined) return null;
     return {
       id,
       data: this.#decode(fields),
-      userId: fields[META.user],
-      version: Number(fields[META.version]),
-      createdAt: Number(fields[META.created]),
-      updatedAt: Number(fields[META.updated]),
+      userId: meta.userId,
+      version: meta.version,
+      createdAt: meta.createdAt,
+      updatedAt: meta.updatedAt,
       expiresAt: Date.now() + (pttl > 0 ? pttl : 0),
     };
   }
-}
-
-function fieldOf(flat: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
-  return undefined;
 }

@@ -2,8 +2,9 @@
 --
 -- KEYS[1]  session hash   <prefix>{<id>}
 --
+-- Metadata field 'm' = "version|created|updated|idle|deadline|owner" (see write.lua).
 -- Returns {pttl, owner}: pttl -2 when absent; owner '' when none.
 
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl == -2 then return {-2, ''} end
-return {pttl, redis.call('HGET', KEYS[1], 'm:u') or ''}
+local meta = redis.call('HGET', KEYS[1], 'm')
+if not meta then return {-2, ''} end
+return {redis.call('PTTL', KEYS[1]), string.match(meta, '^%d+|%d*|%d*|%d+|%d*|(.*)$')}

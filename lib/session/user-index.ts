@@ -8,7 +8,7 @@
  *
  * - The index is a SUPERSET of the truth. Whoever gives a session an owner
  *   adds it to that owner's index BEFORE writing the session. The session
- *   hash's owner field (`m:u`) is the truth; readers verify every entry.
+ *   hash's owner (in its metadata field) is the truth; readers verify every entry.
  * - An entry is removed only when (a) the session was destroyed through the
  *   store (its tombstone stops any re-creation of the id), or (b) a check
  *   found it dead or owned by someone else AND its score was already in the

@@ -17,6 +17,9 @@
 -- ARGV[8 .. 7+2N]   field, value pairs (fields already carry the 'a:' prefix)
 -- ARGV[8+2N ..]     fields to remove (patch only)
 --
+-- Metadata is ONE field, 'm' = "version|created|updated|idle|deadline|owner"
+-- (deadline '' when none, owner last so it may contain '|').
+--
 -- Returns {status, version, expiresAtMs, previousOwner}
 --   status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'CONFLICT' | 'EXPIRED'
 --   previousOwner: '' when the session had none.
@@ -25,41 +28,34 @@
 
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
--- m:v (version) exists in every session hash: it doubles as the existence test.
-local meta = redis.call('HMGET', KEYS[1], 'm:v', 'm:u', 'm:i', 'm:a', 'm:c')
-local exists = meta[1] ~= false
+local meta = redis.call('HGET', KEYS[1], 'm')
 
 if mode == 'upsert' then
-  if exists then mode = 'replace' else mode = 'create' end
+  if meta then mode = 'replace' else mode = 'create' end
 end
 
-local version, previous, idle, deadline, created
+local version, created, idle, deadline, previous
 if mode == 'create' then
-  if exists then return {'EXISTS', 0, 0, ''} end
+  if meta then return {'EXISTS', 0, 0, ''} end
   if redis.call('EXISTS', KEYS[2]) == 1 then return {'DESTROYED', 0, 0, ''} end
-  version, previous, idle, created = 1, '', ARGV[3], now
+  version, created, idle, previous = 1, now, ARGV[3], ''
   if ARGV[4] ~= '' then deadline = now + tonumber(ARGV[4]) end
 else
-  if not exists then return {'MISSING', 0, 0, ''} end
-  if ARGV[6] ~= '' and meta[1] ~= ARGV[6] then return {'CONFLICT', tonumber(meta[1]), 0, ''} end
-  version, previous, idle, deadline, created = tonumber(meta[1]) + 1, meta[2] or '', meta[3], meta[4], meta[5]
+  if not meta then return {'MISSING', 0, 0, ''} end
+  local v, c, _, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
+  if ARGV[6] ~= '' and v ~= ARGV[6] then return {'CONFLICT', tonumber(v), 0, ''} end
+  version, created, idle, previous = tonumber(v) + 1, c, i, u
+  if a ~= '' then deadline = tonumber(a) end
   if ARGV[3] ~= '' then idle = ARGV[3] end
-  if mode == 'replace' then
-    -- Rewriting the hash whole is cheaper than finding the attributes to drop.
-    redis.call('DEL', KEYS[1])
-  end
+  -- Rewriting the hash whole is cheaper than finding the attributes to drop.
+  if mode == 'replace' then redis.call('DEL', KEYS[1]) end
 end
 
 local owner = previous
-if ARGV[5] == '-' then
-  owner = ''
-  if mode == 'patch' then redis.call('HDEL', KEYS[1], 'm:u') end
-elseif ARGV[5] ~= '' then
-  owner = string.sub(ARGV[5], 2)
-end
+if ARGV[5] == '-' then owner = '' elseif ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
 
 local ttl = tonumber(idle)
-if deadline then ttl = math.min(ttl, tonumber(deadline) - now) end
+if deadline then ttl = math.min(ttl, deadline - now) end
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
   return {'EXPIRED', version, now, previous}
@@ -72,25 +68,12 @@ if mode == 'patch' and #ARGV > 7 + 2 * n then
   end
 end
 
-local fields = {'m:v', version, 'm:w', now, 'm:i', idle}
-if mode ~= 'patch' then
-  fields[#fields + 1] = 'm:c'
-  fields[#fields + 1] = created
-  if deadline then
-    fields[#fields + 1] = 'm:a'
-    fields[#fields + 1] = deadline
-  end
-end
-if owner ~= '' and (owner ~= previous or mode ~= 'patch') then
-  fields[#fields + 1] = 'm:u'
-  fields[#fields + 1] = owner
-end
+local packed = string.format('%.0f|%.0f|%.0f|%s|%s|%s', version, created, now, idle, deadline and string.format('%.0f', deadline) or '', owner)
 -- unpack() is bounded by the Lua stack: very large sessions go in chunks.
 if n <= 2000 then
-  for i = 8, 7 + 2 * n do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], 'm', packed, unpack(ARGV, 8, 7 + 2 * n))
 else
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], 'm', packed)
   for i = 8, 7 + 2 * n, 2000 do
     redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n)))
   end

@@ -52,6 +52,11 @@ describe('SessionStore user index (integration)', function () {
     assert.equal(await store.set(id, { a: 3 }, { userId: null }), true);
     assert.deepEqual(await store.listByUser('u-new'), []);
     assert.equal((await store.getEntry(id))!.userId, undefined);
+    // Owners are arbitrary strings, separators included.
+    const odd = await store.create({}, { userId: 'tenant|42|ada@example.com' });
+    assert.equal((await store.getEntry(odd))!.userId, 'tenant|42|ada@example.com');
+    assert.deepEqual((await store.listByUser('tenant|42|ada@example.com')).map((e) => e.id), [odd]);
+    assert.equal(await store.destroyByUser('tenant|42|ada@example.com'), 1);
   });
 
   it('expired sessions leave the user index within one sweep; live and touched ones stay', async () => {
