@@ -12,6 +12,7 @@
  * connect-redis 7.1.1 is the last line that accepts ioredis, so it is the
  * ioredis Cluster entry.
  */
+import os from 'node:os';
 import { Cookie, type SessionData, type Store } from 'express-session';
 import { Cluster } from 'ioredis';
 import ConnectRedis7 from 'connect-redis-7';
@@ -117,6 +118,7 @@ async function measure(bench: Bench, op: Op) {
 
 export async function run(): Promise<void> {
   const measurements: Measurement[] = [];
+  const loadBefore = os.loadavg()[0]!;
   await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
     const roots = cluster.getRootNodes();
     const benches = new Map<Kind, Bench>();
@@ -151,6 +153,7 @@ export async function run(): Promise<void> {
     }
     for (const bench of benches.values()) await bench.close();
   });
+  const load = `Load average (1 min) of the machine: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end (${os.cpus().length} CPUs); anything above ~3 means other work shared the CPUs and the figures are only indicative. `;
   writeReport({
     name: 'sessions',
     title: 'Sessions: SlotwiseSessionStore vs connect-redis (express-session Store API)',
@@ -162,6 +165,7 @@ export async function run(): Promise<void> {
       'Operations go through the express-session Store API with callbacks: `get`, `set` (whole session), `touch`, and `request` = get + createSession + change one attribute + set.',
     measurements,
     notes:
+      load +
       'connect-redis 9 requires node-redis (`redis` ≥ 5): given an ioredis client its set() sends `SET key value [object Object]` (syntax error, no TTL) — so the ioredis Cluster entry uses connect-redis 7.1.1, the last release that accepts ioredis. ' +
       'What the numbers do not show: connect-redis stores one string per session (a save rewrites all of it; concurrent saves lose updates) and its all()/clear() fail with CROSSSLOT on an ioredis Cluster; slotwise writes one hash field per changed attribute via a Lua script (per-attribute delta, version, tombstone check, sliding + absolute expiry) — more work per save, bought for correctness.',
   });

@@ -6,6 +6,7 @@ import type { Subscription } from '../pubsub/subscription.js';
 import type { GapEvent } from '../pubsub/types.js';
 import { SessionBulk } from './bulk.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
+import { regenerateSession } from './regenerate.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
 import { ATTRIBUTE, META_FIELD, parseMeta, SessionKeys } from './keys.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js';
@@ -231,41 +232,11 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     checkId(id);
     const newId = opts.newId === undefined ? this.generateId() : checkId(opts.newId, 'newId');
     if (newId === id) throw new InvalidArgumentError('newId', 'expected an id different from the current one');
-    let mode: 'create' | 'overwrite' = 'create';
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const reply = (await this.#scripts.read.run([this.#keys.session(id)])) as (string | number)[];
-      const pttl = Number(reply[0]);
-      if (pttl === -2) {
-        if (mode === 'overwrite') await this.destroy(newId);
-        return null;
-      }
-      const fields = reply.slice(1).map(String);
-      let meta = '';
-      const pairs: string[] = [];
-      for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] === META_FIELD) meta = fields[i + 1]!;
-        else pairs.push(fields[i]!, fields[i + 1]!);
-      }
-      const parsed = parseMeta(meta);
-      if (parsed === undefined) return null;
-      const owner = parsed.userId;
-      const version = String(parsed.version);
-      if (owner) await this.#index.add(owner, newId, pttl > 0 ? pttl : this.options.ttlMs);
-      const copied = await this.#scripts.clone.run(this.#both(newId), [Date.now(), pttl > 0 ? pttl : this.options.ttlMs, mode, meta, ...pairs]);
-      if (copied === 'EXISTS') throw new SessionExistsError(newId, 'exists');
-      if (copied === 'DESTROYED') throw new SessionExistsError(newId, 'destroyed');
-      mode = 'overwrite';
-      const [status] = (await this.#scripts.destroy.run(this.#both(id), [this.options.tombstoneTtlMs, '', version])) as [string, string];
-      if (status === 'CONFLICT') continue;
-      if (owner) await this.#index.removeDestroyed(owner, [id]);
-      if (status === 'MISSING') {
-        // The original vanished (expired or destroyed) while we copied: so must the copy.
-        await this.destroy(newId);
-        return null;
-      }
-      return newId;
-    }
-    throw new SessionConflictError(id, `Session "${id}" kept changing while it was being regenerated; gave up after 5 attempts`);
+    return regenerateSession(
+      { scripts: this.#scripts, keys: this.#keys, index: this.#index, options: this.options, destroy: (sid) => this.destroy(sid) },
+      id,
+      newId,
+    );
   }
 
   /** Live sessions of a user (every entry of the index is verified against its session). */
