@@ -170,7 +170,10 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * EVALSHA on the keys' slot owner, with an EVAL fallback on NOSCRIPT.
    */
   defineScript(def: ScriptDefinition): Script {
-    return new Script(def, (name, args, buffer) => this.send(name, args, buffer ? { buffer } : {}));
+    return new Script(def, (name, args, buffer, timeoutMs) => this.send(name, args, {
+      ...(buffer ? { buffer } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    }));
   }
 
   /**

@@ -251,6 +251,42 @@ export class MessageDecodeError extends SlotwiseError {
   }
 }
 
+// ── locks (lib/lock) ─────────────────────────────────────────────────────────
+
+/** What one Redlock instance answered to a grant attempt. */
+export interface QuorumInstanceOutcome {
+  /** Position of the instance in the Redlock's client list. */
+  readonly index: number;
+  readonly outcome: 'granted' | 'held' | 'error';
+  /** For 'error': the ConnectionError, TimeoutError, … that instance raised. */
+  readonly error?: Error;
+}
+
+/**
+ * A Redlock grant did not reach a quorum of instances because too many of
+ * them could not be reached (for "held by someone else" it is
+ * LockNotAcquiredError). Every partial grant was released.
+ */
+export class LockQuorumError extends SlotwiseError {
+  /** Instances that granted. */
+  readonly granted: number;
+  /** Instances needed. */
+  readonly quorum: number;
+  readonly instances: readonly QuorumInstanceOutcome[];
+  constructor(name: string, granted: number, quorum: number, instances: readonly QuorumInstanceOutcome[], ctx: ErrorContext = {}) {
+    const failed = instances.filter((i) => i.outcome === 'error');
+    super(
+      `Lock "${name}" reached ${granted} of the ${quorum} instances it needs: ${failed.length} of ${instances.length} could not be reached ` +
+        `(${failed.map((i) => `#${i.index}: ${(i.error as { code?: string } | undefined)?.code ?? i.error?.name}`).join(', ')}); partial grants were released`,
+      'ERR_SLOTWISE_LOCK_QUORUM',
+      { ...ctx, ...(ctx.cause === undefined && failed[0]?.error ? { cause: failed[0].error } : {}) },
+    );
+    this.granted = granted;
+    this.quorum = quorum;
+    this.instances = Object.freeze([...instances]);
+  }
+}
+
 // ── Sessions (lib/session) ────────────────────────────────────────────────
 
 /** A session could not be created under the id given: it exists, or was destroyed recently (tombstone). Nothing was written. */

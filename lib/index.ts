@@ -17,7 +17,7 @@ export type { NodeHandle, NodeStats, NodeRole } from './node/node-handle.js';
 export type { BreakerState } from './node/breaker.js';
 export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';
 export { slotOf, SLOT_COUNT } from './router/slot.js';
-export { Script, type ScriptDefinition } from './scripts/script.js';
+export { Script, type ScriptDefinition, type ScriptRunOptions } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
 export type { NodeRoleFilter } from './cluster-ops.js';
@@ -27,4 +27,5 @@ export type { GapEvent, MessageHandler, PubSubEvents, PubSubMessage, Subscriptio
 export type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
 export { Topic, type TopicOptions } from './pubsub/topic.js';
 export { jsonSerializer, type Serializer } from './codec.js';
+export * from './lock/index.js';
 export * from './session/index.js';
