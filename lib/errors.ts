@@ -322,3 +322,37 @@ function describeThrown(v: unknown): string {
   }
   return String(v);
 }
+
+// ── sessions (lib/session) ───────────────────────────────────────────────────
+
+// ── Sessions (lib/session) ────────────────────────────────────────────────
+
+/** A session could not be created under the id given: it exists, or was destroyed recently (tombstone). Nothing was written. */
+export class SessionExistsError extends SlotwiseError {
+  readonly sessionId: string;
+  /** `'exists'`: a live session has this id; `'destroyed'`: its tombstone is still there. */
+  readonly reason: 'exists' | 'destroyed';
+  constructor(sessionId: string, reason: 'exists' | 'destroyed', ctx: ErrorContext = {}) {
+    super(
+      reason === 'exists'
+        ? `Session "${sessionId}" already exists`
+        : `Session "${sessionId}" was destroyed recently; its id cannot be reused until the tombstone expires`,
+      'ERR_SLOTWISE_SESSION_EXISTS',
+      ctx,
+    );
+    this.sessionId = sessionId;
+    this.reason = reason;
+  }
+}
+
+/** A session changed since the version the caller read (`expectedVersion`), or kept changing during `regenerate()`. Nothing was written. */
+export class SessionConflictError extends SlotwiseError {
+  readonly sessionId: string;
+  /** The version stored now (0 when unknown). */
+  readonly currentVersion: number;
+  constructor(sessionId: string, message: string, currentVersion = 0, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_SESSION_CONFLICT', ctx);
+    this.sessionId = sessionId;
+    this.currentVersion = currentVersion;
+  }
+}

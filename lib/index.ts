@@ -31,3 +31,4 @@ export * from './lock/index.js';
 export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type QueueStats, type WorkQueueEvents } from './queue/queue.js';
 export { Job } from './queue/job.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
+export * from './session/index.js';

@@ -40,4 +40,12 @@ describe('package build and exports (integration)', function () {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from 'slotwise'; import * as t from 'slotwise/testcontainers'; console.log(${probe})`], { cwd: join(tmp, 'app'), encoding: 'utf8' });
     assert.equal(out.trim(), 'function function function');
   });
+
+  it('slotwise/express-session loads with import and require() (express-session is an optional peer)', () => {
+    const cwd = join(tmp, 'app');
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { SlotwiseSessionStore } from 'slotwise/express-session'; console.log(typeof SlotwiseSessionStore, typeof SlotwiseSessionStore.prototype.createSession)"], { cwd, encoding: 'utf8' });
+    assert.equal(esm.trim(), 'function function', 'a subclass of express-session\'s Store');
+    const cjs = execFileSync(process.execPath, ['-e', "console.log(typeof require('slotwise/express-session').SlotwiseSessionStore)"], { cwd, encoding: 'utf8' });
+    assert.equal(cjs.trim(), 'function');
+  });
 });

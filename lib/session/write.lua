@@ -1,0 +1,82 @@
+-- Session write: create, replace or patch one session hash, atomically with
+-- its expiry, version and owner, and never over a tombstone.
+--
+-- KEYS[1]  session hash            <prefix>{<id>}
+-- KEYS[2]  tombstone of that id    <prefix>{<id>}:destroyed   (same slot)
+-- ARGV[1]  now, epoch ms (the application's clock)
+-- ARGV[2]  mode: 'create' | 'replace' | 'patch' | 'upsert'
+--            create  - only when neither the hash nor a tombstone exists
+--            replace - only when the hash exists; every attribute not given is removed
+--            patch   - only when the hash exists; given attributes set, listed ones removed
+--            upsert  - create when absent (tombstone still wins), else replace
+-- ARGV[3]  idle timeout in ms ('' keeps the stored one; required for create)
+-- ARGV[4]  absolute lifetime in ms from creation ('' = none); read on create only
+-- ARGV[5]  owner: '' keeps it, '-' clears it, '=<userId>' sets it
+-- ARGV[6]  expected version ('' = any)
+-- ARGV[7]  N, the number of attribute field/value pairs that follow
+-- ARGV[8 .. 7+2N]   field, value pairs (fields already carry the 'a:' prefix)
+-- ARGV[8+2N ..]     fields to remove (patch only)
+--
+-- Metadata is ONE field, 'm' = "version|created|updated|idle|deadline|owner"
+-- (deadline '' when none, owner last so it may contain '|').
+--
+-- Returns {status, version, expiresAtMs, previousOwner}
+--   status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'CONFLICT' | 'EXPIRED'
+--   previousOwner: '' when the session had none.
+-- Few redis.call()s on purpose: inside a script each one costs more than
+-- the work it does (hence no TIME either: the caller sends its clock).
+
+local now = tonumber(ARGV[1])
+local mode = ARGV[2]
+local meta = redis.call('HGET', KEYS[1], 'm')
+
+if mode == 'upsert' then
+  if meta then mode = 'replace' else mode = 'create' end
+end
+
+local version, created, idle, deadline, previous
+if mode == 'create' then
+  if meta then return {'EXISTS', 0, 0, ''} end
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'DESTROYED', 0, 0, ''} end
+  version, created, idle, previous = 1, now, ARGV[3], ''
+  if ARGV[4] ~= '' then deadline = now + tonumber(ARGV[4]) end
+else
+  if not meta then return {'MISSING', 0, 0, ''} end
+  local v, c, _, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
+  if ARGV[6] ~= '' and v ~= ARGV[6] then return {'CONFLICT', tonumber(v), 0, ''} end
+  version, created, idle, previous = tonumber(v) + 1, c, i, u
+  if a ~= '' then deadline = tonumber(a) end
+  if ARGV[3] ~= '' then idle = ARGV[3] end
+  -- Rewriting the hash whole is cheaper than finding the attributes to drop.
+  if mode == 'replace' then redis.call('DEL', KEYS[1]) end
+end
+
+local owner = previous
+if ARGV[5] == '-' then owner = '' elseif ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
+
+local ttl = tonumber(idle)
+if deadline then ttl = math.min(ttl, deadline - now) end
+if ttl <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {'EXPIRED', version, now, previous}
+end
+
+local n = tonumber(ARGV[7])
+if mode == 'patch' and #ARGV > 7 + 2 * n then
+  for i = 8 + 2 * n, #ARGV, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  end
+end
+
+local packed = string.format('%.0f|%.0f|%.0f|%s|%s|%s', version, created, now, idle, deadline and string.format('%.0f', deadline) or '', owner)
+-- unpack() is bounded by the Lua stack: very large sessions go in chunks.
+if n <= 2000 then
+  redis.call('HSET', KEYS[1], 'm', packed, unpack(ARGV, 8, 7 + 2 * n))
+else
+  redis.call('HSET', KEYS[1], 'm', packed)
+  for i = 8, 7 + 2 * n, 2000 do
+    redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n)))
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {'OK', version, now + ttl, previous}
