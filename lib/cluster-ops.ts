@@ -19,6 +19,17 @@ export interface ClusterOpsHost {
   execute(name: string, args: readonly unknown[], opts: ExecOptions, route: RouteOptions): Promise<unknown>;
 }
 
+/** Resolves after `ms`, or earlier when `change` (a topology change) resolves. */
+export function pauseUntilChange(change: Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void change.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 const ROLES = new Set<NodeRoleFilter>(['master', 'replica', 'all']);
 
 /**
@@ -40,13 +51,7 @@ export class ClusterOps {
       },
       node: (address, h, port) => host.handle(address, h, port, 'master'),
       sendTo: (node, name, args, buffer) => host.execute(name, args, buffer ? { buffer } : {}, { node }),
-      pause: (ms) => new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        void host.nextChange().then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+      pause: (ms) => pauseUntilChange(host.nextChange(), ms),
     };
   }
 
