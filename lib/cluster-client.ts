@@ -44,6 +44,17 @@ type Callback = (err: Error | null, result?: unknown) => void;
  * owns it, surviving reshards (MOVED/ASK), failovers and node loss within one
  * deadline per command. See docs/02-routing.md.
  *
+ * Multi-key commands — MGET, MSET, DEL, UNLINK, EXISTS, TOUCH (and their
+ * Buffer forms, `call()`, `send()`) — take keys of any slots: they are split
+ * per slot, the parts run in parallel (each with every routing guarantee),
+ * and the replies are merged in the caller's order (MGET) or summed (DEL,
+ * UNLINK, EXISTS, TOUCH). A split command is NOT atomic: other clients may
+ * see a cross-slot MSET half done, and if one part fails the others may
+ * already be applied (the call rejects with that part's error). Keys sharing
+ * a slot (a `{hash tag}`) are sent as one command and stay atomic.
+ * All-or-nothing commands (MSETNX, …) are never split: their keys must share
+ * a slot (CrossSlotError otherwise). See docs/03-multi-key.md.
+ *
  * ```ts
  * const client = new ClusterClient({ rootNodes: ['127.0.0.1:7000'] });
  * await client.connect();
@@ -121,6 +132,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       handle: (address, host, port, role) => this.#nodes.getOrCreate(address, host, port, role),
       nodes: (role) => this.nodes(role),
       execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
+      send: (name, args) => this.send(name, args),
     });
   }
 
@@ -237,23 +249,19 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     return runWatch(this.#tx, typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys, fn, opts);
   }
 
-  /** SCRIPT LOAD on every node (masters and replicas); resolves the SHA1. */
+  /** SCRIPT LOAD on every node (masters and replicas, for EVALSHA_RO on replicas); resolves the SHA1. */
   scriptLoad(lua: string): Promise<string> {
-    if (typeof lua !== 'string' || lua.trim().length === 0) return Promise.reject(new InvalidArgumentError('lua', 'expected non-empty Lua source'));
-    return this.send('script', ['load', lua]) as Promise<string>;
+    return this.#ops.scriptLoad(lua);
   }
 
   /** SCRIPT FLUSH on every node. */
   scriptFlush(mode?: 'ASYNC' | 'SYNC'): Promise<'OK'> {
-    return this.send('script', mode === undefined ? ['flush'] : ['flush', mode]) as Promise<'OK'>;
+    return this.#ops.scriptFlush(mode);
   }
 
   /** FUNCTION LOAD [REPLACE] on every master (replicas get it by replication); resolves the library name. */
-  functionLoad(code: string, opts: { replace?: boolean } = {}): Promise<string> {
-    if (typeof code !== 'string' || !code.startsWith('#!')) {
-      return Promise.reject(new InvalidArgumentError('function code', 'expected a library starting with a "#!lua name=<library>" line'));
-    }
-    return this.send('function', opts.replace ? ['load', 'replace', code] : ['load', code]) as Promise<string>;
+  functionLoad(code: string, opts?: { replace?: boolean }): Promise<string> {
+    return this.#ops.functionLoad(code, opts);
   }
 
   /**

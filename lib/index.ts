@@ -21,3 +21,7 @@ export { Script, type ScriptDefinition } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
 export type { NodeRoleFilter } from './cluster-ops.js';
+export type { Pipeline } from './pipeline/pipeline.js';
+export type { ExecResult } from './pipeline/command-queue.js';
+export type { Transaction } from './transaction/transaction.js';
+export type { WatchContext, WatchOptions } from './transaction/watch.js';
