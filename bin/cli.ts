@@ -92,7 +92,8 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
   const cluster: StartedRedisCluster = first.c;
   const nodes = await cluster.getNodes();
   const masters = nodes.filter((n) => n.role === 'master');
-  out(`slotwise: Redis Cluster up — ${masters.length} masters × ${values.replicas ?? 1} replicas, healthy after ${cluster.startupMs} ms`);
+  const r = intOption('replicas', values.replicas, 1);
+  out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${r} replica${r === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
   out(`root nodes: ${cluster.getRootNodes().map((n) => `${n.host}:${n.port}`).join(' ')}`);
   for (const url of cluster.getConnectionUrls()) out(`  ${url}`);
   out('nodes:');

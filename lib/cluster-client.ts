@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError } from './errors.js';
+import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
 import { ClusterOps, pauseUntilChange, type NodeRoleFilter } from './cluster-ops.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -9,16 +10,21 @@ import type { TransactionHost } from './transaction/run.js';
 import { runTransaction } from './transaction/run.js';
 import { Transaction } from './transaction/transaction.js';
 import { runWatch, type WatchContext, type WatchOptions } from './transaction/watch.js';
-import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { openConnection } from './node/connection.js';
 import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { DedicatedRouter } from './router/dedicated.js';
 import { Dispatcher } from './router/dispatch.js';
 import { Executor, type ExecOptions } from './router/executor.js';
-import { isUnknownCommandReply } from './router/redirect.js';
+import { classify, isUnknownCommandReply } from './router/redirect.js';
 import { slotOf } from './router/slot.js';
 import type { DedicatedConnection } from './node/pool.js';
 import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
+import { PubSub } from './pubsub/pubsub.js';
+import type { MessageIterator, IteratorOptions, Subscription } from './pubsub/subscription.js';
+import type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
+import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
@@ -32,7 +38,7 @@ export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed
  * Command methods the client defines itself, or that make no sense on a
  * cluster facade (EXEC/DISCARD/UNWATCH belong to multi() and watch()).
  */
-type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor' | 'watch' | 'exec' | 'discard' | 'unwatch';
+type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor' | 'subscribe' | 'psubscribe' | 'ssubscribe' | 'watch' | 'exec' | 'discard' | 'unwatch';
 
 /** Typed Redis command methods, as on an ioredis client. */
 export interface ClusterClient extends Omit<RedisCommander<{ type: 'default' }>, Overridden> {}
@@ -77,6 +83,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  #pubsub: PubSub | undefined;
 
   constructor(options: ClusterClientOptions) {
     super();
@@ -134,6 +141,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
       send: (name, args) => this.send(name, args),
     });
+    trackClient(this);
   }
 
   get status(): ClientStatus {
@@ -269,7 +277,10 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * EVALSHA on the keys' slot owner, with an EVAL fallback on NOSCRIPT.
    */
   defineScript(def: ScriptDefinition): Script {
-    return new Script(def, (name, args, buffer) => this.send(name, args, buffer ? { buffer } : {}));
+    return new Script(def, (name, args, buffer, timeoutMs) => this.send(name, args, {
+      ...(buffer ? { buffer } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    }));
   }
 
   /**
@@ -295,6 +306,66 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     } finally {
       await (broken ? conn.destroy() : conn.release());
     }
+  }
+
+  /**
+   * Pub/sub on connections of its own (created on first use, closed by
+   * `quit()`/`disconnect()`): its `gap` event reports every window in which
+   * a subscription was not live. See docs/06-pubsub.md.
+   */
+  get subscriber(): PubSub {
+    if (this.#pubsub === undefined) {
+      if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
+      this.#pubsub = new PubSub({
+        client: this,
+        open: (host, port, name) => openConnection(host, port, this.options, name),
+        followMoved: (err) => {
+          const c = classify(err);
+          if (c.kind !== 'moved') return undefined;
+          const to = this.#map(c.host, c.port);
+          const address = formatAddress(to.host, to.port);
+          this.#topology.patchMoved(c.slot, to, address);
+          return { host: to.host, port: to.port, address };
+        },
+        refresh: (reason) => this.#topology.refresh(reason).then(() => undefined, () => undefined),
+      });
+    }
+    return this.#pubsub;
+  }
+
+  /** Classic SUBSCRIBE (PUBLISH is broadcast cluster-wide). Resolves once live. */
+  subscribe(channels: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.subscribe(channels, handler);
+  }
+
+  /** Classic PSUBSCRIBE to channel patterns. Resolves once live. */
+  psubscribe(patterns: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.psubscribe(patterns, handler);
+  }
+
+  /** Sharded SSUBSCRIBE: each channel on its slot's owner, kept there through reshards and failovers. */
+  ssubscribe(channels: string | readonly string[], handler: MessageHandler): Promise<Subscription> {
+    return this.subscriber.ssubscribe(channels, handler);
+  }
+
+  /** `for await (const msg of client.subscribeIterator(channel))`. */
+  subscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.subscribeIterator(channels, options);
+  }
+
+  /** `for await (const msg of client.psubscribeIterator(pattern))`. */
+  psubscribeIterator(patterns: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.psubscribeIterator(patterns, options);
+  }
+
+  /** `for await (const msg of client.ssubscribeIterator(channel))`. */
+  ssubscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
+    return this.subscriber.ssubscribeIterator(channels, options);
+  }
+
+  /** Keyspace notifications (e.g. `expired`) from every master; see docs/06-pubsub.md. */
+  keyspaceEvents(options: KeyspaceEventsOptions, handler: (event: KeyspaceEvent) => void | Promise<void>): Promise<Subscription> {
+    return this.subscriber.keyspaceEvents(options, handler);
   }
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */
@@ -334,11 +405,13 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   quit(): Promise<void> {
     this.#closing ??= (async () => {
       this.#status = 'closing';
+      await this.#pubsub?.close();
       this.#executor.close();
       await this.#executor.drain();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
       this.#status = 'closed';
+      untrackClient(this);
     })();
     return this.#closing;
   }
@@ -347,10 +420,12 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   async disconnect(): Promise<void> {
     if (this.#status === 'closed') return;
     this.#status = 'closing';
+    await this.#pubsub?.close();
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
     this.#topology.stop();
     await this.#nodes.closeAll(false);
     this.#status = 'closed';
+    untrackClient(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

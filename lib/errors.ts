@@ -223,3 +223,102 @@ export class NotReplicatedError extends SlotwiseError {
 export function isSlotwiseError(err: unknown): err is SlotwiseError {
   return err instanceof SlotwiseError;
 }
+
+// ── Pub/sub and work queues (lib/pubsub, lib/queue) ─────────────────────────
+
+/** Keyspace notifications are off on a node (its `notify-keyspace-events` lacks flags a subscription needs). */
+export class KeyspaceNotificationsDisabledError extends SlotwiseError {
+  /** The node's current `notify-keyspace-events` value. */
+  readonly current: string;
+  /** Flags that must be added. */
+  readonly missing: string;
+  constructor(address: string, current: string, missing: string) {
+    super(
+      `Keyspace notifications are off on ${address}: notify-keyspace-events is "${current}", missing "${missing}". ` +
+        `Set it on every node (CONFIG SET notify-keyspace-events ${current}${missing}, and in redis.conf) or pass { config: 'enable' }`,
+      'ERR_SLOTWISE_KEYSPACE_DISABLED',
+      { address },
+    );
+    this.current = current;
+    this.missing = missing;
+  }
+}
+
+/** A received message could not be decoded by the serializer (Topic, WorkQueue payloads). */
+export class MessageDecodeError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_MESSAGE_DECODE', ctx);
+  }
+}
+
+// ── locks (lib/lock) ─────────────────────────────────────────────────────────
+
+/** What one Redlock instance answered to a grant attempt. */
+export interface QuorumInstanceOutcome {
+  /** Position of the instance in the Redlock's client list. */
+  readonly index: number;
+  readonly outcome: 'granted' | 'held' | 'error';
+  /** For 'error': the ConnectionError, TimeoutError, … that instance raised. */
+  readonly error?: Error;
+}
+
+/**
+ * A Redlock grant did not reach a quorum of instances because too many of
+ * them could not be reached (for "held by someone else" it is
+ * LockNotAcquiredError). Every partial grant was released.
+ */
+export class LockQuorumError extends SlotwiseError {
+  /** Instances that granted. */
+  readonly granted: number;
+  /** Instances needed. */
+  readonly quorum: number;
+  readonly instances: readonly QuorumInstanceOutcome[];
+  constructor(name: string, granted: number, quorum: number, instances: readonly QuorumInstanceOutcome[], ctx: ErrorContext = {}) {
+    const failed = instances.filter((i) => i.outcome === 'error');
+    super(
+      `Lock "${name}" reached ${granted} of the ${quorum} instances it needs: ${failed.length} of ${instances.length} could not be reached ` +
+        `(${failed.map((i) => `#${i.index}: ${(i.error as { code?: string } | undefined)?.code ?? i.error?.name}`).join(', ')}); partial grants were released`,
+      'ERR_SLOTWISE_LOCK_QUORUM',
+      { ...ctx, ...(ctx.cause === undefined && failed[0]?.error ? { cause: failed[0].error } : {}) },
+    );
+    this.granted = granted;
+    this.quorum = quorum;
+    this.instances = Object.freeze([...instances]);
+  }
+}
+
+// ── queues (lib/queue) ────────────────────────────────────────────────────────
+
+/** A job handler threw (or rejected with) something that is not an Error; `thrown` is that value. */
+export class NonErrorThrownError extends SlotwiseError {
+  readonly thrown: unknown;
+  constructor(thrown: unknown, ctx: ErrorContext = {}) {
+    super(`The job handler threw a non-Error value: ${describeThrown(thrown)} (throw an Error so the stack is kept)`, 'ERR_SLOTWISE_NON_ERROR_THROWN', ctx);
+    this.thrown = thrown;
+  }
+}
+
+/** A job delivery was taken over by another worker (visibility timeout) or given up on close. */
+export class JobLostError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_JOB_LOST', ctx);
+  }
+}
+
+/** The work queue (or its worker) was closed. */
+export class QueueClosedError extends SlotwiseError {
+  constructor(message = 'The work queue is closed', ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_QUEUE_CLOSED', ctx);
+  }
+}
+
+function describeThrown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 200 ? `${v.slice(0, 197)}...` : v);
+  try {
+    const json = JSON.stringify(v);
+    if (json !== undefined) return json.length > 200 ? `${json.slice(0, 197)}...` : json;
+  } catch {
+    // fall through: cyclic or BigInt
+  }
+  return String(v);
+}

@@ -108,7 +108,7 @@ export interface ClusterClientOptions {
   /**
    * Topology polling interval while some node of the map is unreachable, so a
    * failover is noticed within this long of the promotion.
-   * @default 100
+   * @default 50
    */
   degradedRefreshIntervalMs?: number;
   /** Minimum gap between two refreshes triggered by redirects. @default 50 */
@@ -148,7 +148,7 @@ export const DEFAULTS = {
   readFrom: 'master',
   natMap: undefined,
   topologyRefreshIntervalMs: 5000,
-  degradedRefreshIntervalMs: 100,
+  degradedRefreshIntervalMs: 50,
   minRefreshGapMs: 50,
   topologySampleSize: 3,
   topologyQueryTimeoutMs: 1000,

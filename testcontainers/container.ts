@@ -3,11 +3,12 @@
  * testcontainers-node. Single-field checks happen in each `with…()` so the
  * stack points at the bad call; cross-field checks happen in `start()`.
  */
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 import type { NodeAuth } from './admin.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { EngineContext } from './context.js';
 import { detectContainerRuntime } from './docker.js';
+import { DEFAULT_REDIS_IMAGE } from './docker-node.js';
 import type { PortPolicy } from './ports.js';
 import { findRedisServer } from './redis-binary.js';
 import { StartedRedisCluster } from './started-cluster.js';
@@ -64,6 +65,7 @@ export class RedisClusterContainer {
   #auth: NodeAuth | undefined;
   #ports: PortPolicy = { kind: 'auto' };
   #bin: string | undefined;
+  #image = DEFAULT_REDIS_IMAGE;
 
   /** Number of masters; slots are split evenly between them. Redis Cluster itself accepts 1. @default 3 */
   withMasters(count: number): this {
@@ -150,9 +152,10 @@ export class RedisClusterContainer {
   }
 
   /**
-   * `process` runs local redis-server processes; `docker` requires a reachable
-   * container runtime (not implemented for starting clusters yet — see
-   * docs/07-engine.md); `auto` picks `process`. @default 'process'
+   * `process` runs local redis-server processes; `docker` runs each node in a
+   * container (`withImage()`) on the host network — Linux Docker only, and not
+   * exercised on our build machine; `auto` uses a local redis-server when there
+   * is one, else containers when a runtime is reachable. @default 'process'
    */
   withRuntime(runtime: ClusterRuntime): this {
     if (runtime !== 'process' && runtime !== 'docker' && runtime !== 'auto') {
@@ -160,6 +163,40 @@ export class RedisClusterContainer {
     }
     this.#runtime = runtime;
     return this;
+  }
+
+  /** Image for container nodes (`withRuntime('docker')`). @default 'redis:7.2' */
+  withImage(image: string): this {
+    if (typeof image !== 'string' || image.trim() === '') throw new InvalidArgumentError('image', 'expected a non-empty image name such as "redis:7.2"');
+    this.#image = image;
+    return this;
+  }
+
+  /**
+   * `process`: local redis-server (error with install instructions when none);
+   * `docker`: containers, error when no runtime is reachable; `auto`: a local
+   * redis-server when there is one, else containers when a runtime is reachable.
+   */
+  async #resolveRuntime(): Promise<{ runtime: 'process' | 'docker'; bin: string }> {
+    if (this.#runtime === 'docker') return { runtime: 'docker', bin: await this.#requireDocker() };
+    try {
+      return { runtime: 'process', bin: (await findRedisServer(this.#bin)).path };
+    } catch (err) {
+      if (this.#runtime !== 'auto' || !(err instanceof RedisServerNotFoundError)) throw err;
+      const rt = await detectContainerRuntime();
+      if (!rt.available) throw new RedisServerNotFoundError(`${err.message}
+(runtime 'auto': no container runtime either — ${rt.reason})`);
+      return { runtime: 'docker', bin: '' };
+    }
+  }
+
+  async #requireDocker(): Promise<string> {
+    const rt = await detectContainerRuntime();
+    if (!rt.available) throw new InvalidArgumentError('runtime', `'docker': no container runtime is reachable (${rt.reason}); use 'process'`);
+    if (process.platform !== 'linux') {
+      throw new InvalidArgumentError('runtime', `'docker' relies on host networking, which only Linux Docker engines provide`);
+    }
+    return '';
   }
 
   /** Number of nodes `start()` will run. */
@@ -191,24 +228,17 @@ export class RedisClusterContainer {
   async start(): Promise<StartedRedisCluster> {
     const requestedAt = Date.now();
     this.#validate();
-    if (this.#runtime === 'docker') {
-      const rt = await detectContainerRuntime();
-      throw new InvalidArgumentError(
-        'runtime',
-        rt.available
-          ? `'docker': a container runtime was found (${rt.description}), but the container backend is not implemented yet; use 'process'`
-          : `'docker': no container runtime is reachable (${rt.reason}); use 'process'`,
-      );
-    }
-    const bin = await findRedisServer(this.#bin);
+    const { runtime, bin } = await this.#resolveRuntime();
     const ctx = new EngineContext({
       masters: this.#masters,
       replicasPerMaster: this.#replicas,
       nodeTimeoutMs: this.#nodeTimeoutMs,
       appendOnly: this.#appendOnly,
       ports: this.#ports,
-      bin: bin.path,
+      bin,
       startupTimeoutMs: this.#startupTimeoutMs,
+      runtime,
+      image: this.#image,
       ...(this.#auth ? { auth: this.#auth } : {}),
     });
     try {

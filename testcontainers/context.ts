@@ -12,7 +12,8 @@ import {
   type ClusterNodesEntry,
   type NodeObservation,
 } from './cluster-state.js';
-import { PortInUseError, RedisNodeProcess } from './node-process.js';
+import { DockerRedisNode } from './docker-node.js';
+import { PortInUseError, RedisNodeProcess, type NodeHandle, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
 
 /** Everything the builder resolved; frozen before start. */
@@ -23,13 +24,18 @@ export interface EngineSettings {
   readonly auth?: NodeAuth;
   readonly appendOnly: boolean;
   readonly ports: PortPolicy;
+  /** redis-server binary (process runtime). */
   readonly bin: string;
   readonly startupTimeoutMs: number;
+  /** Where nodes run; `docker` uses containers on the host network. */
+  readonly runtime: 'process' | 'docker';
+  /** Image for container nodes. */
+  readonly image: string;
 }
 
 /** One node we own plus what we last learnt about it. */
 export interface ManagedNode {
-  readonly proc: RedisNodeProcess;
+  readonly proc: NodeHandle;
   readonly id: string;
   /** Role from the last view that mentioned it. */
   role: 'master' | 'replica';
@@ -95,14 +101,16 @@ export class EngineContext {
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
       const ports = await allocateNodePorts(this.settings.ports, index);
-      const proc = RedisNodeProcess.create({
+      const options: NodeProcessOptions = {
         bin: this.settings.bin,
         ports,
         nodeTimeoutMs: this.settings.nodeTimeoutMs,
         appendOnly: this.settings.appendOnly,
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
-      });
+      };
+      const proc: NodeHandle =
+        this.settings.runtime === 'docker' ? new DockerRedisNode(options, this.settings.image) : RedisNodeProcess.create(options);
       try {
         await proc.start();
       } catch (err) {
@@ -175,13 +183,20 @@ export class EngineContext {
     return healthProblems(await this.observe(), new Set(live.map((n) => n.id)));
   }
 
-  /** Polls until {@link healthProblems} is empty. */
+  /**
+   * Polls until {@link healthProblems} is empty on two consecutive polls: one
+   * clean snapshot can fall between two gossip updates of the same change.
+   */
   async waitForHealthy(timeoutMs = this.defaultTimeoutMs, signal?: AbortSignal): Promise<void> {
+    let clean = 0;
     await retryUntil(
       async () => {
         const problems = await this.healthProblems();
-        if (problems.length > 0) throw new Error(problems.slice(0, 6).join('; '));
-        return true;
+        if (problems.length > 0) {
+          clean = 0;
+          throw new Error(problems.slice(0, 6).join('; '));
+        }
+        return ++clean >= 2;
       },
       { timeoutMs, intervalMs: 50, what: 'the cluster to become healthy', ...(signal ? { signal } : {}) },
     );

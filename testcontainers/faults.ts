@@ -51,11 +51,11 @@ export async function killNode(ctx: EngineContext, port: number, options?: Conve
 }
 
 /** SIGSTOPs the node and returns at once: the point is a frozen node with open sockets. */
-export function pauseNode(ctx: EngineContext, port: number): PauseReport {
+export async function pauseNode(ctx: EngineContext, port: number): Promise<PauseReport> {
   const node = ctx.node(port, 'pauseNode');
   if (node.proc.state !== 'up') throw new InvalidArgumentError('port', `pauseNode(${port}): node is ${node.proc.state}, not up`);
   ctx.admin.drop(port); // a command sent now would only time out
-  node.proc.pause();
+  await node.proc.pause();
   return { port, pausedAt: Date.now() };
 }
 
@@ -63,7 +63,7 @@ export function pauseNode(ctx: EngineContext, port: number): PauseReport {
 export async function resumeNode(ctx: EngineContext, port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
   const node = ctx.node(port, 'resumeNode');
   if (node.proc.state !== 'paused') throw new InvalidArgumentError('port', `resumeNode(${port}): node is ${node.proc.state}, not paused`);
-  node.proc.resume();
+  await node.proc.resume();
   const at = Date.now();
   return settle(ctx, node, at, options);
 }

@@ -8,6 +8,9 @@ export { findRedisServer, INSTALL_HINT, MIN_REDIS_MAJOR, type RedisServerBinary 
 export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js';
 export { liveEngineProcesses, liveEngineTempDirs, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';
 export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from './cluster-state.js';
+export { DEFAULT_REDIS_IMAGE } from './docker-node.js';
+/** The errors the engine throws (the same classes as in `slotwise`). */
+export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 export type {
   AddedNode,
   ClusterNodeInfo,

@@ -42,15 +42,14 @@ export async function addReplica(ctx: EngineContext, masterPort: number): Promis
 /**
  * Removes a node for good. A master with slots is emptied first: its slots are
  * resharded evenly over the other masters. Its replicas are kept and
- * re-pointed to the master with the fewest replicas (Redis may already have
- * migrated them itself when their master lost its last slot). Then every other
+ * re-pointed to the master with the fewest replicas. Then every other
  * node is told to `CLUSTER FORGET` it, the process is ended and its dir deleted.
  */
 export async function removeNode(ctx: EngineContext, port: number): Promise<RemoveReport> {
   const node = ctx.node(port, 'removeNode');
   let view = await ctx.anyView(port);
   const entry = view.find((e) => e.id === node.id);
-  // Before resharding: once a master loses its last slot, Redis itself may move it and its replicas.
+  // Taken before resharding, in case a node runs with replica migration on and Redis moves them itself.
   const replicas = ctx.live().filter((n) => view.find((e) => e.id === n.id)?.masterId === node.id);
   const ownedSlots: number[] = [];
   for (const [a, b] of entry?.role === 'master' ? entry.slots : []) for (let s = a; s <= b; s++) ownedSlots.push(s);

@@ -17,6 +17,30 @@ import { removeDirSync, trackDir, trackProcess, untrackDir } from './process-reg
 /** Lifecycle state of a node as the engine knows it. */
 export type NodeState = 'starting' | 'up' | 'paused' | 'killed' | 'removed';
 
+/**
+ * What the engine needs from one node, whatever runs it: a local process
+ * ({@link RedisNodeProcess}) or a container (docker-node.ts).
+ */
+export interface NodeHandle {
+  readonly port: number;
+  readonly busPort: number;
+  /** Host temp dir of the node ('' for container nodes). */
+  readonly dir: string;
+  /** Pid of the running process; undefined when none runs or for containers. */
+  readonly pid: number | undefined;
+  readonly state: NodeState;
+  /** Starts (or starts again, same data dir) and resolves when it accepts connections. */
+  start(): Promise<void>;
+  /** SIGKILL; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP (freeze); sockets stay open. */
+  pause(): Promise<void>;
+  /** SIGCONT. */
+  resume(): Promise<void>;
+  /** Ends it for good and deletes its data. Idempotent. */
+  destroy(): Promise<void>;
+}
+
 /** Settings rendered into one node's redis.conf. */
 export interface NodeConfig {
   readonly port: number;
@@ -25,6 +49,8 @@ export interface NodeConfig {
   readonly nodeTimeoutMs: number;
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
+  /** Log to stdout instead of `<dir>/redis.log` (containers, whose logs the runtime keeps). */
+  readonly logToStdout?: boolean;
 }
 
 /** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
@@ -48,7 +74,7 @@ export function renderRedisConf(c: NodeConfig): string {
     `dir ${quote(c.dir)}`,
     // We own the process: no fork, so its pid stays the one we signal.
     'daemonize no',
-    `logfile ${quote(join(c.dir, 'redis.log'))}`,
+    `logfile ${c.logToStdout === true ? '""' : quote(join(c.dir, 'redis.log'))}`,
     'save ""',
     `appendonly ${c.appendOnly ? 'yes' : 'no'}`,
     // The default delays every replica's first full sync by 5 s; we want replicas in sync before start() returns.
@@ -57,6 +83,9 @@ export function renderRedisConf(c: NodeConfig): string {
     // 0 = a replica may always fail over, however long it was disconnected. With the default (10),
     // a replica that lagged while the machine was busy may refuse to take over and tests would hang.
     'cluster-replica-validity-factor 0',
+    // Topology changes only when a test asks for one: no replica wandering off to an orphaned
+    // master, no emptied master turning itself into a replica (removeNode re-points replicas itself).
+    'cluster-allow-replica-migration no',
     // Lets tests use DEBUG SLEEP / DEBUG SEGFAULT from localhost only.
     'enable-debug-command local',
   ];
@@ -89,7 +118,7 @@ export interface NodeProcessOptions {
 }
 
 /** One redis-server child process and its temp dir. */
-export class RedisNodeProcess {
+export class RedisNodeProcess implements NodeHandle {
   readonly port: number;
   readonly busPort: number;
   readonly dir: string;
@@ -98,6 +127,7 @@ export class RedisNodeProcess {
   #exited: Promise<void> = Promise.resolve();
   #state: NodeState = 'starting';
   #stderr = '';
+  #spawnError: Error | undefined;
 
   private constructor(options: NodeProcessOptions, dir: string) {
     this.#options = options;
@@ -127,7 +157,7 @@ export class RedisNodeProcess {
 
   #running(): boolean {
     const c = this.#child;
-    return c !== undefined && c.exitCode === null && c.signalCode === null;
+    return c !== undefined && this.#spawnError === undefined && c.exitCode === null && c.signalCode === null;
   }
 
   /**
@@ -149,11 +179,18 @@ export class RedisNodeProcess {
     child.stderr?.on('data', (d: string) => {
       this.#stderr = (this.#stderr + d).slice(-4000);
     });
+    this.#spawnError = undefined;
     this.#exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', () => resolve());
+      child.once('exit', () => {
+        // Died on its own (crash, SHUTDOWN, DEBUG SEGFAULT): no longer a live node.
+        if (this.#child === child && (this.#state === 'up' || this.#state === 'paused')) this.#state = 'killed';
+        resolve();
+      });
+      child.once('error', (err) => {
+        this.#spawnError = err; // e.g. ENOENT: no 'exit' event follows
+        resolve();
+      });
     });
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     trackProcess(child, this.port, this.dir);
     this.#state = 'starting';
     await retryUntil(
@@ -161,7 +198,7 @@ export class RedisNodeProcess {
         const log = readFrom(logPath, logOffset);
         if (/Ready to accept connections/.test(log)) return true;
         if (!this.#running()) {
-          const err = await Promise.race([spawnError, Promise.resolve(undefined)]);
+          const err = this.#spawnError;
           const tail = `${log}\n${this.#stderr}`.trim().split('\n').slice(-8).join('\n');
           if (/Address already in use/.test(tail)) {
             throw Object.assign(new PortInUseError(`port ${this.port} or bus port ${this.busPort} is in use`), { fatal: true });
@@ -190,14 +227,14 @@ export class RedisNodeProcess {
   }
 
   /** SIGSTOP: the process is frozen, its sockets stay open. */
-  pause(): void {
+  async pause(): Promise<void> {
     if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
     this.#child?.kill('SIGSTOP');
     this.#state = 'paused';
   }
 
   /** SIGCONT. */
-  resume(): void {
+  async resume(): Promise<void> {
     if (!this.#running()) throw new ClusterEngineError(`node ${this.port} is not running (state ${this.#state})`);
     this.#child?.kill('SIGCONT');
     this.#state = 'up';

@@ -157,8 +157,8 @@ async function finalizeOnSource(ctx: EngineContext, p: Plan, round: number[], ba
     for (const [i, r] of results.entries()) {
       if (r.status === 'fulfilled') continue;
       const text = (r.reason as Error).message;
-      // The target's epoch bump reached the source by gossip first and took its last slots:
-      // an emptied master turns into a replica of the target (cluster-allow-replica-migration).
+      // Only with cluster-allow-replica-migration on (not in engine-made nodes): the target's epoch
+      // bump reached the source by gossip first, took its last slots and made it the target's replica.
       if (/only with masters/i.test(text)) return extra;
       if (attempt >= 5 || !/still hold keys/i.test(text)) throw r.reason;
       retry.push(pending[i] as number);

@@ -81,13 +81,14 @@ export class StartedRedisCluster implements AsyncDisposable {
   /**
    * Every node as the cluster reports it now (asked live from a running node),
    * joined with what the engine knows (pid, state). Killed nodes are included
-   * with `state: 'killed'` and `pid: null`.
+   * with `state: 'killed'` and `pid: null`. Order: masters by their first slot,
+   * each followed by its replicas.
    */
   async getNodes(): Promise<ClusterNodeInfo[]> {
     const ctx = this.#ctx;
     const view = await ctx.anyView();
     const owners = slotOwners(view);
-    return ctx.all().map((n) => {
+    const infos = ctx.all().map((n): ClusterNodeInfo => {
       const e = view.find((v) => v.id === n.id);
       const role = e?.role ?? n.role;
       const masterId = e?.masterId ?? null;
@@ -105,6 +106,11 @@ export class StartedRedisCluster implements AsyncDisposable {
         flags: e?.flags.filter((f) => f !== 'myself') ?? [],
       };
     });
+    // Masters by their first slot, each followed by its replicas; then anything else.
+    const firstSlot = (n: ClusterNodeInfo) => n.slots[0]?.[0] ?? 16384;
+    const masters = infos.filter((n) => n.role === 'master').sort((a, b) => firstSlot(a) - firstSlot(b) || a.port - b.port);
+    const ordered = masters.flatMap((m) => [m, ...infos.filter((r) => r.masterId === m.id).sort((a, b) => a.port - b.port)]);
+    return [...ordered, ...infos.filter((n) => !ordered.includes(n))];
   }
 
   /**

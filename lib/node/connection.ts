@@ -4,12 +4,14 @@ import type { ResolvedOptions } from '../options.js';
 /**
  * Opens one ioredis standalone connection to a node with the settings every
  * slotwise connection shares: credentials and TLS from the client options
- * (so every node gets them, not only root nodes), READONLY (reads on
- * replicas; a no-op on masters), and NO queuing, re-sending or reconnecting
- * inside ioredis — slotwise decides every retry itself, so a write can never
- * be re-sent behind its back. Resolves once the connection is ready.
+ * (so every node gets them, not only root nodes), and NO queuing, re-sending
+ * or reconnecting inside ioredis — slotwise decides every retry itself, so a
+ * write can never be re-sent behind its back. Resolves once the connection
+ * is ready. `readOnly` (READONLY) only for connections used as replicas: a
+ * master demoted by a failover must answer MOVED to reads on a master's
+ * connection, not serve them from its now-replica data.
  */
-export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName): Promise<Redis> {
+export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName, readOnly = false): Promise<Redis> {
   const redis = new Redis({
     host,
     port,
@@ -20,7 +22,7 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     connectTimeout: o.connectTimeoutMs,
     protocol: o.protocol,
     lazyConnect: true,
-    readOnly: true,
+    readOnly,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
@@ -29,13 +31,25 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     enableReadyCheck: false,
     enableAutoPipelining: false,
   });
-  redis.on('error', () => undefined);
+  // ioredis reports the real cause of a failed handshake (NOAUTH, WRONGPASS,
+  // NOPERM …) as an 'error' event and then rejects connect() with a bare
+  // "Connection is closed": keep the cause so the caller can name it.
+  let lastError: Error | undefined;
+  const onError = (err: Error) => {
+    lastError = err;
+  };
+  redis.on('error', onError);
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
+    if (lastError && lastError !== err && lastError.message !== (err as Error).message) {
+      throw Object.assign(new Error(`${lastError.message} (${(err as Error).message})`, { cause: lastError }), { code: (lastError as { code?: string }).code });
+    }
     throw err;
   }
+  redis.off('error', onError);
+  redis.on('error', () => undefined);
   return redis;
 }
 

@@ -90,9 +90,21 @@ export class NodeHandle {
     return this.#role;
   }
 
-  /** Set by the topology when a failover changes what this node is. */
+  /**
+   * Set by the topology when a failover changes what this node is. The live
+   * connection follows: READONLY when it became a replica (so it serves the
+   * reads `readFrom` sends it), READWRITE when it became a master (so if it
+   * is demoted again before we notice, reads get MOVED instead of stale data).
+   */
   set role(role: NodeRole) {
+    if (role === this.#role) return;
     this.#role = role;
+    const r = this.#redis;
+    if (r !== undefined && r.status === 'ready') {
+      const cmd = new Command(role === 'replica' ? 'readonly' : 'readwrite', []);
+      cmd.promise.catch(() => undefined);
+      r.sendCommand(cmd);
+    }
   }
 
   /** True when the breaker lets commands through. */
@@ -222,7 +234,7 @@ export class NodeHandle {
   async #connect(): Promise<Redis> {
     let redis: Redis;
     try {
-      redis = await openConnection(this.host, this.port, this.#options);
+      redis = await openConnection(this.host, this.port, this.#options, undefined, this.#role === 'replica');
     } catch (err) {
       this.#failedConnects++;
       this.#nextConnectAt = Date.now() + Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.#failedConnects - 1));

@@ -2,12 +2,11 @@ import { Command } from 'ioredis';
 import {
   CircuitOpenError,
   ClientClosedError,
-  CrossSlotError,
-  InvalidArgumentError,
   MaxRedirectionsError,
   QueueFullError,
   RedisReplyError,
   TimeoutError,
+  TopologyError,
   UnknownCommandError,
 } from '../errors.js';
 import { formatAddress, type ResolvedOptions } from '../options.js';
@@ -17,13 +16,14 @@ import type { DedicatedConnection } from '../node/pool.js';
 import type { Topology } from '../topology/topology.js';
 import type { AddressMapper, TopologySnapshot } from '../topology/snapshot.js';
 import { blockSpec, CONNECTION_BOUND_WAITS, withRemaining } from './blocking.js';
-import { commandInfo, isIdempotent, keyIndexes, type CommandInfo } from './commands.js';
+import { commandInfo, isIdempotent } from './commands.js';
+import { refusedOnSharedConnection, slotOfKeys } from './keys.js';
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
+import { ParkingLot } from './parking.js';
 import { classify } from './redirect.js';
 import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
-import { slotOf } from './slot.js';
 
 export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
 
@@ -36,14 +36,6 @@ export interface ExecutorDeps {
   /** Called when a command settles, only while `wantsDiagnostics()` was true at its start. */
   onSettled(info: CommandDiagnostics): void;
   wantsDiagnostics(): boolean;
-}
-
-function refused(info: CommandInfo): InvalidArgumentError {
-  const name = info.name.toUpperCase();
-  const hint = CONNECTION_BOUND_WAITS.has(info.name)
-    ? `${name} only covers writes made on the connection it runs on; run the writes and ${name} together in client.withConnection(key, fn)`
-    : 'it changes the state of the connection it runs on; use the client API made for it (multi(), watch(), subscribe(), withConnection(), …)';
-  return new InvalidArgumentError(`command ${name}`, `${name} cannot run on the shared multiplexed connection: ${hint}`, { command: name });
 }
 
 /**
@@ -59,7 +51,7 @@ export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #options: ResolvedOptions;
   readonly #deadlines: DeadlineQueue<Request>;
-  readonly #parked = new Set<Request>();
+  readonly #parked: ParkingLot;
   /** Requests with their own deadline timer (not in #deadlines' order). */
   readonly #timed = new Set<Request>();
   readonly #live: NodeLiveness;
@@ -71,6 +63,7 @@ export class Executor {
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     this.#options = deps.options;
+    this.#parked = new ParkingLot(deps.options.maxWaitingCommands, (req) => this.#attempt(req), () => deps.topology.nextChange());
     this.#deadlines = new DeadlineQueue(Math.min(100, Math.max(5, Math.floor(deps.options.commandTimeoutMs / 10))));
     this.#live = {
       available: (address) => deps.nodes.get(address)?.available ?? true,
@@ -90,15 +83,16 @@ export class Executor {
    */
   execute(name: string, args: readonly unknown[], opts: ExecOptions = {}, route: RouteOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
+    if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
     const lower = name.toLowerCase();
     const info = commandInfo(lower);
     if (info === undefined) return Promise.reject(new UnknownCommandError(name));
-    if (info.pinsConnection || CONNECTION_BOUND_WAITS.has(lower)) return Promise.reject(refused(info));
+    if (info.pinsConnection || CONNECTION_BOUND_WAITS.has(lower)) return Promise.reject(refusedOnSharedConnection(info));
     const encoding = opts.buffer ? null : 'utf8';
     const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
     let slot: number;
     try {
-      slot = route.node === undefined ? this.slotOfCommand(lower, cmd.args) : ANY_SLOT;
+      slot = route.node === undefined ? slotOfKeys(lower, cmd.args) : ANY_SLOT;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -119,8 +113,16 @@ export class Executor {
       this.#timed.add(req);
       if (timeoutMs !== Infinity) req.timer = setTimeout(this.#expire, timeoutMs, req);
     }
+    if (opts.signal) this.#abortOn(req, opts.signal);
     this.#attempt(req);
     return req.promise;
+  }
+
+  #abortOn(req: Request, signal: AbortSignal): void {
+    const onAbort = () => this.#settle(req, undefined, abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const off = () => signal.removeEventListener('abort', onAbort);
+    req.promise.then(off, off);
   }
 
   /**
@@ -131,27 +133,9 @@ export class Executor {
     return new SlotSequencer(this.#resume);
   }
 
-  /**
-   * The slot of a command's keys: -1 without keys, CrossSlotError when they
-   * span slots. Nothing is sent for a rejected command.
-   */
+  /** The slot of a command's keys (see slotOfKeys). */
   slotOfCommand(name: string, args: readonly unknown[]): number {
-    const idx = keyIndexes(name, args);
-    // Too few arguments: let any master answer with the server's arity error.
-    if (idx.length === 0 || idx[idx.length - 1]! >= args.length) return ANY_SLOT;
-    const first = slotOf(args[idx[0]!] as string | Buffer);
-    for (let i = 1; i < idx.length; i++) {
-      if (slotOf(args[idx[i]!] as string | Buffer) !== first) {
-        const slots = [...new Set(idx.map((j) => slotOf(args[j] as string | Buffer)))];
-        throw new CrossSlotError(
-          `${name.toUpperCase()} keys hash to ${slots.length} different slots (${slots.slice(0, 5).join(', ')}${slots.length > 5 ? ', …' : ''}); ` +
-            'put them in one slot with a hash tag, e.g. "{user:42}:profile" and "{user:42}:cart"',
-          slots,
-          { command: name.toUpperCase() },
-        );
-      }
-    }
-    return first;
+    return slotOfKeys(name, args);
   }
 
   #attempt(req: Request): void {
@@ -171,6 +155,13 @@ export class Executor {
       }
       node = this.#route(snap, req);
       if (node === undefined) {
+        req.lastError = new TopologyError(
+          req.slot !== ANY_SLOT && snap.shardOf(req.slot) !== undefined
+            ? `No usable replica serves slot ${req.slot} (readFrom: 'replica')`
+            : req.slot === ANY_SLOT ? 'No reachable master' : `No master serves slot ${req.slot}`,
+          {},
+          req.slot === ANY_SLOT ? {} : { slot: req.slot },
+        );
         this.#deps.topology.requestRefresh('uncovered');
         this.#backoff(req);
         return;
@@ -249,6 +240,11 @@ export class Executor {
     return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
   }
 
+  #masterOf(req: Request): NodeHandle | undefined {
+    const m = req.slot === ANY_SLOT ? undefined : this.#deps.topology.current?.shardOf(req.slot)?.master;
+    return m === undefined ? undefined : this.#deps.nodes.getOrCreate(m.address, m.host, m.port, 'master');
+  }
+
   #onReply(req: Request, node: NodeHandle, value: unknown): void {
     node.replied(req.sampleStart);
     if (req.settled) return;
@@ -294,11 +290,21 @@ export class Executor {
         this.#attempt(req);
         return;
       }
-      case 'wait':
+      case 'wait': {
         req.lastError = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
         if (c.refresh) this.#deps.topology.requestRefresh(c.reason);
+        // A replica that is loading or has lost its master cannot serve this
+        // read, but its master can: go there now unless only replicas may serve.
+        const master = node.role === 'replica' && (c.reason === 'loading' || c.reason === 'masterdown') && this.#options.readFrom !== 'replica'
+          ? this.#masterOf(req) : undefined;
+        if (master !== undefined) {
+          req.target = master;
+          this.#attempt(req);
+          return;
+        }
         this.#backoff(req);
         return;
+      }
       case 'connection':
         req.lastError = c.error;
         if (c.maybeSent && !req.idempotent && !this.#options.retryMaybeSentWrites) {
@@ -334,43 +340,21 @@ export class Executor {
     this.#park(req, Math.min(delay, remaining));
   }
 
-  /**
-   * Parks a request until `ms` pass or the topology changes (null: until the
-   * first snapshot). Bounded by `maxWaitingCommands`.
-   */
+  /** Parks a request (bounded by `maxWaitingCommands`) until `ms` pass or the topology changes. */
   #park(req: Request, ms: number | null): void {
-    if (this.#parked.size >= this.#options.maxWaitingCommands) {
-      this.#settle(req, undefined, new QueueFullError(
-        `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.command} rejected`,
-        { command: req.command, ...(req.lastError ? { cause: req.lastError } : {}) },
-      ));
+    if (this.#parked.tryPark(req, ms)) {
+      req.seq?.waiting(req);
       return;
     }
-    this.#parked.add(req);
-    req.seq?.waiting(req);
-    req.parked = ms === null ? null : setTimeout(() => this.#unpark(req), ms);
-    if (this.#parked.size === 1) this.#watchTopology();
+    this.#settle(req, undefined, new QueueFullError(
+      `${this.#parked.size} commands are already waiting (maxWaitingCommands); ${req.command} rejected`,
+      { command: req.command, ...(req.lastError ? { cause: req.lastError } : {}) },
+    ));
   }
 
-  #unpark(req: Request): void {
-    if (!this.#parked.delete(req)) return;
-    if (req.parked) clearTimeout(req.parked);
-    req.parked = undefined;
-    this.#attempt(req);
-  }
-
-  /** While anything is parked, a topology change retries every parked command at once. */
-  #watchTopology(): void {
-    void this.#deps.topology.nextChange().then(() => {
-      if (this.#parked.size === 0) return;
-      for (const req of [...this.#parked]) this.#unpark(req);
-      if (this.#parked.size > 0) this.#watchTopology();
-    });
-  }
-
-  /** Wakes every parked command now (e.g. a breaker closed). */
+  /** Retries every parked command now (e.g. a breaker closed). */
   wakeParked(): void {
-    for (const req of [...this.#parked]) this.#unpark(req);
+    this.#parked.wakeAll();
   }
 
   /** Deadline passed: fail with the reason it could not complete. */
@@ -401,11 +385,7 @@ export class Executor {
     if (req.settled) return;
     req.settled = true;
     req.inFlight = false;
-    if (req.parked !== undefined) {
-      this.#parked.delete(req);
-      if (req.parked) clearTimeout(req.parked);
-      req.parked = undefined;
-    }
+    this.#parked.remove(req);
     if (this.#timed.delete(req) && req.timer) clearTimeout(req.timer);
     if (req.conn) {
       // Abandoned while blocked: the connection still has a command pending.
@@ -431,7 +411,7 @@ export class Executor {
 
   /** Fails every command still waiting for the first topology (connect failed). */
   failWaitingForTopology(error: Error): void {
-    for (const req of [...this.#parked]) if (req.parked === null) this.#settle(req, undefined, error);
+    for (const req of this.#parked.list(true)) this.#settle(req, undefined, error);
   }
 
   /**
@@ -452,8 +432,12 @@ export class Executor {
     if (error) {
       for (const req of this.#deadlines.liveEntries()) this.#settle(req, undefined, error);
       for (const req of [...this.#timed]) this.#settle(req, undefined, error);
-      for (const req of [...this.#parked]) this.#settle(req, undefined, error);
+      for (const req of this.#parked.list()) this.#settle(req, undefined, error);
     }
     this.#deadlines.close();
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
 }

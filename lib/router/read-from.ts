@@ -16,7 +16,11 @@ let rr = 0;
  */
 export function pickReadNode(shard: Shard, policy: ReadFrom, live: NodeLiveness, slot: number): NodeDescriptor | undefined {
   if (policy === 'master') return shard.master;
-  const usable = (n: NodeDescriptor) => n.health !== 'failed' && n.health !== 'loading' && live.available(n.address);
+  // 'loading' is not excluded: CLUSTER SHARDS reports a replica as loading
+  // whenever its known replication offset is 0, which is also true of a
+  // healthy replica of a master that has not been written to yet. A replica
+  // that really is loading answers LOADING, and the read moves to the master.
+  const usable = (n: NodeDescriptor) => n.health !== 'failed' && live.available(n.address);
   if (policy === 'replicaPreferred' || policy === 'replica') {
     const replicas = shard.replicas.filter(usable);
     if (replicas.length > 0) return replicas[rr++ % replicas.length];

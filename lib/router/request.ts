@@ -34,6 +34,13 @@ export interface ExecOptions {
   readonly buffer?: boolean;
   /** Deadline for this command instead of `commandTimeoutMs`. */
   readonly timeoutMs?: number;
+  /**
+   * Gives up on the command when aborted: the promise rejects with the
+   * signal's reason at once, and a blocking command's dedicated connection is
+   * closed (so the server stops blocking). A command already written may
+   * still run on the server.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

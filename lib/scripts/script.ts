@@ -15,7 +15,15 @@ export interface ScriptDefinition {
 }
 
 /** Runs a command through the cluster router (ClusterClient.send). */
-export type ScriptRunner = (name: string, args: readonly unknown[], buffer: boolean) => Promise<unknown>;
+export type ScriptRunner = (name: string, args: readonly unknown[], buffer: boolean, timeoutMs?: number) => Promise<unknown>;
+
+/** Per-call settings of `Script.run()`. */
+export interface ScriptRunOptions {
+  /** Reply as Buffers instead of strings. @default false */
+  readonly buffer?: boolean;
+  /** Deadline for this call (both the EVALSHA and a NOSCRIPT fallback) instead of `commandTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
 
 /**
  * A Lua script bound to a client. `run(keys, args)` sends EVALSHA to the
@@ -47,14 +55,17 @@ export class Script {
   }
 
   /** Runs the script with `keys` (KEYS[]) and `args` (ARGV[]). */
-  async run(keys: readonly (string | Buffer)[], args: readonly (string | Buffer | number)[] = [], opts: { buffer?: boolean } = {}): Promise<unknown> {
+  async run(keys: readonly (string | Buffer)[], args: readonly (string | Buffer | number)[] = [], opts: ScriptRunOptions = {}): Promise<unknown> {
     const tail = [keys.length, ...keys, ...args];
     const buffer = opts.buffer === true;
+    const started = Date.now();
     try {
-      return await this.#send(this.readOnly ? 'evalsha_ro' : 'evalsha', [this.sha, ...tail], buffer);
+      return await this.#send(this.readOnly ? 'evalsha_ro' : 'evalsha', [this.sha, ...tail], buffer, opts.timeoutMs);
     } catch (err) {
       if (!(err instanceof RedisReplyError) || err.prefix !== 'NOSCRIPT') throw err;
-      return this.#send(this.readOnly ? 'eval_ro' : 'eval', [this.lua, ...tail], buffer);
+      // One budget for both round trips: the fallback gets what the EVALSHA left.
+      const left = opts.timeoutMs === undefined ? undefined : Math.max(1, opts.timeoutMs - (Date.now() - started));
+      return this.#send(this.readOnly ? 'eval_ro' : 'eval', [this.lua, ...tail], buffer, left);
     }
   }
 }

@@ -219,24 +219,28 @@ export class Topology {
   }
 
   /**
-   * Nodes to ask, best first: reachable masters of the current map, then
-   * reachable replicas, then unreachable ones, then seeds not in the map.
+   * Nodes to ask, best first: replicas of unreachable masters (during a
+   * failover the promoted one knows first, with the newest epoch), reachable
+   * masters, reachable replicas, unreachable nodes, then seeds not in the map.
    * Shuffled within each group so one slow node does not answer every time.
    */
   #candidates(): HostPort[] {
     const cur = this.#current;
     const seen = new Set<string>();
-    const groups: HostPort[][] = [[], [], [], []];
+    const groups: HostPort[][] = [[], [], [], [], []];
     const add = (address: string, hp: HostPort, group: number) => {
       if (seen.has(address)) return;
       seen.add(address);
-      groups[this.#unreachable.has(address) ? 2 : group]!.push(hp);
+      groups[this.#unreachable.has(address) ? 3 : group]!.push(hp);
     };
     if (cur) {
-      for (const n of cur.nodes()) if (n.health !== 'failed') add(n.address, n, n.role === 'master' ? 0 : 1);
-      for (const n of cur.nodes()) if (n.health === 'failed') add(n.address, n, 2);
+      for (const s of cur.shards) {
+        if (this.#unreachable.has(s.master.address)) for (const r of s.replicas) if (r.health !== 'failed') add(r.address, r, 0);
+      }
+      for (const n of cur.nodes()) if (n.health !== 'failed') add(n.address, n, n.role === 'master' ? 1 : 2);
+      for (const n of cur.nodes()) if (n.health === 'failed') add(n.address, n, 3);
     }
-    for (const s of this.#seeds) add(formatAddress(s.host, s.port), s, 3);
+    for (const s of this.#seeds) add(formatAddress(s.host, s.port), s, 4);
     return groups.flatMap(shuffle);
   }
 

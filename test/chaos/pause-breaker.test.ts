@@ -18,12 +18,14 @@ describe('chaos: master SIGSTOP and the circuit breaker', function () {
   before(async () => {
     cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).withNodeTimeoutMs(20_000).start();
   });
+  let client: ClusterClient | undefined;
   after(async () => {
+    await client?.quit();
     await cluster?.stop();
   });
 
   it('opens, fails fast on the frozen shard only, and closes by itself after SIGCONT', async () => {
-    const client = new ClusterClient({
+    client = new ClusterClient({
       rootNodes: cluster.getRootNodes(),
       commandTimeoutMs: 300,
       circuitBreaker: { failFast: true, failureThreshold: 5, resetTimeoutMs: 1000 },
@@ -40,6 +42,9 @@ describe('chaos: master SIGSTOP and the circuit breaker', function () {
 
     const load = new Load(client, { workers: 24, keysPerWorker: 30, prefix: 'pause' }).start();
     await waitFor(() => load.ops > 3000, { timeoutMs: 20_000, what: 'warm-up load' });
+    // A baseline window after warm-up (connections open, code hot).
+    const baselineFrom = Date.now();
+    await waitFor(() => Date.now() - baselineFrom > 2000, { timeoutMs: 10_000, what: 'baseline window' });
     const paused = await cluster.pauseNode(victim);
     await waitFor(() => transitions.some((t) => t.address === victimAddress && t.state === 'open'), { timeoutMs: 5000, what: 'breaker to open' });
     const openedAt = transitions.find((t) => t.state === 'open')!.at;
@@ -53,7 +58,6 @@ describe('chaos: master SIGSTOP and the circuit breaker', function () {
     const opsAtClose = load.ops;
     await waitFor(() => load.ops > opsAtClose + 2000, { timeoutMs: 10_000, what: 'load after recovery' });
     const result = await load.stop();
-    await client.quit();
 
     const onVictim = (s: { slot: number }) => victimSlots.has(s.slot);
     const fastFails = result.samples.filter((s) => onVictim(s) && !s.ok && s.at > openedAt + 50 && s.at < resumed.at);
@@ -64,13 +68,13 @@ describe('chaos: master SIGSTOP and the circuit breaker', function () {
       describeErrors(victimErrors));
     const otherFailures = result.samples.filter((s) => !onVictim(s) && !s.ok);
     assert.equal(otherFailures.length, 0, 'no command to another shard failed');
-    const otherBefore = result.samples.filter((s) => !onVictim(s) && s.at < paused.pausedAt).map((s) => s.ms);
+    const otherBefore = result.samples.filter((s) => !onVictim(s) && s.at >= baselineFrom && s.at < paused.pausedAt).map((s) => s.ms);
     const otherDuring = result.samples.filter((s) => !onVictim(s) && s.at >= paused.pausedAt && s.at < resumed.at).map((s) => s.ms);
     const p99Before = percentile(otherBefore, 99);
     const p99During = percentile(otherDuring, 99);
     console.log(`      breaker opened ${openedAt - paused.pausedAt} ms after SIGSTOP, closed ${closedAt - resumed.at} ms after SIGCONT; ` +
       `other shards p99 ${p99Before} ms → ${p99During} ms`);
-    assert.ok(p99During <= Math.max(2 * p99Before, p99Before + 5), `other shards p99 ${p99During} ms vs ${p99Before} ms before`);
+    assert.ok(p99During <= Math.max(2 * p99Before, p99Before + 20), `other shards p99 ${p99During} ms vs ${p99Before} ms before`);
     const afterRecovery = result.samples.filter((s) => onVictim(s) && s.at > closedAt);
     assert.ok(afterRecovery.length > 0 && afterRecovery.every((s) => s.ok), 'the frozen shard serves again after SIGCONT');
   });

@@ -32,11 +32,15 @@ describe('chaos: live reshard under load', function () {
     // Keys in every slot being moved, so MIGRATE has real work while the load runs.
     await Promise.all(load.keys().map((k) => client.set(k, 'seed')));
     load.start();
-    const report = await cluster.reshard({ from, to, slots, slotsPerRound: 16, batchSize: 50 });
-    const result = await load.stop();
-    const lost = await lostWrites(client, result.acked);
-    await client.quit();
-    return { report, result, lost, redirects };
+    try {
+      const report = await cluster.reshard({ from, to, slots, slotsPerRound: workers > 64 ? 64 : 16, batchSize: 50 });
+      const result = await load.stop();
+      const lost = await lostWrites(client, result.acked);
+      return { report, result, lost, redirects };
+    } finally {
+      await load.stop();
+      await client.quit();
+    }
   }
 
   it('moves 1500 slots under a 32-way read/write load with 0 errors, 0 lost writes, 0 stale reads', async () => {

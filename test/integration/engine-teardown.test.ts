@@ -44,8 +44,19 @@ async function assertNothingLeft(pids: number[], dirs: string[]): Promise<void> 
 }
 
 describe('engine: nothing outlives a dying test process', function () {
+  // Started together: each child spends most of its ~2 s waiting for its cluster.
+  let crashing: Promise<Child>;
+  let terminated: Promise<Child>;
+  let killed: Promise<Child>;
+  before(() => {
+    crashing = startChild('throw');
+    terminated = startChild('wait');
+    killed = startChild('wait');
+    for (const p of [crashing, terminated, killed]) p.catch(() => undefined); // awaited in the tests
+  });
+
   it('an uncaught exception after start() leaves no redis-server and no temp dir', async () => {
-    const child = await startChild('throw');
+    const child = await crashing;
     const { code, stderr } = await child.exited;
     assert.equal(code, 1);
     assert.match(stderr, /the test process crashed/);
@@ -53,7 +64,7 @@ describe('engine: nothing outlives a dying test process', function () {
   });
 
   it('SIGTERM: the engine cleans up and the process still terminates by the signal', async () => {
-    const child = await startChild('wait');
+    const child = await terminated;
     child.kill('SIGTERM');
     const { signal } = await child.exited;
     assert.equal(signal, 'SIGTERM');
@@ -61,7 +72,7 @@ describe('engine: nothing outlives a dying test process', function () {
   });
 
   it('SIGKILL (no handler can run): the watchdog kills the nodes', async () => {
-    const child = await startChild('wait');
+    const child = await killed;
     child.kill('SIGKILL');
     const { signal } = await child.exited;
     assert.equal(signal, 'SIGKILL');

@@ -1,0 +1,66 @@
+/**
+ * The clients compared in the router benchmarks, behind one tiny interface,
+ * each configured the way its users typically run it.
+ */
+import { Cluster } from 'ioredis';
+import { createCluster } from 'redis';
+import { ClusterClient } from '../lib/index.js';
+import type { NodeAddress } from '../testcontainers/index.js';
+
+/** What a benchmark needs from a client. */
+export interface BenchClient {
+  readonly name: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export type ClientKind = 'slotwise' | 'ioredis' | 'ioredis-autopipeline' | 'node-redis';
+
+export const CLIENT_LABELS: Record<ClientKind, string> = {
+  slotwise: 'slotwise',
+  ioredis: 'ioredis Cluster',
+  'ioredis-autopipeline': 'ioredis Cluster + autopipelining',
+  'node-redis': 'node-redis cluster',
+};
+
+export async function openClient(kind: ClientKind, roots: readonly NodeAddress[]): Promise<BenchClient> {
+  const name = CLIENT_LABELS[kind];
+  switch (kind) {
+    case 'slotwise': {
+      const c = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 10_000 });
+      await c.connect();
+      return { name, get: (k) => c.get(k), set: (k, v) => c.set(k, v), close: () => c.quit() };
+    }
+    case 'ioredis':
+    case 'ioredis-autopipeline': {
+      const c = new Cluster(roots.map((r) => ({ host: r.host, port: r.port })), {
+        enableAutoPipelining: kind === 'ioredis-autopipeline',
+        lazyConnect: true,
+      });
+      c.on('error', () => undefined);
+      await c.connect();
+      return {
+        name,
+        get: (k) => c.get(k),
+        set: (k, v) => c.set(k, v),
+        close: async () => {
+          await c.quit().catch(() => c.disconnect());
+        },
+      };
+    }
+    case 'node-redis': {
+      const c = createCluster({ rootNodes: roots.map((r) => ({ url: `redis://${r.host}:${r.port}` })) });
+      c.on('error', () => undefined);
+      await c.connect();
+      return {
+        name,
+        get: (k) => c.get(k),
+        set: (k, v) => c.set(k, v),
+        close: async () => {
+          await c.close().catch(() => c.destroy());
+        },
+      };
+    }
+  }
+}

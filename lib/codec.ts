@@ -1,0 +1,87 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** Turns values into the strings stored in Redis and back (queue payloads, topic messages). */
+export interface Serializer<T = unknown> {
+  serialize(value: T): string;
+  deserialize(text: string): T;
+}
+
+/**
+ * JSON, strict: values JSON would silently drop or change (undefined, functions,
+ * symbols, BigInt, NaN/Infinity, Map/Set, cycles) are rejected with an error
+ * naming where they are, instead of arriving as something else.
+ */
+export const jsonSerializer: Serializer<unknown> = Object.freeze({
+  serialize(value: unknown): string {
+    const problem = jsonProblem(value, 'value', new Set());
+    if (problem) throw new Error(problem);
+    return JSON.stringify(value);
+  },
+  deserialize(text: string): unknown {
+    return JSON.parse(text) as unknown;
+  },
+});
+
+/** Validates a `serializer` option: undefined → JSON. */
+export function resolveSerializer<T>(s: Serializer<T> | undefined, what: string): Serializer<T> {
+  if (s === undefined) return jsonSerializer as Serializer<T>;
+  if (s === null || typeof s !== 'object' || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
+    throw new InvalidArgumentError(what, 'expected an object with serialize(value) → string and deserialize(text) → value');
+  }
+  return s;
+}
+
+/** Serializes with `s`; any failure becomes InvalidArgumentError(argument). */
+export function encode<T>(s: Serializer<T>, value: T, argument: string): string {
+  let text: unknown;
+  try {
+    text = s.serialize(value);
+  } catch (err) {
+    throw new InvalidArgumentError(argument, `cannot be serialized: ${(err as Error).message ?? String(err)}`, { cause: err });
+  }
+  if (typeof text !== 'string') throw new InvalidArgumentError(argument, `the serializer returned ${typeof text}, expected a string`);
+  return text;
+}
+
+function jsonProblem(v: unknown, path: string, seen: Set<object>): string | undefined {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON turns into null`;
+    case 'undefined':
+      return `${path} is undefined, which JSON cannot represent`;
+    case 'bigint':
+      return `${path} is a BigInt, which JSON cannot represent (convert it to a string)`;
+    case 'function':
+    case 'symbol':
+      return `${path} is a ${typeof v}, which JSON cannot represent`;
+  }
+  if (v === null) return undefined;
+  const o = v as object;
+  if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (o instanceof Map || o instanceof Set || o instanceof WeakMap || o instanceof WeakSet) {
+    return `${path} is a ${o.constructor.name}, which JSON turns into {} (convert it to an array or object)`;
+  }
+  if (seen.has(o)) return `${path} is a circular reference`;
+  seen.add(o);
+  try {
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        const p = o[i] === undefined ? undefined : jsonProblem(o[i], `${path}[${i}]`, seen);
+        if (p) return p;
+      }
+      return undefined;
+    }
+    for (const [k, child] of Object.entries(o)) {
+      // JSON drops undefined properties on purpose; that is a common, harmless idiom.
+      if (child === undefined) continue;
+      const p = jsonProblem(child, `${path}.${k}`, seen);
+      if (p) return p;
+    }
+    return undefined;
+  } finally {
+    seen.delete(o);
+  }
+}

@@ -1,0 +1,59 @@
+import { SLOT_COUNT, slotOf } from '../router/slot.js';
+
+/** Every key of one partition; all share one hash tag, hence one slot. */
+export interface PartitionKeys {
+  readonly index: number;
+  readonly slot: number;
+  /** Stream of jobs ready to run (consumer group `group`). */
+  readonly ready: string;
+  /** Sorted set of delayed job ids by due time (server ms). */
+  readonly delayed: string;
+  /** Stream of dead-lettered jobs with their last error. */
+  readonly dead: string;
+  /** Prefix of job hashes: `<jobPrefix><jobId>`. */
+  readonly jobPrefix: string;
+  /** Sharded pub/sub channel workers listen on for "a delayed job is due soon". */
+  readonly wake: string;
+}
+
+/**
+ * Key layout of a queue. Partition `p`'s hash tag is chosen so its slot falls
+ * in the p-th of `count` equal slot ranges: masters own contiguous ranges, so
+ * partitions spread over masters instead of piling onto one by chance. The
+ * choice depends only on the name and count, so every process agrees.
+ */
+export function partitionKeys(prefix: string, name: string, count: number): PartitionKeys[] {
+  const out: PartitionKeys[] = [];
+  for (let p = 0; p < count; p++) {
+    const lo = Math.floor((p * SLOT_COUNT) / count);
+    const hi = Math.floor(((p + 1) * SLOT_COUNT) / count);
+    let tag = `${name}:${p}`;
+    for (let k = 1; count > 1 && !inRange(slotOf(`{${tag}}`), lo, hi); k++) tag = `${name}:${p}:${k}`;
+    const base = `${prefix}:{${tag}}`;
+    out.push({
+      index: p,
+      slot: slotOf(`{${tag}}`),
+      ready: `${base}:ready`,
+      delayed: `${base}:delayed`,
+      dead: `${base}:dead`,
+      jobPrefix: `${base}:job:`,
+      wake: `${base}:wake`,
+    });
+  }
+  return out;
+}
+
+function inRange(slot: number, lo: number, hi: number): boolean {
+  return slot >= lo && slot < hi;
+}
+
+/** Partition of a job: FNV-1a of its partition key (or id), so one key always maps to one partition. */
+export function partitionOf(key: string, count: number): number {
+  if (count === 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % count;
+}

@@ -1,0 +1,27 @@
+--[[ ack: a delivery succeeded. Removes the entry and completes the job, whatever other delivery of it
+exists (a retry waiting in the delayed set, or a copy re-delivered to another worker).
+KEYS[1] ready stream   KEYS[2] delayed zset
+ARGV[1] group   ARGV[2] entry id   ARGV[3] job key prefix   ARGV[4] job id
+The job's field r (set by add) is how long a "completed" marker is kept, so the same job id is not
+enqueued again; 0 deletes the job.
+Returns: 1 = completed by this delivery, 0 = the job was already completed (a duplicate delivery) ]]
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+local jk = ARGV[3] .. ARGV[4]
+local h = redis.call('HMGET', jk, 's', 'e', 'r')
+if h[1] == false or h[1] == 'completed' or h[1] == 'dead' then return 0 end
+if h[2] ~= false and h[2] ~= '' and h[2] ~= ARGV[2] then
+  -- Another entry of this job is queued or in flight elsewhere: it is done now.
+  redis.call('XACK', KEYS[1], ARGV[1], h[2])
+  redis.call('XDEL', KEYS[1], h[2])
+end
+redis.call('ZREM', KEYS[2], ARGV[4])
+local retention = tonumber(h[3]) or 0
+if retention > 0 then
+  redis.call('HSET', jk, 's', 'completed', 'e', '')
+  redis.call('HDEL', jk, 'd')
+  redis.call('PEXPIRE', jk, retention)
+else
+  redis.call('DEL', jk)
+end
+return 1

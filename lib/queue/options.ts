@@ -1,0 +1,202 @@
+import { resolveSerializer, type Serializer } from '../codec.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../options.js';
+
+/** Options of `new WorkQueue(client, name, options)`. */
+export interface WorkQueueOptions<T = unknown> {
+  /**
+   * Partitions the queue is spread over, each its own stream in its own slot
+   * (hash tag `{name:p}`), chosen so that partitions land on different
+   * masters. More partitions, more throughput; order is kept per partition.
+   * Every producer and worker of a queue must use the same number.
+   * @default 1
+   */
+  partitions?: number;
+  /** Prefix of every key of the queue. @default 'q' */
+  prefix?: string;
+  /** Consumer group name of the workers. @default 'workers' */
+  group?: string;
+  /**
+   * Deliveries a job may use — a failure or a stall (its worker died) each
+   * use one — before it moves to the dead-letter stream with its last error.
+   * @default 5
+   */
+  maxDeliveries?: number;
+  /**
+   * A delivery not acknowledged nor renewed (the heartbeat renews it every
+   * third of this) for this long is taken over by another worker.
+   * @default 30000
+   */
+  visibilityTimeoutMs?: number;
+  /** First retry delay after a failure; doubles per failure, with jitter. @default 1000 */
+  backoffBaseMs?: number;
+  /** Longest retry delay. @default 300000 */
+  backoffMaxMs?: number;
+  /**
+   * Replicas that must have an `add` (and an ack) before it resolves, checked
+   * with WAIT on the same connection as the write. 0 = acknowledged by the
+   * master only (a failover right after may lose it).
+   * @default 0
+   */
+  replicas?: number;
+  /** How long WAIT waits for `replicas`, then NotReplicatedError. @default 1000 */
+  replicaTimeoutMs?: number;
+  /**
+   * How long a completed job with an explicit `jobId` is remembered, so that
+   * adding the same id again is a no-op. Jobs with generated ids are deleted
+   * when completed.
+   * @default 86400000
+   */
+  completedRetentionMs?: number;
+  /**
+   * How long `add` keeps retrying through failovers and reshards (a job id
+   * makes every retry safe: the same id is enqueued once).
+   * @default 10000
+   */
+  addTimeoutMs?: number;
+  /** Turns payloads into strings and back. @default strict JSON */
+  serializer?: Serializer<T>;
+}
+
+/** Options of `queue.add(payload, options)`. */
+export interface AddOptions {
+  /** Idempotency key: a job with the same id in the queue (or completed within `completedRetentionMs`) is not added again. @default a random UUID */
+  jobId?: string;
+  /** Run no earlier than this many ms from now (server clock). @default 0 */
+  delayMs?: number;
+  /** Jobs with the same partition key go to the same partition, in order. @default the job id */
+  partitionKey?: string;
+}
+
+/** Options of `queue.process(handler, options)`. */
+export interface ProcessOptions {
+  /** Jobs run at once by this worker (over all partitions). @default 1 */
+  concurrency?: number;
+  /**
+   * Longest a reader blocks in XREADGROUP before looping (delayed jobs and
+   * `close()` do not wait for it: they wake or abort the read).
+   * @default 5000
+   */
+  blockMs?: number;
+  /** Interval of the check for deliveries to take over from dead workers. @default visibilityTimeoutMs / 2 (at most 5000) */
+  reclaimIntervalMs?: number;
+  /** Safety re-check of the delayed set when no wake-up arrived (pub/sub is at-most-once). @default 5000 */
+  promoteIntervalMs?: number;
+}
+
+export interface ResolvedQueueOptions<T> {
+  readonly partitions: number;
+  readonly prefix: string;
+  readonly group: string;
+  readonly maxDeliveries: number;
+  readonly visibilityTimeoutMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly replicas: number;
+  readonly replicaTimeoutMs: number;
+  readonly completedRetentionMs: number;
+  readonly addTimeoutMs: number;
+  readonly serializer: Serializer<T>;
+}
+
+export interface ResolvedProcessOptions {
+  readonly concurrency: number;
+  readonly blockMs: number;
+  readonly reclaimIntervalMs: number;
+  readonly promoteIntervalMs: number;
+}
+
+export const QUEUE_DEFAULTS = {
+  partitions: 1,
+  prefix: 'q',
+  group: 'workers',
+  maxDeliveries: 5,
+  visibilityTimeoutMs: 30_000,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 300_000,
+  replicas: 0,
+  replicaTimeoutMs: 1000,
+  completedRetentionMs: 86_400_000,
+  addTimeoutMs: 10_000,
+} as const;
+
+const QUEUE_KEYS = new Set([...Object.keys(QUEUE_DEFAULTS), 'serializer']);
+const ADD_KEYS = new Set(['jobId', 'delayMs', 'partitionKey']);
+const PROCESS_KEYS = new Set(['concurrency', 'blockMs', 'reclaimIntervalMs', 'promoteIntervalMs']);
+
+export function resolveQueueName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || /[{}\s]/.test(name)) {
+    throw new InvalidArgumentError('queue name', `expected 1–200 characters without braces or spaces, got ${describe(name)}`);
+  }
+  return name;
+}
+
+export function resolveQueueOptions<T>(input: WorkQueueOptions<T> | undefined): ResolvedQueueOptions<T> {
+  const o = object('queue options', input, QUEUE_KEYS);
+  const r = { ...QUEUE_DEFAULTS, ...o } as Required<WorkQueueOptions<T>>;
+  int('partitions', r.partitions, 1, 1024);
+  int('maxDeliveries', r.maxDeliveries, 1, 1_000_000);
+  int('visibilityTimeoutMs', r.visibilityTimeoutMs, 100, 86_400_000);
+  int('backoffBaseMs', r.backoffBaseMs, 0, 86_400_000);
+  int('backoffMaxMs', r.backoffMaxMs, 0, 86_400_000 * 7);
+  int('replicas', r.replicas, 0, 100);
+  int('replicaTimeoutMs', r.replicaTimeoutMs, 1, 600_000);
+  int('completedRetentionMs', r.completedRetentionMs, 0, 86_400_000 * 365);
+  int('addTimeoutMs', r.addTimeoutMs, 1, 3_600_000);
+  if (r.backoffMaxMs < r.backoffBaseMs) throw new InvalidArgumentError('backoffMaxMs', `must be ≥ backoffBaseMs (${r.backoffBaseMs}), got ${r.backoffMaxMs}`);
+  for (const k of ['prefix', 'group'] as const) {
+    const v = r[k];
+    if (typeof v !== 'string' || v.length === 0 || /[{}\s]/.test(v)) throw new InvalidArgumentError(k, `expected a non-empty string without braces or spaces, got ${describe(v)}`);
+  }
+  return Object.freeze({ ...r, serializer: resolveSerializer(o.serializer as Serializer<T> | undefined, 'serializer') });
+}
+
+export function resolveAddOptions(input: AddOptions | undefined): { jobId: string | undefined; delayMs: number; partitionKey: string | undefined } {
+  if (input !== null && typeof input === 'object' && 'priority' in input) {
+    throw new InvalidArgumentError('priority', 'is not supported: a partition delivers in the order jobs were added; use one WorkQueue per priority and give its workers more concurrency');
+  }
+  const o = object('add options', input, ADD_KEYS) as AddOptions;
+  if (o.jobId !== undefined && (typeof o.jobId !== 'string' || o.jobId.length === 0 || o.jobId.length > 512)) {
+    throw new InvalidArgumentError('jobId', `expected a string of 1–512 characters, got ${describe(o.jobId)}`);
+  }
+  const delayMs = o.delayMs ?? 0;
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > 86_400_000 * 365) {
+    throw new InvalidArgumentError('delayMs', `expected a number of milliseconds from 0 to one year, got ${describe(o.delayMs)}`);
+  }
+  if (o.partitionKey !== undefined && (typeof o.partitionKey !== 'string' || o.partitionKey.length === 0)) {
+    throw new InvalidArgumentError('partitionKey', `expected a non-empty string, got ${describe(o.partitionKey)}`);
+  }
+  return { jobId: o.jobId, delayMs: Math.ceil(delayMs), partitionKey: o.partitionKey };
+}
+
+export function resolveProcessOptions(input: ProcessOptions | undefined, visibilityTimeoutMs: number): ResolvedProcessOptions {
+  const o = object('process options', input, PROCESS_KEYS) as ProcessOptions;
+  const r = {
+    concurrency: o.concurrency ?? 1,
+    blockMs: o.blockMs ?? 5000,
+    reclaimIntervalMs: o.reclaimIntervalMs ?? Math.min(5000, Math.max(50, Math.floor(visibilityTimeoutMs / 2))),
+    promoteIntervalMs: o.promoteIntervalMs ?? 5000,
+  };
+  int('concurrency', r.concurrency, 1, 10_000);
+  int('blockMs', r.blockMs, 1, 600_000);
+  int('reclaimIntervalMs', r.reclaimIntervalMs, 10, 3_600_000);
+  int('promoteIntervalMs', r.promoteIntervalMs, 10, 3_600_000);
+  return Object.freeze(r);
+}
+
+function object(what: string, input: unknown, known: ReadonlySet<string>): Record<string, unknown> {
+  if (input === undefined) return {};
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidArgumentError(what, `expected an object, got ${describe(input)}`);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (!known.has(k)) throw new InvalidArgumentError(`option "${k}"`, `unknown ${what.replace(' options', '')} option; known: ${[...known].join(', ')}`);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function int(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(name, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+  }
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { ClusterClient } from '../cluster-client.js';
+import { encode } from '../codec.js';
+import { InvalidArgumentError, NotReplicatedError, QueueClosedError } from '../errors.js';
+import { runDelivery } from './delivery.js';
+import type { Job } from './job.js';
+import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import {
+  resolveAddOptions,
+  resolveProcessOptions,
+  resolveQueueName,
+  resolveQueueOptions,
+  type AddOptions,
+  type ProcessOptions,
+  type ResolvedQueueOptions,
+  type WorkQueueOptions,
+} from './options.js';
+import { retryTransient } from './retry.js';
+import { defineQueueScripts, runOnConnection, type QueueScripts } from './scripts.js';
+import { Worker } from './worker.js';
+
+/** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
+export type JobHandler<T, R = unknown> = (job: Job<T>) => R | Promise<R>;
+
+/** What `add` did with one job. */
+export interface AddResult {
+  readonly jobId: string;
+  /** False when a job with this id already existed (or completed within `completedRetentionMs`). */
+  readonly added: boolean;
+  readonly partition: number;
+}
+
+/** Counts from `queue.stats()`, over all partitions (and per partition). */
+export interface QueueStats {
+  /** In the ready streams, not yet delivered to a worker. */
+  readonly waiting: number;
+  /** In the delayed sets (scheduled, or waiting for a retry after a failure). */
+  readonly delayed: number;
+  /** Delivered to a worker and not yet acknowledged (running, or held by a dead worker until reclaimed). */
+  readonly inFlight: number;
+  /** In the dead-letter streams. */
+  readonly dead: number;
+  readonly partitions: readonly Omit<QueueStats, 'partitions'>[];
+}
+
+/** A dead-lettered job, from `queue.deadLetters()`. */
+export interface DeadLetter<T> {
+  readonly jobId: string;
+  readonly data: T;
+  /** The last error, as `Name: message`. */
+  readonly error: string;
+  /** Deliveries used. */
+  readonly attempts: number;
+  /** Server time (ms) it was dead-lettered. */
+  readonly failedAt: number;
+  readonly partition: number;
+}
+
+/** Events of a WorkQueue. */
+export interface WorkQueueEvents<T> {
+  /** A delivery succeeded and completed the job. */
+  completed: [job: Job<T>, result: unknown];
+  /** A delivery succeeded, but the job had already been completed by another delivery (at-least-once). */
+  duplicate: [job: Job<T>, result: unknown];
+  /** A delivery failed; `retry` is set when another delivery is scheduled, undefined when the job went dead. */
+  failed: [job: Job<T>, error: Error, retry: { readonly delayMs: number; readonly attempt: number } | undefined];
+  /** The job used all its deliveries and moved to the dead-letter stream. */
+  dead: [job: Job<T>, error: Error];
+  /** A delivery whose worker stopped renewing it was taken over by this worker. */
+  stalled: [info: { readonly jobId: string; readonly partition: number; readonly attempt: number }];
+  /** A background problem (a read, promotion or ack that failed and will be retried). Emitted only while someone listens. */
+  error: [error: Error];
+}
+
+const BULK_CHUNK = 200;
+
+/**
+ * A reliable work queue on Redis Streams consumer groups, spread over
+ * `partitions` slots. Delivery is AT-LEAST-ONCE: a job acknowledged by `add`
+ * runs until a handler completes it or it is dead-lettered; a worker that
+ * dies mid-job has its deliveries taken over after `visibilityTimeoutMs`, so
+ * a handler may run more than once for one job — make handlers idempotent.
+ * See docs/05-queues.md.
+ */
+export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
+  readonly name: string;
+  readonly options: ResolvedQueueOptions<T>;
+  /** Keys of every partition (for operators: what to look at with redis-cli). */
+  readonly partitions: readonly PartitionKeys[];
+  readonly #client: ClusterClient;
+  readonly #scripts: QueueScripts;
+  #worker: Worker | undefined;
+  #closed = false;
+
+  constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
+    super();
+    this.name = resolveQueueName(name);
+    this.options = resolveQueueOptions(options);
+    this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions));
+    this.#client = client;
+    this.#scripts = defineQueueScripts(client);
+  }
+
+  /**
+   * Enqueues one job; resolves once the master (and, with `replicas: n`, n
+   * replicas) has it. Invalid input fails with InvalidArgumentError and
+   * writes nothing.
+   */
+  async add(payload: T, options?: AddOptions): Promise<AddResult> {
+    return (await this.addBulk([{ payload, options }]))[0]!;
+  }
+
+  /** Enqueues many jobs (grouped per partition, one script call per 200). All are validated before anything is written. */
+  async addBulk(jobs: readonly { readonly payload: T; readonly options?: AddOptions }[]): Promise<AddResult[]> {
+    if (!Array.isArray(jobs)) throw new InvalidArgumentError('jobs', 'expected an array of { payload, options }');
+    this.#assertOpen();
+    const prepared = jobs.map((j, i) => {
+      const where = jobs.length === 1 ? '' : `jobs[${i}].`;
+      if (j === null || typeof j !== 'object') throw new InvalidArgumentError(`${where || 'job'}`, 'expected { payload, options }');
+      let o;
+      try {
+        o = resolveAddOptions(j.options);
+      } catch (err) {
+        if (where && err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${where}${err.argument}`, err.message.replace(/^Invalid [^:]+: /, ''));
+        throw err;
+      }
+      const data = encode(this.options.serializer, j.payload, `${where}payload`);
+      const jobId = o.jobId ?? randomUUID();
+      const partition = partitionOf(o.partitionKey ?? jobId, this.partitions.length);
+      const retention = o.jobId === undefined ? 0 : this.options.completedRetentionMs;
+      return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined };
+    });
+    const results: AddResult[] = new Array(prepared.length);
+    const byPartition = new Map<number, (typeof prepared)[number][]>();
+    for (const p of prepared) byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), p]);
+    await Promise.all([...byPartition].map(async ([partition, items]) => {
+      const pk = this.partitions[partition]!;
+      for (let i = 0; i < items.length; i += BULK_CHUNK) {
+        const chunk = items.slice(i, i + BULK_CHUNK);
+        const added = await this.#addChunk(pk, chunk);
+        chunk.forEach((it, k) => (results[it.index] = { jobId: it.jobId, added: added[k]!, partition }));
+      }
+    }));
+    return results;
+  }
+
+  async #addChunk(pk: PartitionKeys, items: readonly { jobId: string; data: string; delayMs: number; retention: number; generated: boolean }[]): Promise<boolean[]> {
+    const args = [pk.jobPrefix, ...items.flatMap((it) => [it.jobId, it.data, it.delayMs, it.retention])];
+    const added = items.map(() => false);
+    let retried = false;
+    const reply = await retryTransient(this.options.addTimeoutMs, async (attempt) => {
+      retried = attempt > 1;
+      const r = (await this.write(pk, 'add', [pk.ready, pk.delayed], args)) as number[];
+      r.slice(0, items.length).forEach((v, k) => (added[k] ||= Number(v) === 1));
+      return r;
+    });
+    // A generated id is ours alone: "exists" after a retry means our earlier attempt wrote it.
+    if (retried) items.forEach((it, k) => (added[k] ||= it.generated));
+    const became = Number(reply[items.length]);
+    if (became >= 0) this.wake(pk, became);
+    return added;
+  }
+
+  /**
+   * Starts consuming with `handler` (one worker per WorkQueue instance);
+   * resolves once the consumer groups exist and the readers run.
+   */
+  async process(handler: JobHandler<T>, options?: ProcessOptions): Promise<void> {
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `expected a function, got ${typeof handler}`);
+    const opts = resolveProcessOptions(options, this.options.visibilityTimeoutMs);
+    this.#assertOpen();
+    if (this.#worker) throw new InvalidArgumentError('process', 'this WorkQueue already has a worker; create another WorkQueue instance for another handler');
+    const worker = new Worker({
+      client: this.#client,
+      group: this.options.group,
+      visibilityTimeoutMs: this.options.visibilityTimeoutMs,
+      maxDeliveries: this.options.maxDeliveries,
+      scripts: this.#scripts,
+      run: (pk, d, consumer, lost) => runDelivery(this, pk, d, consumer, lost, handler),
+      stalled: (pk, d) => this.emit('stalled', { jobId: d.jobId, partition: pk.index, attempt: d.used + 1 }),
+      error: (err) => this.reportError(err),
+    }, this.partitions, opts);
+    this.#worker = worker;
+    try {
+      await worker.start();
+    } catch (err) {
+      this.#worker = undefined;
+      await worker.close(0).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Counts of waiting, delayed, in-flight and dead jobs. */
+  async stats(): Promise<QueueStats> {
+    const parts = await Promise.all(this.partitions.map(async (pk) => {
+      const [len, pending, delayed, dead] = await Promise.all([
+        this.#client.xlen(pk.ready),
+        this.#client.call('XPENDING', pk.ready, this.options.group).then((r) => Number((r as unknown[])[0] ?? 0), () => 0),
+        this.#client.zcard(pk.delayed),
+        this.#client.xlen(pk.dead),
+      ]);
+      return { waiting: Math.max(0, len - pending), delayed, inFlight: pending, dead };
+    }));
+    const sum = (k: 'waiting' | 'delayed' | 'inFlight' | 'dead') => parts.reduce((n, p) => n + p[k], 0);
+    return { waiting: sum('waiting'), delayed: sum('delayed'), inFlight: sum('inFlight'), dead: sum('dead'), partitions: parts };
+  }
+
+  /** Reads up to `limit` dead-lettered jobs per partition, oldest first. */
+  async deadLetters(options: { limit?: number } = {}): Promise<DeadLetter<T>[]> {
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
+    const out: DeadLetter<T>[] = [];
+    for (const pk of this.partitions) {
+      const entries = (await this.#client.call('XRANGE', pk.dead, '-', '+', 'COUNT', limit)) as [string, string[]][];
+      for (const [, fields] of entries) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        out.push({ jobId: f.id!, data: this.options.serializer.deserialize(f.d!), error: f.err ?? '', attempts: Number(f.a), failedAt: Number(f.at), partition: pk.index });
+      }
+    }
+    return out;
+  }
+
+  /** Moves dead-lettered jobs back to the ready streams with fresh deliveries; resolves with how many. */
+  async retryDeadLetters(options: { limit?: number } = {}): Promise<number> {
+    const limit = options.limit ?? Infinity;
+    if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
+    this.#assertOpen();
+    let total = 0;
+    for (const pk of this.partitions) {
+      for (;;) {
+        const want = Math.min(500, limit - total);
+        if (want <= 0) return total;
+        const n = Number(await this.#scripts['retry-dead'].run([pk.ready, pk.dead], [pk.jobPrefix, want]));
+        total += n;
+        if (n < want) break;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Stops the worker: no new reads; running jobs get `timeoutMs` to finish,
+   * then are released to other workers (their `job.signal` aborts and their
+   * results are ignored). The client stays open.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
+    this.#closed = true;
+    await this.#worker?.close(timeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * @internal Runs a queue script on the partition's master; with `replicas`,
+   * add and ack run on a dedicated connection followed by WAIT on that same connection.
+   */
+  async write(pk: PartitionKeys, name: keyof QueueScripts, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const script = this.#scripts[name];
+    const n = this.options.replicas;
+    // Durability covers what must not be lost: an acknowledged add, and the ack (a lost ack means a re-run).
+    if (n === 0 || (name !== 'add' && name !== 'ack')) return script.run(keys, args);
+    return this.#client.withConnection(pk.ready, async (conn) => {
+      const reply = await runOnConnection(conn, script, keys, args);
+      const acked = Number(await conn.send('wait', [n, this.options.replicaTimeoutMs]));
+      if (acked < n) {
+        throw new NotReplicatedError(`Queue "${this.name}" ${name} reached ${acked} of ${n} replicas within ${this.options.replicaTimeoutMs} ms`, n, acked, { address: conn.address });
+      }
+      return reply;
+    });
+  }
+
+  /** @internal Tells workers (ours at once, others over sharded pub/sub) that a delayed job is due in `inMs`. */
+  wake(pk: PartitionKeys, inMs: number): void {
+    this.#worker?.wakeAt(pk, inMs);
+    this.#client.spublish(pk.wake, `d:${inMs}`).catch(() => undefined);
+  }
+
+  /** @internal */
+  reportError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new QueueClosedError(`Work queue "${this.name}" is closed`);
+  }
+}

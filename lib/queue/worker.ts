@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterClient } from '../cluster-client.js';
+import { ClientClosedError } from '../errors.js';
+import type { Subscription } from '../pubsub/subscription.js';
+import type { ResolvedProcessOptions } from './options.js';
+import type { PartitionKeys } from './keys.js';
+import type { QueueScripts } from './scripts.js';
+import { Slots } from './slots.js';
+
+/** One delivery read from a stream: entry id, job id, payload text, deliveries used before it. */
+export interface Delivery {
+  readonly entryId: string;
+  readonly jobId: string;
+  readonly payload: string;
+  readonly used: number;
+}
+
+/** What the worker loop hands deliveries to, and reports to (the WorkQueue). */
+export interface WorkerHost {
+  readonly client: ClusterClient;
+  readonly group: string;
+  readonly visibilityTimeoutMs: number;
+  readonly maxDeliveries: number;
+  readonly scripts: QueueScripts;
+  /** Runs a delivery (handler, then ack or fail); resolves when it is settled. */
+  run(pk: PartitionKeys, d: Delivery, consumer: string, lost: (cb: (why: string) => void) => void): Promise<void>;
+  stalled(pk: PartitionKeys, d: Delivery): void;
+  error(err: Error): void;
+}
+
+/**
+ * The consuming side of a WorkQueue: per partition one reader blocked in
+ * XREADGROUP on a pooled dedicated connection (so a worker needs at most one
+ * connection per partition, however high its concurrency), a due-timer for
+ * the delayed set (woken by producers over sharded pub/sub, so no polling), a
+ * periodic reclaim of deliveries whose worker died, and a heartbeat that
+ * renews the deliveries it runs.
+ */
+export class Worker {
+  readonly consumer = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #host: WorkerHost;
+  readonly #parts: readonly PartitionKeys[];
+  readonly #opts: ResolvedProcessOptions;
+  readonly #slots: Slots<{ pk: PartitionKeys; d: Delivery }>;
+  readonly #abort = new AbortController();
+  /**
+   * Deliveries held by this worker (running or waiting for a slot), all
+   * renewed by the heartbeat. Keyed by partition AND entry id: entry ids are
+   * per stream, so two partitions can hand out the same one.
+   */
+  readonly #held = new Map<string, { pk: PartitionKeys; eid: string; done: Promise<void> | undefined; lose: (why: string) => void }>();
+  readonly #due = new Map<number, { at: number; timer: NodeJS.Timeout }>();
+  readonly #promoting = new Set<number>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #readers: Promise<void>[] = [];
+  #wake: Subscription | undefined;
+  #closing = false;
+
+  constructor(host: WorkerHost, parts: readonly PartitionKeys[], opts: ResolvedProcessOptions) {
+    this.#host = host;
+    this.#parts = parts;
+    this.#opts = opts;
+    this.#slots = new Slots(opts.concurrency, (item) => this.#execute(item.pk, item.d));
+  }
+
+  /** Deliveries held now (running or waiting for a slot). */
+  get held(): number {
+    return this.#held.size;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.#parts.map((pk) => this.#ensureGroup(pk)));
+    this.#wake = await this.#host.client.ssubscribe(this.#parts.map((pk) => pk.wake), (message, channel) => this.#onWake(channel, message));
+    // A wake-up missed while the subscription was not live: look at everything again.
+    this.#wake.on('gap', () => this.#parts.forEach((pk) => this.#promote(pk)));
+    this.#readers = this.#parts.map((pk) => this.#read(pk));
+    for (const pk of this.#parts) {
+      this.#promote(pk);
+      this.#timers.push(setInterval(() => void this.#reclaim(pk), this.#opts.reclaimIntervalMs));
+    }
+    this.#timers.push(setInterval(() => void this.#heartbeat(), Math.max(50, Math.floor(this.#host.visibilityTimeoutMs / 3))));
+  }
+
+  /** Schedules a promotion of `partition`'s delayed set `inMs` from now (a producer added an earlier job). */
+  wakeAt(pk: PartitionKeys, inMs: number): void {
+    if (this.#closing) return;
+    const at = Date.now() + Math.max(0, inMs);
+    const cur = this.#due.get(pk.index);
+    if (cur !== undefined && cur.at <= at) return;
+    if (cur) clearTimeout(cur.timer);
+    this.#due.set(pk.index, { at, timer: setTimeout(() => this.#promote(pk), Math.max(0, inMs)) });
+  }
+
+  /**
+   * Stops reading, lets running jobs finish for up to `timeoutMs`, then gives
+   * the rest back (another worker takes them over at once, without using up a
+   * delivery) — as well as anything an aborted read had already delivered.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#abort.abort();
+    for (const d of this.#due.values()) clearTimeout(d.timer);
+    this.#due.clear();
+    await Promise.allSettled(this.#readers);
+    // Not started yet: give back at once (below, with everything else we still hold).
+    for (const { pk, d } of this.#slots.drainWaiting()) this.#held.delete(heldKey(pk, d.entryId));
+    const running = [...this.#held.values()].map((h) => h.done).filter((p) => p !== undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(running), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const t of this.#timers) clearInterval(t);
+    for (const h of this.#held.values()) h.lose('the worker closed before the job finished; released to other workers');
+    await Promise.allSettled(this.#parts.map((pk) => this.#releaseOwn(pk)));
+    await this.#wake?.unsubscribe().catch(() => undefined);
+  }
+
+  async #read(pk: PartitionKeys): Promise<void> {
+    const { client } = this.#host;
+    const share = Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length));
+    let failures = 0;
+    while (!this.#closing) {
+      await this.#slots.roomAvailable(this.#abort.signal);
+      if (this.#closing) break;
+      const n = Math.max(1, Math.min(share, this.#slots.room));
+      let reply: unknown;
+      try {
+        reply = await client.send('xreadgroup', ['GROUP', this.#host.group, this.consumer, 'COUNT', n, 'BLOCK', this.#opts.blockMs, 'STREAMS', pk.ready, '>'], {
+          signal: this.#abort.signal,
+        });
+        failures = 0;
+      } catch (err) {
+        if (this.#closing) break;
+        if (err instanceof ClientClosedError) {
+          // The client was closed under a running worker: stop, rather than retry forever.
+          void this.close(0);
+          break;
+        }
+        if ((err as Error).message?.includes('NOGROUP')) {
+          // The stream or its group is gone (e.g. deleted, or lost with an unreplicated failover): recreate it.
+          await this.#ensureGroup(pk).catch((e: Error) => this.#host.error(e));
+          continue;
+        }
+        this.#host.error(err as Error);
+        const exp = Math.min(2000, 20 * 2 ** failures++);
+        await sleep(exp / 2 + Math.random() * (exp / 2), undefined, { signal: this.#abort.signal }).catch(() => undefined);
+        continue;
+      }
+      for (const d of parseRead(reply)) this.#hold(pk, d);
+    }
+  }
+
+  /** Takes on a delivery: it gets heartbeats from now on and runs when a slot is free. */
+  #hold(pk: PartitionKeys, d: Delivery): void {
+    this.#held.set(heldKey(pk, d.entryId), { pk, eid: d.entryId, done: undefined, lose: () => undefined });
+    this.#slots.push({ pk, d });
+  }
+
+  #execute(pk: PartitionKeys, d: Delivery): Promise<void> {
+    const key = heldKey(pk, d.entryId);
+    const h = this.#held.get(key);
+    if (h === undefined) return Promise.resolve();
+    h.done = this.#host
+      .run(pk, d, this.consumer, (cb) => (h.lose = cb))
+      .catch((err: Error) => this.#host.error(err))
+      .finally(() => {
+        if (this.#held.get(key) === h) this.#held.delete(key);
+      });
+    return h.done;
+  }
+
+  #promote(pk: PartitionKeys): void {
+    const cur = this.#due.get(pk.index);
+    if (cur) clearTimeout(cur.timer);
+    this.#due.delete(pk.index);
+    if (this.#closing || this.#promoting.has(pk.index)) return;
+    this.#promoting.add(pk.index);
+    this.#host.scripts.promote
+      .run([pk.ready, pk.delayed], [pk.jobPrefix, 500])
+      .then(
+        (reply) => {
+          const next = Number((reply as unknown[])[1]);
+          this.#promoting.delete(pk.index);
+          this.wakeAt(pk, next >= 0 ? Math.min(next, this.#opts.promoteIntervalMs) : this.#opts.promoteIntervalMs);
+        },
+        (err: Error) => {
+          this.#promoting.delete(pk.index);
+          if (this.#closing) return;
+          this.#host.error(err);
+          this.wakeAt(pk, 250);
+        },
+      );
+  }
+
+  #onWake(channel: string, message: string): void {
+    const pk = this.#parts.find((p) => p.wake === channel);
+    if (pk === undefined) return;
+    if (message === 'r') void this.#reclaim(pk);
+    else if (message.startsWith('d:')) this.wakeAt(pk, Number(message.slice(2)) || 0);
+  }
+
+  async #reclaim(pk: PartitionKeys): Promise<void> {
+    const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#slots.room);
+    if (this.#closing || n === 0) return;
+    let claimed: Delivery[] = [];
+    try {
+      const reply = await this.#host.scripts.reclaim.run([pk.ready, pk.dead], [
+        this.#host.group, this.consumer, this.#host.visibilityTimeoutMs, n, pk.jobPrefix, this.#host.maxDeliveries,
+      ]);
+      claimed = (reply as [string, string, string, number][]).map(([entryId, jobId, payload, used]) => ({ entryId, jobId, payload, used: Number(used) }));
+    } catch (err) {
+      if (!this.#closing && !(err as Error).message?.includes('NOGROUP')) this.#host.error(err as Error);
+    }
+    for (const d of claimed) {
+      this.#host.stalled(pk, d);
+      this.#hold(pk, d);
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    const byPart = new Map<PartitionKeys, string[]>();
+    for (const f of this.#held.values()) byPart.set(f.pk, [...(byPart.get(f.pk) ?? []), f.eid]);
+    await Promise.all([...byPart].map(async ([pk, eids]) => {
+      try {
+        const lost = (await this.#host.scripts.touch.run([pk.ready], [this.#host.group, this.consumer, ...eids])) as string[];
+        for (const eid of lost) this.#held.get(heldKey(pk, eid))?.lose('another worker took it over after the visibility timeout');
+      } catch (err) {
+        if (!this.#closing) this.#host.error(err as Error);
+      }
+    }));
+  }
+
+  /** Gives back every delivery this consumer still holds in `pk`; forgets the consumer when none is left. */
+  async #releaseOwn(pk: PartitionKeys): Promise<void> {
+    const { client, group } = this.#host;
+    const pending = (await client.call('XPENDING', pk.ready, group, '-', '+', 10_000, this.consumer).catch(() => [])) as [string][];
+    const eids = pending.map((p) => p[0]);
+    if (eids.length > 0) {
+      await this.#host.scripts.release.run([pk.ready], [group, this.consumer, this.#host.visibilityTimeoutMs + 1, pk.jobPrefix, ...eids]);
+      // Tell the others now rather than at their next reclaim interval.
+      await client.spublish(pk.wake, 'r').catch(() => undefined);
+    } else {
+      await client.call('XGROUP', 'DELCONSUMER', pk.ready, group, this.consumer).catch(() => undefined);
+    }
+  }
+
+  async #ensureGroup(pk: PartitionKeys): Promise<void> {
+    try {
+      await this.#host.client.call('XGROUP', 'CREATE', pk.ready, this.#host.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err as Error).message?.includes('BUSYGROUP')) throw err;
+    }
+  }
+}
+
+function heldKey(pk: PartitionKeys, entryId: string): string {
+  return `${pk.index}/${entryId}`;
+}
+
+/** XREADGROUP reply `[[stream, [[id, [field, value, …]], …]]]` (same in RESP2 and RESP3) → deliveries. */
+function parseRead(reply: unknown): Delivery[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const entries = (reply[0] as [string, [string, string[]][]])[1] ?? [];
+  const out: Delivery[] = [];
+  for (const [entryId, fields] of entries) {
+    if (!Array.isArray(fields)) continue; // deleted while pending: nothing to run
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+    if (f.id === undefined || f.d === undefined) continue;
+    out.push({ entryId, jobId: f.id, payload: f.d, used: Number(f.a ?? 0) });
+  }
+  return out;
+}

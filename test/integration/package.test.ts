@@ -1,0 +1,43 @@
+/**
+ * The published shape: `npm run build` output loads by package name through
+ * the exports map, with import AND require() (Node ≥ 20.19), for both entry points.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('package build and exports (integration)', function () {
+  this.timeout(120_000);
+  let tmp: string;
+
+  before(() => {
+    tmp = mkdtempSync(join(os.tmpdir(), 'slotwise-pkg-'));
+    const pkg = join(tmp, 'pkg');
+    mkdirSync(pkg);
+    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'scripts', 'copy-assets.mjs'), join(pkg, 'dist')], { stdio: 'pipe' });
+    const app = join(tmp, 'app', 'node_modules');
+    mkdirSync(app, { recursive: true });
+    symlinkSync(pkg, join(app, 'slotwise'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const probe = "typeof m.ClusterClient + ' ' + typeof t.RedisClusterContainer + ' ' + typeof m.InvalidArgumentError";
+
+  it('require() loads both entry points', () => {
+    const out = execFileSync(process.execPath, ['-e', `const m = require('slotwise'); const t = require('slotwise/testcontainers'); console.log(${probe})`], { cwd: join(tmp, 'app'), encoding: 'utf8' });
+    assert.equal(out.trim(), 'function function function');
+  });
+
+  it('import loads both entry points', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from 'slotwise'; import * as t from 'slotwise/testcontainers'; console.log(${probe})`], { cwd: join(tmp, 'app'), encoding: 'utf8' });
+    assert.equal(out.trim(), 'function function function');
+  });
+});
