@@ -48,7 +48,8 @@ export class Dispatcher {
       const fan = fanOutPolicy(lower, flat);
       if (fan !== undefined) return this.#fanOut(lower, flat, opts, fan.targets, fan.reduce);
     }
-    return this.#host.execute(lower, args, opts, route);
+    // The caller's spelling: errors (UnknownCommandError) name the command as written.
+    return this.#host.execute(name, args, opts, route);
   }
 
   async #fanOut(name: string, args: readonly unknown[], opts: ExecOptions, which: 'masters' | 'all', reduce: Parameters<typeof reduceOutcomes>[0]): Promise<unknown> {
