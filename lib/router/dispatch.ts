@@ -40,7 +40,7 @@ export class Dispatcher {
       if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`${lower.toUpperCase()} arguments`, problem, { command: lower.toUpperCase() }));
       const plan = planSplit(lower, flat);
       if (plan !== undefined) {
-        const parts = plan.parts.map((p) => this.#host.execute(lower, p.args, opts, route));
+        const parts = plan.parts.map((p) => this.#host.execute(p.command, p.args, opts, route));
         return Promise.all(parts).then((replies) => mergeSplit(plan, replies));
       }
     } else if (mayFanOut(lower)) {

@@ -22,6 +22,11 @@ export type MergeKind =
 
 /** One slot's share of a split command. */
 export interface SplitPart {
+  /**
+   * The command this part sends: the caller's, except that an MGET part
+   * with a single key is sent as GET (same reply, no array to build or parse).
+   */
+  readonly command: string;
   readonly slot: number;
   /** Arguments of this part: its key groups, in the caller's order. */
   readonly args: readonly unknown[];
@@ -100,7 +105,7 @@ export function planSplit(name: string, args: readonly unknown[]): SplitPlan | u
   return {
     merge: layout.merge,
     groupCount,
-    parts: [...bySlot].map(([slot, p]) => ({ slot, args: p.args, groups: p.groups })),
+    parts: [...bySlot].map(([slot, p]) => ({ command: name === 'mget' && p.groups.length === 1 ? 'get' : name, slot, args: p.args, groups: p.groups })),
   };
 }
 
@@ -114,7 +119,7 @@ export function mergeSplit(plan: SplitPlan, replies: readonly unknown[]): unknow
     case 'ordered': {
       const out = new Array<unknown>(plan.groupCount);
       plan.parts.forEach((part, i) => {
-        const reply = replies[i] as readonly unknown[];
+        const reply = (part.command === 'get' ? [replies[i]] : replies[i]) as readonly unknown[];
         part.groups.forEach((g, j) => {
           out[g] = reply[j];
         });

@@ -12,7 +12,8 @@ const key = fc.oneof(
 
 /** Runs a plan against an in-memory reference of one Redis node per slot. */
 function runParts(plan: SplitPlan, reply: (args: readonly unknown[], slot: number) => unknown): unknown {
-  return mergeSplit(plan, plan.parts.map((p) => reply(p.args, p.slot)));
+  // A single-key MGET part is sent as GET: its reply is the value, not a one-element array.
+  return mergeSplit(plan, plan.parts.map((p) => (p.command === 'get' ? (reply(p.args, p.slot) as unknown[])[0] : reply(p.args, p.slot))));
 }
 
 describe('multi-key split and merge (unit)', () => {
@@ -40,6 +41,7 @@ describe('multi-key split and merge (unit)', () => {
         assert.equal(new Set(part.args.map((k) => slotOf(k as string))).size, 1);
         assert.deepEqual(part.args, part.groups.map((g) => keys[g]));
         assert.deepEqual(part.groups, [...part.groups].sort((a, b) => a - b), 'caller order within a part');
+        assert.equal(part.command, part.groups.length === 1 ? 'get' : 'mget');
         seen.push(...part.groups);
       }
       assert.deepEqual(seen.sort((a, b) => a - b), keys.map((_, i) => i));
