@@ -1,17 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
-import { ClientClosedError, InvalidArgumentError, TopologyError } from './errors.js';
+import { ClientClosedError, InvalidArgumentError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
-import { ClusterOps, type NodeRoleFilter } from './cluster-ops.js';
+import { ClusterOps, pauseUntilChange, type NodeRoleFilter } from './cluster-ops.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import type { TransactionHost } from './transaction/run.js';
+import { runTransaction } from './transaction/run.js';
+import { Transaction } from './transaction/transaction.js';
+import { runWatch, type WatchContext, type WatchOptions } from './transaction/watch.js';
 import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
 import { openConnection } from './node/connection.js';
 import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
+import { DedicatedRouter } from './router/dedicated.js';
+import { Dispatcher } from './router/dispatch.js';
 import { Executor, type ExecOptions } from './router/executor.js';
 import { classify, isUnknownCommandReply } from './router/redirect.js';
-import { slotOf, SLOT_COUNT } from './router/slot.js';
+import { slotOf } from './router/slot.js';
 import type { DedicatedConnection } from './node/pool.js';
 import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
 import { PubSub } from './pubsub/pubsub.js';
@@ -27,8 +34,11 @@ import { Topology } from './topology/topology.js';
 
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
 
-/** Command methods the client defines itself (or that make no sense on a cluster facade). */
-type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor' | 'subscribe' | 'psubscribe' | 'ssubscribe';
+/**
+ * Command methods the client defines itself, or that make no sense on a
+ * cluster facade (EXEC/DISCARD/UNWATCH belong to multi() and watch()).
+ */
+type Overridden = 'quit' | 'call' | 'callBuffer' | 'monitor' | 'subscribe' | 'psubscribe' | 'ssubscribe' | 'watch' | 'exec' | 'discard' | 'unwatch';
 
 /** Typed Redis command methods, as on an ioredis client. */
 export interface ClusterClient extends Omit<RedisCommander<{ type: 'default' }>, Overridden> {}
@@ -39,6 +49,17 @@ type Callback = (err: Error | null, result?: unknown) => void;
  * A Redis Cluster client: every command routed by key slot to the node that
  * owns it, surviving reshards (MOVED/ASK), failovers and node loss within one
  * deadline per command. See docs/02-routing.md.
+ *
+ * Multi-key commands — MGET, MSET, DEL, UNLINK, EXISTS, TOUCH (and their
+ * Buffer forms, `call()`, `send()`) — take keys of any slots: they are split
+ * per slot, the parts run in parallel (each with every routing guarantee),
+ * and the replies are merged in the caller's order (MGET) or summed (DEL,
+ * UNLINK, EXISTS, TOUCH). A split command is NOT atomic: other clients may
+ * see a cross-slot MSET half done, and if one part fails the others may
+ * already be applied (the call rejects with that part's error). Keys sharing
+ * a slot (a `{hash tag}`) are sent as one command and stay atomic.
+ * All-or-nothing commands (MSETNX, …) are never split: their keys must share
+ * a slot (CrossSlotError otherwise). See docs/03-multi-key.md.
  *
  * ```ts
  * const client = new ClusterClient({ rootNodes: ['127.0.0.1:7000'] });
@@ -56,6 +77,9 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly #topology: Topology;
   readonly #executor: Executor;
   readonly #ops: ClusterOps;
+  readonly #dispatch: Dispatcher;
+  readonly #dedicated: DedicatedRouter;
+  readonly #tx: TransactionHost;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -94,14 +118,28 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
     });
+    this.#dedicated = new DedicatedRouter({ topology: this.#topology, nodes: this.#nodes, map: this.#map, options: this.options });
+    const ready = () => (this.#status === 'ready' ? Promise.resolve() : this.connect());
+    this.#dispatch = new Dispatcher({
+      execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
+      ready,
+      targets: (which) => this.#liveNodes(which),
+    });
+    this.#tx = {
+      router: this.#dedicated,
+      ready,
+      closed: () => this.#status === 'closing' || this.#status === 'closed',
+      pause: (ms) => pauseUntilChange(this.#topology.nextChange(), ms),
+    };
     this.#ops = new ClusterOps({
-      ready: () => (this.#status === 'ready' ? Promise.resolve() : this.connect()),
+      ready,
       current: () => this.#topology.current,
       refresh: (reason) => this.#topology.refresh(reason),
       nextChange: () => this.#topology.nextChange(),
       handle: (address, host, port, role) => this.#nodes.getOrCreate(address, host, port, role),
       nodes: (role) => this.nodes(role),
       execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
+      send: (name, args) => this.send(name, args),
     });
     trackClient(this);
   }
@@ -148,10 +186,16 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     return this.#run(name, args, true);
   }
 
-  /** Runs a command with per-call settings (reply encoding, deadline). */
+  /**
+   * Runs a command with per-call settings (reply encoding, deadline).
+   * Multi-key commands (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH) whose keys
+   * span slots are split per slot and merged; keyless commands Redis marks
+   * for all shards/nodes (DBSIZE, FLUSHALL, SCRIPT LOAD, …) fan out. See
+   * docs/03-multi-key.md.
+   */
   send(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
     if (this.#status === 'idle') this.connect().catch(() => undefined);
-    return this.#executor.execute(name, args, opts);
+    return this.#dispatch.send(name, args, opts);
   }
 
   #run(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
@@ -163,6 +207,69 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       return p;
     }
     return this.send(name, args, buffer ? { buffer } : {});
+  }
+
+  /**
+   * A pipeline: commands for any keys, sent across nodes at once, results
+   * `[error, result][]` in the caller's order; within a slot the caller's
+   * order is kept. Not atomic. See docs/03-multi-key.md#pipelines.
+   *
+   * ```ts
+   * const results = await client.pipeline().incr('a').get('b').exec();
+   * ```
+   */
+  pipeline(commands?: readonly (readonly unknown[])[]): Pipeline {
+    return new Pipeline({
+      ready: this.#tx.ready,
+      sequencer: () => this.#executor.sequencer(),
+      send: (name, args, opts, seq) => this.#dispatch.send(name, args, opts, seq),
+    }, commands);
+  }
+
+  /**
+   * MULTI/EXEC for keys of one slot, on a pooled connection to its master.
+   * Keys in different slots are rejected before anything is sent
+   * (CrossSlotError); a transaction refused before EXEC (MOVED/ASK/TRYAGAIN)
+   * is re-run on the slot's new owner; an EXEC whose connection was lost is
+   * never re-sent (ConnectionError, maybeSent). See docs/03-multi-key.md#transactions.
+   */
+  multi(commands?: readonly (readonly unknown[])[] | { pipeline: boolean }): Transaction {
+    if (commands !== undefined && !Array.isArray(commands)) {
+      throw new InvalidArgumentError('multi options', 'only queued transactions are supported: call multi() or multi([[name, ...args], …]) and then exec()');
+    }
+    return new Transaction((prepared) => runTransaction(this.#tx, prepared), commands as readonly (readonly unknown[])[] | undefined);
+  }
+
+  /**
+   * WATCH `keys` (one slot) on a dedicated connection, run `fn` on it —
+   * reads through `tx`, then `tx.multi()…exec()` — and release it. A changed
+   * key, or the slot moving before EXEC, rejects with WatchConflictError
+   * (nothing applied); `opts.retries` re-runs `fn` that many times first.
+   *
+   * ```ts
+   * await client.watch('{acct:1}:balance', async (tx) => {
+   *   const balance = Number(await tx.get('{acct:1}:balance'));
+   *   return tx.multi().set('{acct:1}:balance', balance - 10).exec();
+   * }, { retries: 5 });
+   * ```
+   */
+  watch<T>(keys: string | Buffer | readonly (string | Buffer)[], fn: (tx: WatchContext) => Promise<T>, opts?: WatchOptions): Promise<T> {
+    return runWatch(this.#tx, typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys, fn, opts);
+  }
+
+  /** SCRIPT LOAD on every node (masters and replicas, for EVALSHA_RO on replicas); resolves the SHA1. */
+  scriptLoad(lua: string): Promise<string> {
+    return this.#ops.scriptLoad(lua);
+  }
+
+  /** SCRIPT FLUSH on every node. */
+  scriptFlush(mode?: 'ASYNC' | 'SYNC'): Promise<'OK'> {
+    return this.#ops.scriptFlush(mode);
+  }
+
+  /** FUNCTION LOAD [REPLACE] on every master (replicas get it by replication); resolves the library name. */
+  functionLoad(code: string, opts?: { replace?: boolean }): Promise<string> {
+    return this.#ops.functionLoad(code, opts);
   }
 
   /**
@@ -185,29 +292,16 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    */
   async withConnection<T>(key: string | Buffer | { slot: number }, fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
     const slot = typeof key === 'object' && !Buffer.isBuffer(key) ? key.slot : slotOf(key);
-    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
-      throw new InvalidArgumentError('slot', `expected an integer from 0 to ${SLOT_COUNT - 1}, got ${String(slot)}`);
-    }
+    DedicatedRouter.checkSlot(slot);
     if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
     if (this.#status !== 'ready') await this.connect();
-    const shard = this.#topology.current?.shardOf(slot);
-    if (!shard) {
-      this.#topology.requestRefresh('uncovered');
-      throw new TopologyError(`No master serves slot ${slot} right now`, {}, { slot });
-    }
-    const m = shard.master;
-    const conn = await this.#nodes.getOrCreate(m.address, m.host, m.port, 'master').pool.acquire();
+    const node = this.#dedicated.masterOf(slot);
+    const conn = await this.#dedicated.acquire(node);
     let broken = false;
     try {
       return await fn(conn);
     } catch (err) {
-      const c = classify(err, { address: m.address, slot });
-      broken = c.kind === 'connection';
-      if (c.kind === 'moved') {
-        const to = c.host === '' ? { host: m.host, port: c.port } : this.#map(c.host, c.port);
-        this.#topology.patchMoved(c.slot, to, formatAddress(to.host, to.port));
-      }
-      else if (c.kind !== 'final') this.#topology.requestRefresh('dedicated-connection');
+      broken = this.#dedicated.learn(err, node, slot).c.kind === 'connection';
       throw err;
     } finally {
       await (broken ? conn.destroy() : conn.release());
@@ -352,6 +446,14 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       node.call('cluster', 'info'),
     ]);
     return { source: address, shards, epoch: parseCurrentEpoch(info) };
+  }
+
+  /** Handles of the map's masters (one per shard) or of every node, skipping nodes marked failed. */
+  #liveNodes(which: 'masters' | 'all'): NodeHandle[] {
+    const snap = this.#topology.current;
+    if (!snap) return [];
+    const nodes = which === 'masters' ? snap.shards.map((s) => s.master) : snap.nodes();
+    return nodes.filter((n) => n.health !== 'failed').map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
   }
 
   #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {

@@ -21,6 +21,10 @@ export { Script, type ScriptDefinition, type ScriptRunOptions } from './scripts/
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
 export type { NodeRoleFilter } from './cluster-ops.js';
+export type { Pipeline } from './pipeline/pipeline.js';
+export type { ExecResult } from './pipeline/command-queue.js';
+export type { Transaction } from './transaction/transaction.js';
+export type { WatchContext, WatchOptions } from './transaction/watch.js';
 export type { PubSub } from './pubsub/pubsub.js';
 export { Subscription, MessageIterator, type IteratorOptions, type SubscriptionEvents } from './pubsub/subscription.js';
 export type { GapEvent, MessageHandler, PubSubEvents, PubSubMessage, SubscriptionKind } from './pubsub/types.js';

@@ -43,6 +43,13 @@ export class DedicatedConnection {
 
   /** Sends one command on this connection. */
   send(name: string, args: readonly unknown[], buffer = false): Promise<unknown> {
+    if (this.#redis.status !== 'ready') {
+      // ioredis would reject with "Connection is closed", which reads as
+      // "maybe sent"; here it provably never left.
+      return Promise.reject(new ConnectionError(`Dedicated connection to ${this.address} is ${this.#redis.status}; ${name.toUpperCase()} was not sent`, {
+        address: this.address, command: name.toUpperCase(), maybeSent: false,
+      }));
+    }
     const cmd = new Command(name.toLowerCase(), args as (string | Buffer | number)[], { replyEncoding: buffer ? null : 'utf8' });
     this.#redis.sendCommand(cmd);
     return cmd.promise;

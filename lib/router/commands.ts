@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
 
 /**
@@ -88,4 +89,71 @@ export function isIdempotent(info: CommandInfo, args: readonly unknown[]): boole
 
 function isSubcommand(args: readonly unknown[], sub: string): boolean {
   return args.length > 0 && String(args[0]).toUpperCase() === sub;
+}
+
+/** One entry of the command table shipped by @ioredis/commands (Redis' COMMAND DOCS/INFO). */
+interface TableEntry {
+  readonly flags: readonly string[];
+  readonly keyStart: number;
+  readonly keyStop: number;
+  readonly step: number;
+  readonly requestPolicy?: string;
+  readonly responsePolicy?: string;
+  readonly subcommands?: Readonly<Record<string, TableEntry>>;
+}
+
+// The package exposes key positions and flags but not the policy tips; its
+// table (no exports map) carries them.
+const table = createRequire(import.meta.url)('@ioredis/commands/built/commands.json') as Readonly<Record<string, TableEntry>>;
+
+/**
+ * How Redis says a cluster client should run a command (the request_policy
+ * and response_policy command tips) and where its keys are. See
+ * https://redis.io/docs/latest/develop/reference/command-tips/.
+ */
+export interface CommandPolicy {
+  /** `all_shards`, `all_nodes`, `multi_shard`, `special`, or undefined (route by key). */
+  readonly request: string | undefined;
+  /** `agg_sum`, `agg_min`, `agg_max`, `agg_logical_and`, `agg_logical_or`, `all_succeeded`, `one_succeeded`, `special`, or undefined. */
+  readonly response: string | undefined;
+  /** 1-based position of the first key (0: none / movable), last key (-1: the end) and step between keys. */
+  readonly keyStart: number;
+  readonly keyStop: number;
+  readonly step: number;
+  readonly movableKeys: boolean;
+}
+
+const policies = new Map<string, CommandPolicy | null>();
+
+/**
+ * The policy of a lower-case command, or of its subcommand when the command
+ * has subcommands and `sub` names one (`script`, `load`). Undefined for an
+ * unknown command.
+ */
+export function commandPolicy(name: string, sub?: unknown): CommandPolicy | undefined {
+  const top = table[name];
+  if (top === undefined) return undefined;
+  const subName = top.subcommands && (typeof sub === 'string' || Buffer.isBuffer(sub)) ? sub.toString().toLowerCase() : undefined;
+  const id = subName === undefined ? name : `${name}|${subName}`;
+  let p = policies.get(id);
+  if (p === undefined) {
+    const e = subName === undefined ? top : top.subcommands![subName];
+    p = e === undefined
+      ? null
+      : Object.freeze({
+          request: e.requestPolicy,
+          response: e.responsePolicy,
+          keyStart: e.keyStart,
+          keyStop: e.keyStop,
+          step: e.step,
+          movableKeys: e.flags.includes('movablekeys'),
+        });
+    policies.set(id, p);
+  }
+  return p ?? undefined;
+}
+
+/** Subcommand names of a lower-case command (empty when it has none). */
+export function subcommandsOf(name: string): string[] {
+  return Object.keys(table[name]?.subcommands ?? {});
 }

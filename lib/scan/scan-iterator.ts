@@ -151,6 +151,8 @@ export class ScanIterator implements AsyncIterableIterator<string> {
         // After the first round, only owners (per the fresh map) of slots still uncovered.
         if (this.#rounds > 1 && !snap!.ranges(shard.index).some(([a, b]) => covered.subarray(a, b + 1).includes(0))) continue;
         const m = shard.master;
+        // A master the cluster marks failed cannot be scanned; its slots wait for a failover.
+        if (m.health === 'failed') continue;
         const node = this.#host.node(m.address, m.host, m.port);
         let stable: Uint8Array | undefined;
         try {

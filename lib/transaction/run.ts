@@ -1,0 +1,138 @@
+import {
+  ClientClosedError,
+  ConnectionError,
+  MaxRedirectionsError,
+  PoolError,
+  RedisReplyError,
+  TimeoutError,
+  WatchConflictError,
+} from '../errors.js';
+import type { NodeHandle } from '../node/node-handle.js';
+import type { ExecResult } from '../pipeline/command-queue.js';
+import type { DedicatedRouter } from '../router/dedicated.js';
+import type { Classified } from '../router/redirect.js';
+import { execOn, type ExecOutcome, type Prepared } from './exec.js';
+
+/** What transactions need from the client. */
+export interface TransactionHost {
+  readonly router: DedicatedRouter;
+  /** Resolves once the map is known; rejects when the client is closed. */
+  ready(): Promise<void>;
+  closed(): boolean;
+  /** Resolves after `ms` or on the next topology change. */
+  pause(ms: number): Promise<void>;
+}
+
+/** The retry budget of one transaction: one deadline, bounded redirects, jittered backoff. */
+export class Attempts {
+  readonly #host: TransactionHost;
+  readonly deadline: number;
+  redirections = 0;
+  #retries = 0;
+  last: unknown;
+
+  constructor(host: TransactionHost) {
+    this.#host = host;
+    this.deadline = Date.now() + host.router.options.commandTimeoutMs;
+  }
+
+  /** Throws when the client closed or the deadline passed. */
+  check(command: string, slot: number | undefined): void {
+    if (this.#host.closed()) throw new ClientClosedError();
+    if (Date.now() < this.deadline) return;
+    const ms = this.#host.router.options.commandTimeoutMs;
+    const why = this.last instanceof Error ? `; last error: ${this.last.message}` : '';
+    throw new TimeoutError(`${command} did not complete within ${ms} ms${why}`, ms, {
+      command, ...(slot === undefined ? {} : { slot }), ...(this.last === undefined ? {} : { cause: this.last }),
+    });
+  }
+
+  /** Counts a MOVED/ASK; MaxRedirectionsError past `maxRedirections`. */
+  redirected(command: string, slot: number | undefined, cause: unknown): void {
+    if (++this.redirections > this.#host.router.options.maxRedirections) {
+      throw new MaxRedirectionsError(this.redirections - 1, { command, cause, ...(slot === undefined ? {} : { slot }) });
+    }
+  }
+
+  backoff(): Promise<void> {
+    const o = this.#host.router.options;
+    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** this.#retries++);
+    return this.#host.pause(Math.max(0, Math.min(exp / 2 + Math.random() * (exp / 2), this.deadline - Date.now())));
+  }
+}
+
+/** The error for an EXEC that failed for good (not a redirect or a wait). */
+export function execFailure(out: Extract<ExecOutcome, { kind: 'failed' }>, c: Classified, node: NodeHandle, slot: number | undefined): Error {
+  const ctx = { address: node.address, command: 'EXEC', ...(slot === undefined ? {} : { slot }) };
+  if (c.kind === 'connection') {
+    return c.maybeSent
+      ? new ConnectionError(`Connection to ${node.address} lost after EXEC was sent: the transaction may or may not have been applied; it was not re-sent`, { ...ctx, maybeSent: true, cause: c.error })
+      : c.error;
+  }
+  const exec = out.execError instanceof Error ? out.execError.message : String(out.execError);
+  if (exec.startsWith('EXECABORT')) return new RedisReplyError(exec, { ...ctx, cause: c.kind === 'final' ? c.error : out.error });
+  return c.kind === 'final' || c.kind === 'breaker' ? c.error : new RedisReplyError(exec, ctx);
+}
+
+/**
+ * Runs an un-WATCHed MULTI/EXEC on a pooled connection to the slot's master.
+ * Nothing is applied unless EXEC succeeds, so a transaction refused before
+ * EXEC ran (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, a connection that provably
+ * never carried it) is re-run on the right node — with ASKING for ASK —
+ * within one deadline. An EXEC whose connection died after it may have been
+ * written fails with ConnectionError{maybeSent: true} and is never re-sent.
+ */
+export async function runTransaction(host: TransactionHost, prepared: Prepared): Promise<ExecResult> {
+  if (prepared.commands.length === 0) return [];
+  await host.ready();
+  const router = host.router;
+  // A transaction without keys runs on any master: the one of slot 0.
+  const slot = prepared.slot ?? 0;
+  const tries = new Attempts(host);
+  let target: NodeHandle | undefined;
+  let asking = false;
+  for (;;) {
+    tries.check('EXEC', slot);
+    let node: NodeHandle;
+    let conn;
+    try {
+      node = target ?? router.masterOf(slot);
+      conn = await router.acquire(node);
+    } catch (err) {
+      if (err instanceof PoolError || err instanceof ClientClosedError) throw err;
+      tries.last = err;
+      target = undefined;
+      await tries.backoff();
+      continue;
+    }
+    const out = await execOn(conn, prepared, asking);
+    target = undefined;
+    asking = false;
+    if (out.kind !== 'failed') {
+      await conn.release();
+      if (out.kind === 'ok') return out.results;
+      throw new WatchConflictError('EXEC was aborted by a WATCH on this connection; nothing was applied', { address: node.address, slot, command: 'EXEC' });
+    }
+    const { c, target: to } = router.learn(out.error, node, slot);
+    await (c.kind === 'connection' ? conn.destroy() : conn.release());
+    switch (c.kind) {
+      case 'moved':
+      case 'ask':
+        tries.redirected('EXEC', slot, out.error);
+        target = to;
+        asking = c.kind === 'ask';
+        continue;
+      case 'wait':
+        tries.last = out.error;
+        await tries.backoff();
+        continue;
+      case 'connection':
+        if (c.maybeSent) throw execFailure(out, c, node, slot);
+        tries.last = c.error;
+        await tries.backoff();
+        continue;
+      default:
+        throw execFailure(out, c, node, slot);
+    }
+  }
+}
