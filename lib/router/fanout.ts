@@ -30,11 +30,20 @@ const RESPONSE: Readonly<Record<string, Reducer>> = {
   one_succeeded: 'one',
 };
 
+/**
+ * Tips we do not follow: PING is a liveness check of the client's path to the
+ * cluster, and one healthy master answering it is the useful answer — a
+ * fan-out would fail it whenever any one master is down, which the router
+ * otherwise hides.
+ */
+const SINGLE_NODE = new Set(['ping']);
+
 const candidates = new Map<string, boolean>();
 
 /** Cheap pre-check: can this command (or one of its subcommands) fan out at all? */
 export function mayFanOut(name: string): boolean {
   let c = candidates.get(name);
+  if (c === undefined && SINGLE_NODE.has(name)) c = false;
   if (c === undefined) {
     const fans = (p: { request: string | undefined } | undefined) => p?.request === 'all_shards' || p?.request === 'all_nodes';
     c = fans(commandPolicy(name)) || subcommandsOf(name).some((sub) => fans(commandPolicy(name, sub)));
@@ -45,6 +54,7 @@ export function mayFanOut(name: string): boolean {
 
 /** The fan-out of a lower-case command with its (normalized) args, or undefined to route normally. */
 export function fanOutPolicy(name: string, args: readonly unknown[]): FanOut | undefined {
+  if (SINGLE_NODE.has(name)) return undefined;
   const p = commandPolicy(name, args[0]);
   if (p === undefined || (p.request !== 'all_shards' && p.request !== 'all_nodes')) return undefined;
   const reduce = p.response === undefined ? 'concat' : RESPONSE[p.response];
