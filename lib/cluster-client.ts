@@ -3,21 +3,19 @@ import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
-import { channels, type ClusterClientEvents } from './client-events.js';
+import type { ClusterClientEvents } from './client-events.js';
 import { ClusterOps, pauseUntilChange, type NodeRoleFilter } from './cluster-ops.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import type { TransactionHost } from './transaction/run.js';
 import { runTransaction } from './transaction/run.js';
 import { Transaction } from './transaction/transaction.js';
 import { runWatch, type WatchContext, type WatchOptions } from './transaction/watch.js';
-import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import type { ClusterClientOptions, ResolvedOptions } from './options.js';
+import { ClientCore, type ClientStatus } from './client-core.js';
 import { openConnection } from './node/connection.js';
-import { NodeRegistry } from './node/registry.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { DedicatedRouter } from './router/dedicated.js';
-import { Dispatcher } from './router/dispatch.js';
-import { Executor, type ExecOptions } from './router/executor.js';
-import { classify, isUnknownCommandReply } from './router/redirect.js';
+import type { ExecOptions } from './router/executor.js';
 import { slotOf } from './router/slot.js';
 import type { DedicatedConnection } from './node/pool.js';
 import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
@@ -26,13 +24,9 @@ import type { MessageIterator, IteratorOptions, Subscription } from './pubsub/su
 import type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
 import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
-import { createAddressMapper } from './topology/address-map.js';
-import type { NodeAnswer } from './topology/consensus.js';
-import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
-import type { AddressMapper, TopologySnapshot } from './topology/snapshot.js';
-import { Topology } from './topology/topology.js';
+import type { TopologySnapshot } from './topology/snapshot.js';
 
-export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
+export type { ClientStatus } from './client-core.js';
 
 /**
  * Command methods the client defines itself, or that make no sense on a
@@ -72,85 +66,44 @@ type Callback = (err: Error | null, result?: unknown) => void;
 export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   /** The resolved, frozen options. */
   readonly options: ResolvedOptions;
-  readonly #map: AddressMapper;
-  readonly #nodes: NodeRegistry;
-  readonly #topology: Topology;
-  readonly #executor: Executor;
+  readonly #core: ClientCore;
   readonly #ops: ClusterOps;
-  readonly #dispatch: Dispatcher;
-  readonly #dedicated: DedicatedRouter;
   readonly #tx: TransactionHost;
-  #status: ClientStatus = 'idle';
-  #connecting: Promise<void> | undefined;
-  #closing: Promise<void> | undefined;
   #pubsub: PubSub | undefined;
 
   constructor(options: ClusterClientOptions) {
     super();
-    this.options = resolveOptions(options);
-    this.#map = createAddressMapper(this.options.natMap);
-    this.#nodes = new NodeRegistry(this.options, {
-      onBreaker: (node, state) => {
-        this.#topology.setUnreachable(node.address, state !== 'closed');
-        if (state === 'closed') this.#executor.wakeParked();
-        this.emit('breaker', { address: node.address, state });
-      },
-      onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
-      onConnected: (node) => this.#topology.setUnreachable(node.address, false),
-    });
-    this.#topology = new Topology(this.options.rootNodes, {
-      options: this.options,
-      map: this.#map,
-      query: (address, host, port) => this.#query(address, host, port),
-      isUnreachable: (address) => !(this.#nodes.get(address)?.available ?? true),
-      onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
-      onRefresh: (info) => {
-        if (channels.topology.hasSubscribers) channels.topology.publish(info);
-        if (info.error && this.listenerCount('error') > 0) this.emit('error', info.error);
-      },
-    });
-    this.#executor = new Executor({
-      options: this.options,
-      topology: this.#topology,
-      nodes: this.#nodes,
-      map: this.#map,
-      onRedirect: (info) => this.emit('redirect', info),
-      wantsDiagnostics: () => channels.command.hasSubscribers,
-      onSettled: (info) => channels.command.publish(info),
-    });
-    this.#dedicated = new DedicatedRouter({ topology: this.#topology, nodes: this.#nodes, map: this.#map, options: this.options });
-    const ready = () => (this.#status === 'ready' ? Promise.resolve() : this.connect());
-    this.#dispatch = new Dispatcher({
-      execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
-      ready,
-      targets: (which) => this.#liveNodes(which),
-    });
+    // Core events go out through this emitter (typed at the core's side).
+    const emit = (event: keyof ClusterClientEvents, ...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    const core = new ClientCore(options, emit as ConstructorParameters<typeof ClientCore>[1], () => this.listenerCount('error') > 0);
+    this.#core = core;
+    this.options = core.options;
     this.#tx = {
-      router: this.#dedicated,
-      ready,
-      closed: () => this.#status === 'closing' || this.#status === 'closed',
-      pause: (ms) => pauseUntilChange(this.#topology.nextChange(), ms),
+      router: core.dedicated,
+      ready: core.ready,
+      closed: () => core.closed,
+      pause: (ms) => pauseUntilChange(core.topology.nextChange(), ms),
     };
     this.#ops = new ClusterOps({
-      ready,
-      current: () => this.#topology.current,
-      refresh: (reason) => this.#topology.refresh(reason),
-      nextChange: () => this.#topology.nextChange(),
-      handle: (address, host, port, role) => this.#nodes.getOrCreate(address, host, port, role),
+      ready: core.ready,
+      current: () => core.topology.current,
+      refresh: (reason) => core.topology.refresh(reason),
+      nextChange: () => core.topology.nextChange(),
+      handle: (address, host, port, role) => core.nodes.getOrCreate(address, host, port, role),
       nodes: (role) => this.nodes(role),
-      execute: (name, args, opts, route) => this.#executor.execute(name, args, opts, route),
+      execute: (name, args, opts, route) => core.executor.execute(name, args, opts, route),
       send: (name, args) => this.send(name, args),
     });
     trackClient(this);
   }
 
   get status(): ClientStatus {
-    return this.#status;
+    return this.#core.status;
   }
 
   /** The current topology snapshot (undefined before the first discovery). */
   get topology(): TopologySnapshot | undefined {
-    return this.#topology.current;
+    return this.#core.topology.current;
   }
 
   /**
@@ -159,21 +112,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * deadline). Rejects with TopologyError listing every node's last error.
    */
   connect(): Promise<void> {
-    if (this.#status === 'closing' || this.#status === 'closed') return Promise.reject(new ClientClosedError());
-    if (this.#status === 'ready') return Promise.resolve();
-    this.#connecting ??= (async () => {
-      this.#status = 'connecting';
-      try {
-        await this.#topology.start();
-        if (this.#status === 'connecting') this.#status = 'ready';
-      } catch (err) {
-        this.#connecting = undefined;
-        if (this.#status === 'connecting') this.#status = 'idle';
-        this.#executor.failWaitingForTopology(err as Error);
-        throw err;
-      }
-    })();
-    return this.#connecting;
+    return this.#core.connect();
   }
 
   /** Runs any command by name: `client.call('OBJECT', 'ENCODING', 'k')`. */
@@ -194,8 +133,8 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * docs/03-multi-key.md.
    */
   send(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
-    if (this.#status === 'idle') this.connect().catch(() => undefined);
-    return this.#dispatch.send(name, args, opts);
+    if (this.#core.status === 'idle') this.#core.connect().catch(() => undefined);
+    return this.#core.dispatch.send(name, args, opts);
   }
 
   #run(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
@@ -221,8 +160,8 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   pipeline(commands?: readonly (readonly unknown[])[]): Pipeline {
     return new Pipeline({
       ready: this.#tx.ready,
-      sequencer: () => this.#executor.sequencer(),
-      send: (name, args, opts, seq) => this.#dispatch.send(name, args, opts, seq),
+      sequencer: () => this.#core.executor.sequencer(),
+      send: (name, args, opts, seq) => this.#core.dispatch.send(name, args, opts, seq),
     }, commands);
   }
 
@@ -293,15 +232,16 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   async withConnection<T>(key: string | Buffer | { slot: number }, fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
     const slot = typeof key === 'object' && !Buffer.isBuffer(key) ? key.slot : slotOf(key);
     DedicatedRouter.checkSlot(slot);
-    if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
-    if (this.#status !== 'ready') await this.connect();
-    const node = this.#dedicated.masterOf(slot);
-    const conn = await this.#dedicated.acquire(node);
+    if (this.#core.closed) throw new ClientClosedError();
+    await this.#core.ready();
+    const dedicated = this.#core.dedicated;
+    const node = dedicated.masterOf(slot);
+    const conn = await dedicated.acquire(node);
     let broken = false;
     try {
       return await fn(conn);
     } catch (err) {
-      broken = this.#dedicated.learn(err, node, slot).c.kind === 'connection';
+      broken = dedicated.learn(err, node, slot).c.kind === 'connection';
       throw err;
     } finally {
       await (broken ? conn.destroy() : conn.release());
@@ -315,19 +255,13 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    */
   get subscriber(): PubSub {
     if (this.#pubsub === undefined) {
-      if (this.#status === 'closing' || this.#status === 'closed') throw new ClientClosedError();
+      const core = this.#core;
+      if (core.closed) throw new ClientClosedError();
       this.#pubsub = new PubSub({
         client: this,
         open: (host, port, name) => openConnection(host, port, this.options, name),
-        followMoved: (err) => {
-          const c = classify(err);
-          if (c.kind !== 'moved') return undefined;
-          const to = this.#map(c.host, c.port);
-          const address = formatAddress(to.host, to.port);
-          this.#topology.patchMoved(c.slot, to, address);
-          return { host: to.host, port: to.port, address };
-        },
-        refresh: (reason) => this.#topology.refresh(reason).then(() => undefined, () => undefined),
+        followMoved: (err) => core.followMoved(err),
+        refresh: (reason) => core.topology.refresh(reason).then(() => undefined, () => undefined),
       });
     }
     return this.#pubsub;
@@ -370,12 +304,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */
   nodes(role: 'master' | 'replica' | 'all' = 'all'): NodeHandle[] {
-    const snap = this.#topology.current;
-    if (!snap) return [];
-    return snap
-      .nodes()
-      .filter((n) => role === 'all' || n.role === role)
-      .map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
+    return this.#core.nodesOf(role);
   }
 
   /**
@@ -402,69 +331,19 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   }
 
   /** Stops accepting commands, lets every accepted one finish, then closes every connection. */
-  quit(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#status = 'closing';
-      await this.#pubsub?.close();
-      this.#executor.close();
-      await this.#executor.drain();
-      this.#topology.stop();
-      await this.#nodes.closeAll(true);
-      this.#status = 'closed';
-      untrackClient(this);
-    })();
-    return this.#closing;
+  async quit(): Promise<void> {
+    await this.#core.quit(async () => this.#pubsub?.close());
+    untrackClient(this);
   }
 
   /** Closes every connection now; pending commands fail with ClientClosedError. */
   async disconnect(): Promise<void> {
-    if (this.#status === 'closed') return;
-    this.#status = 'closing';
-    await this.#pubsub?.close();
-    this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
-    this.#topology.stop();
-    await this.#nodes.closeAll(false);
-    this.#status = 'closed';
+    await this.#core.disconnect(async () => this.#pubsub?.close());
     untrackClient(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.quit();
-  }
-
-  async #query(address: string, host: string, port: number): Promise<NodeAnswer> {
-    const role = this.#topology.current?.node(address)?.role ?? 'master';
-    const node = this.#nodes.getOrCreate(address, host, port, role);
-    const [shards, info] = await Promise.all([
-      node.call('cluster', 'shards').then(
-        (reply) => parseClusterShards(reply, host),
-        async (err: unknown) => {
-          if (!isUnknownCommandReply(err)) throw err;
-          return parseClusterSlots(await node.call('cluster', 'slots'), host);
-        },
-      ),
-      node.call('cluster', 'info'),
-    ]);
-    return { source: address, shards, epoch: parseCurrentEpoch(info) };
-  }
-
-  /** Handles of the map's masters (one per shard) or of every node, skipping nodes marked failed. */
-  #liveNodes(which: 'masters' | 'all'): NodeHandle[] {
-    const snap = this.#topology.current;
-    if (!snap) return [];
-    const nodes = which === 'masters' ? snap.shards.map((s) => s.master) : snap.nodes();
-    return nodes.filter((n) => n.health !== 'failed').map((n) => this.#nodes.getOrCreate(n.address, n.host, n.port, n.role));
-  }
-
-  #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {
-    const removed = this.#nodes.sync(next);
-    for (const address of removed) this.emit('node:removed', { address });
-    if (prev === undefined || reason !== 'moved') {
-      for (const n of next.nodes()) {
-        if (!prev?.node(n.address)) this.emit('node:added', { address: n.address, role: n.role });
-      }
-    }
-    this.emit('topology', next, prev, reason);
   }
 
   static {

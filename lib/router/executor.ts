@@ -1,11 +1,9 @@
 import { Command } from 'ioredis';
 import {
-  CircuitOpenError,
   ClientClosedError,
   MaxRedirectionsError,
   QueueFullError,
   RedisReplyError,
-  TimeoutError,
   TopologyError,
   UnknownCommandError,
 } from '../errors.js';
@@ -364,21 +362,7 @@ export class Executor {
     // that spent its deadline retrying CLUSTERDOWN on a live node says
     // nothing bad about that node.
     if (req.inFlight && req.block === undefined && Date.now() - req.sentAt >= req.timeoutMs / 2) req.node?.timedOut();
-    const last = req.lastError;
-    const error = last instanceof CircuitOpenError
-      ? last
-      : new TimeoutError(
-          `${req.command} did not complete within ${req.timeoutMs} ms` +
-            `${req.attempts > 1 ? ` (${req.attempts} attempts)` : ''}${last ? `; last error: ${last.message}` : ''}`,
-          req.timeoutMs,
-          {
-            command: req.command,
-            ...(req.slot === ANY_SLOT ? {} : { slot: req.slot }),
-            ...(req.node ? { address: req.node.address } : {}),
-            ...(last ? { cause: last } : {}),
-          },
-        );
-    this.#settle(req, undefined, error);
+    this.#settle(req, undefined, req.expiryError());
   }
 
   #settle(req: Request, value: unknown, error: Error | undefined): void {
@@ -394,17 +378,7 @@ export class Executor {
     }
     this.#deadlines.settled();
     req.seq?.left(req);
-    if (req.traced) {
-      this.#deps.onSettled({
-        command: req.info.name,
-        slot: req.slot,
-        address: req.node?.address,
-        attempts: req.attempts,
-        redirections: req.redirections,
-        durationMs: Date.now() - req.startedAt,
-        ...(error ? { error } : {}),
-      });
-    }
+    if (req.traced) this.#deps.onSettled(req.diagnostics(error));
     if (error) req.reject(error);
     else req.resolve(value);
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'ioredis';
+import { CircuitOpenError, TimeoutError } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { BlockSpec } from './blocking.js';
@@ -148,6 +149,39 @@ export class Request {
   /** Upper-case command name for messages and error context. */
   get command(): string {
     return this.info.name.toUpperCase();
+  }
+
+  /**
+   * Why this request could not complete by its deadline: the open breaker
+   * that kept it from being sent, or a TimeoutError carrying the last error.
+   */
+  expiryError(): Error {
+    const last = this.lastError;
+    if (last instanceof CircuitOpenError) return last;
+    return new TimeoutError(
+      `${this.command} did not complete within ${this.timeoutMs} ms` +
+        `${this.attempts > 1 ? ` (${this.attempts} attempts)` : ''}${last ? `; last error: ${last.message}` : ''}`,
+      this.timeoutMs,
+      {
+        command: this.command,
+        ...(this.slot === ANY_SLOT ? {} : { slot: this.slot }),
+        ...(this.node ? { address: this.node.address } : {}),
+        ...(last ? { cause: last } : {}),
+      },
+    );
+  }
+
+  /** What the `slotwise:command` channel publishes once this request settled. */
+  diagnostics(error: Error | undefined): CommandDiagnostics {
+    return {
+      command: this.info.name,
+      slot: this.slot,
+      address: this.node?.address,
+      attempts: this.attempts,
+      redirections: this.redirections,
+      durationMs: Date.now() - this.startedAt,
+      ...(error ? { error } : {}),
+    };
   }
 
   /** Called by the DeadlineQueue. */

@@ -1,6 +1,6 @@
 import { TopologyError } from '../errors.js';
 import { formatAddress, type HostPort, type ResolvedOptions } from '../options.js';
-import { chooseView, fingerprintOf, type Choice, type NodeAnswer } from './consensus.js';
+import { chooseView, fingerprintOf, type NodeAnswer } from './consensus.js';
 import { TopologySnapshot, type AddressMapper } from './snapshot.js';
 
 /** What the topology needs from the layer that owns connections. */
