@@ -134,7 +134,7 @@ export function writeReport(r: Report): void {
   const extras = [...new Set(r.measurements.flatMap((m) => Object.keys(m.extra ?? {})))];
   const header = ['scenario', 'client', 'ops/s', 'p50 ms', 'p99 ms', 'errors', ...extras];
   const rows = r.measurements.map((m) => [
-    m.scenario, m.client, String(m.opsPerSec), String(m.p50Ms), String(m.p99Ms), String(m.errors),
+    m.scenario, m.client, cell(m.opsPerSec), cell(m.p50Ms), cell(m.p99Ms), cell(m.errors),
     ...extras.map((k) => String(m.extra?.[k] ?? '')),
   ]);
   const md = [
@@ -157,12 +157,18 @@ export function writeReport(r: Report): void {
   writeFileSync(join(REPORT_DIR, `${r.name}.svg`), barChart(r.measurements, r.chartMetric ?? 'opsPerSec', r.title));
 }
 
-/** A dependency-free horizontal bar chart, one bar per measurement. */
+/** Fault rows have no steady-state rate or median: show a dash, not "NaN". */
+function cell(n: number): string {
+  return Number.isFinite(n) ? String(n) : '—';
+}
+
+/** A dependency-free horizontal bar chart, one bar per measurement that has the metric. */
 export function barChart(ms: readonly Measurement[], metric: 'opsPerSec' | 'p99Ms' | 'errors', title: string): string {
   const barH = 18;
   const gap = 6;
   const labelW = 360;
   const chartW = 420;
+  ms = ms.filter((m) => Number.isFinite(m[metric]));
   const max = Math.max(1, ...ms.map((m) => m[metric]));
   const h = 40 + ms.length * (barH + gap);
   const colors = ['#3b82f6', '#ef4444', '#f59e0b', '#10b981', '#8b5cf6', '#6b7280'];

@@ -28,9 +28,16 @@ function ensureNodeModules() {
   log(`installing npm dependencies (missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`);
   const hasLock = existsSync(join(root, 'package-lock.json'));
   const args = hasLock ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  const res = spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
+  let res = spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0 && hasLock) {
+    // A registry mirror that lacks another platform's optional binaries makes
+    // `npm ci` call the lock "out of sync"; `npm install` resolves the same
+    // tree from the lock and skips what this platform does not need.
+    log(`"npm ${args.join(' ')}" failed (exit ${res.status}); retrying with "npm install --no-save".`);
+    res = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  }
   if (res.status !== 0) {
-    log(`"npm ${args.join(' ')}" failed (exit ${res.status}); run it by hand to see why.`);
+    log(`installing npm dependencies failed (exit ${res.status}); run "npm ci" by hand to see why.`);
     process.exit(1);
   }
 }
