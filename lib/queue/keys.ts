@@ -17,18 +17,17 @@ export interface PartitionKeys {
 }
 
 /**
- * Key layout of a queue. Partition `p`'s hash tag is chosen so its slot falls
- * in the p-th of `count` equal slot ranges: masters own contiguous ranges, so
- * partitions spread over masters instead of piling onto one by chance. The
- * choice depends only on the name and count, so every process agrees.
+ * Key layout of a queue. Partition `p`'s hash tag is chosen so its slot lies
+ * near the middle of the p-th of `count` equal slot ranges: masters own
+ * contiguous ranges, so partitions spread over masters instead of piling onto
+ * one by chance — and a slot near a range's middle stays clear of the range
+ * edges where a master's share usually ends. The choice depends only on the
+ * name and count, so every process agrees.
  */
 export function partitionKeys(prefix: string, name: string, count: number): PartitionKeys[] {
   const out: PartitionKeys[] = [];
   for (let p = 0; p < count; p++) {
-    const lo = Math.floor((p * SLOT_COUNT) / count);
-    const hi = Math.floor(((p + 1) * SLOT_COUNT) / count);
-    let tag = `${name}:${p}`;
-    for (let k = 1; count > 1 && !inRange(slotOf(`{${tag}}`), lo, hi); k++) tag = `${name}:${p}:${k}`;
+    const tag = count === 1 ? `${name}:${p}` : centredTag(name, p, count);
     const base = `${prefix}:{${tag}}`;
     out.push({
       index: p,
@@ -41,6 +40,29 @@ export function partitionKeys(prefix: string, name: string, count: number): Part
     });
   }
   return out;
+}
+
+/** Candidate tags looked at per partition before settling for the closest in range. */
+const CANDIDATES = 256;
+
+function centredTag(name: string, p: number, count: number): string {
+  const lo = Math.floor((p * SLOT_COUNT) / count);
+  const hi = Math.floor(((p + 1) * SLOT_COUNT) / count);
+  const centre = (lo + hi - 1) / 2;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  // Past CANDIDATES tries (only with many partitions, hence narrow ranges) take the first in range.
+  for (let k = 0; k < CANDIDATES || best === undefined; k++) {
+    const tag = k === 0 ? `${name}:${p}` : `${name}:${p}:${k}`;
+    const slot = slotOf(`{${tag}}`);
+    if (!inRange(slot, lo, hi)) continue;
+    const distance = Math.abs(slot - centre);
+    if (distance < bestDistance) {
+      best = tag;
+      bestDistance = distance;
+    }
+  }
+  return best;
 }
 
 function inRange(slot: number, lo: number, hi: number): boolean {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError, jsonSerializer } from '../../../lib/index.js';
 import { backoffDelay } from '../../../lib/queue/job.js';
 import { partitionKeys, partitionOf } from '../../../lib/queue/keys.js';
+import { splitSlots } from '../../../testcontainers/cluster-state.js';
 import { resolveAddOptions, resolveProcessOptions, resolveQueueOptions } from '../../../lib/queue/options.js';
 import { SLOT_COUNT, slotOf } from '../../../lib/router/slot.js';
 
@@ -30,6 +31,18 @@ describe('work queue (unit)', () => {
     assert.equal(partitionOf('user:42', 4), partitionOf('user:42', 4));
     const spread = new Set(Array.from({ length: 100 }, (_, i) => partitionOf(`k${i}`, 4)));
     assert.equal(spread.size, 4);
+  });
+
+  it('puts partitions on min(count, 3) masters of an evenly split 3-master cluster, whatever the queue name', () => {
+    const ranges = splitSlots(3); // the engine's (and redis-cli's) even split
+    const masterOf = (slot: number) => ranges.findIndex(([lo, hi]) => slot >= lo && slot <= hi);
+    for (let i = 0; i < 100; i++) {
+      for (const n of [2, 3, 4, 5, 6, 8]) {
+        const masters = new Set(partitionKeys('q', `queue-${i}`, n).map((p) => masterOf(p.slot)));
+        assert.equal(masters.size, Math.min(n, 3), `queue-${i} with ${n} partitions`);
+      }
+    }
+    assert.equal(partitionKeys('q', 'wide', 1024).length, 1024, 'the widest layout is still computed');
   });
 
   it('validates options up front with the option named', () => {
