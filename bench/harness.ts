@@ -27,6 +27,16 @@ export interface Measurement {
   readonly extra?: Readonly<Record<string, number | string>>;
 }
 
+/** What one closed-loop run measured. */
+export interface LoopResult {
+  readonly ops: number;
+  readonly opsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
 /** Starts a fresh cluster for one benchmark run and always stops it. */
 export async function withBenchCluster<T>(
   opts: { masters?: number; replicas?: number; nodeTimeoutMs?: number },
@@ -53,7 +63,7 @@ export async function closedLoop(
   durationMs: number,
   op: (worker: number, i: number) => Promise<unknown>,
   warmupMs = Math.min(1000, durationMs / 4),
-): Promise<{ ops: number; opsPerSec: number; p50Ms: number; p99Ms: number; errors: number; firstError?: string }> {
+): Promise<LoopResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -92,6 +102,20 @@ export async function closedLoop(
     p99Ms: round(pct(0.99)),
     errors,
     ...(firstError ? { firstError } : {}),
+  };
+}
+
+/** One row from two interleaved runs of the same client: their mean, both rates listed under "runs". */
+export function meanOfRuns(client: string, scenario: string, [a, b]: readonly [LoopResult, LoopResult]): Measurement {
+  return {
+    client,
+    scenario,
+    ops: a.ops + b.ops,
+    opsPerSec: Math.round((a.opsPerSec + b.opsPerSec) / 2),
+    p50Ms: round((a.p50Ms + b.p50Ms) / 2),
+    p99Ms: round((a.p99Ms + b.p99Ms) / 2),
+    errors: a.errors + b.errors,
+    extra: { runs: `${a.opsPerSec} / ${b.opsPerSec}` },
   };
 }
 

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { slotOf } from '../../lib/index.js';
 import type { StartedRedisCluster } from '../../testcontainers/index.js';
 import { CLIENT_LABELS, openClient, type BenchClient, type ClientKind } from '../clients.js';
-import { closedLoop, round, withBenchCluster, writeReport, type Measurement } from '../harness.js';
+import { closedLoop, meanOfRuns, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 const KINDS: ClientKind[] = ['slotwise', 'ioredis', 'ioredis-autopipeline', 'node-redis'];
 const KEYS = 10_000;
@@ -20,7 +20,7 @@ const key = (i: number) => `bench:${i % KEYS}`;
 
 async function steady(cluster: StartedRedisCluster, out: Measurement[]): Promise<void> {
   for (const concurrency of [1, 64, 256]) {
-    const runs = new Map<ClientKind, Awaited<ReturnType<typeof closedLoop>>[]>();
+    const runs = new Map<ClientKind, LoopResult[]>();
     for (let round2 = 0; round2 < 2; round2++) {
       // Alternate the order so no client always runs on a warmer (or more tired) box.
       const order = round2 === 0 ? KINDS : [...KINDS].reverse();
@@ -36,17 +36,7 @@ async function steady(cluster: StartedRedisCluster, out: Measurement[]): Promise
       }
     }
     for (const kind of KINDS) {
-      const [a, b] = runs.get(kind)!;
-      out.push({
-        client: CLIENT_LABELS[kind],
-        scenario: `GET/SET C=${concurrency}`,
-        ops: a!.ops + b!.ops,
-        opsPerSec: Math.round((a!.opsPerSec + b!.opsPerSec) / 2),
-        p50Ms: round((a!.p50Ms + b!.p50Ms) / 2),
-        p99Ms: round((a!.p99Ms + b!.p99Ms) / 2),
-        errors: a!.errors + b!.errors,
-        extra: { runs: `${a!.opsPerSec} / ${b!.opsPerSec}` },
-      });
+      out.push(meanOfRuns(CLIENT_LABELS[kind], `GET/SET C=${concurrency}`, runs.get(kind) as [LoopResult, LoopResult]));
     }
   }
 }

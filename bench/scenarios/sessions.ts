@@ -21,7 +21,7 @@ import { createCluster } from 'redis';
 import { ClusterClient } from '../../lib/index.js';
 import { SlotwiseSessionStore } from '../../lib/session/express-session.js';
 import type { NodeAddress } from '../../testcontainers/index.js';
-import { closedLoop, round, withBenchCluster, writeReport, type Measurement } from '../harness.js';
+import { closedLoop, meanOfRuns, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
 const KINDS: Kind[] = ['slotwise', 'connect-redis-9', 'connect-redis-7'];
@@ -128,7 +128,7 @@ export async function run(): Promise<void> {
       benches.set(kind, bench);
     }
     for (const op of OPS) {
-      const runs = new Map<Kind, Awaited<ReturnType<typeof closedLoop>>[]>();
+      const runs = new Map<Kind, LoopResult[]>();
       for (let r = 0; r < 2; r++) {
         // Alternate the order so no store always runs on a warmer (or more tired) box.
         for (const kind of r === 0 ? KINDS : [...KINDS].reverse()) {
@@ -138,17 +138,7 @@ export async function run(): Promise<void> {
         }
       }
       for (const kind of KINDS) {
-        const [a, b] = runs.get(kind)!;
-        measurements.push({
-          client: LABELS[kind],
-          scenario: `${op} C=${CONCURRENCY}`,
-          ops: a!.ops + b!.ops,
-          opsPerSec: Math.round((a!.opsPerSec + b!.opsPerSec) / 2),
-          p50Ms: round((a!.p50Ms + b!.p50Ms) / 2),
-          p99Ms: round((a!.p99Ms + b!.p99Ms) / 2),
-          errors: a!.errors + b!.errors,
-          extra: { runs: `${a!.opsPerSec} / ${b!.opsPerSec}` },
-        });
+        measurements.push(meanOfRuns(LABELS[kind], `${op} C=${CONCURRENCY}`, runs.get(kind) as [LoopResult, LoopResult]));
       }
     }
     for (const bench of benches.values()) await bench.close();

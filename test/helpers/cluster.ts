@@ -5,6 +5,7 @@
  * stop it in their own `after()`.
  */
 import { Redis } from 'ioredis';
+import { ClusterClient } from '../../lib/index.js';
 import { RedisClusterContainer, type StartedRedisCluster } from '../../testcontainers/index.js';
 
 let shared: Promise<StartedRedisCluster> | undefined;
@@ -40,4 +41,24 @@ export function rawConnection(port: number, cluster?: StartedRedisCluster): Redi
   });
   client.on('error', () => {});
   return client;
+}
+
+/**
+ * Registers suite hooks for one ClusterClient on the shared cluster: connected
+ * before the suite's first test, quit after its last. Returns its getter.
+ */
+export function sharedClusterClient(): () => ClusterClient {
+  let client: ClusterClient | undefined;
+  before(async () => {
+    const cluster = await sharedCluster();
+    client = new ClusterClient({ rootNodes: cluster.getRootNodes() });
+    await client.connect();
+  });
+  after(async () => {
+    await client?.quit();
+  });
+  return () => {
+    if (client === undefined) throw new Error('sharedClusterClient(): used outside the suite that registered it');
+    return client;
+  };
 }

@@ -1,28 +1,19 @@
-/** client.pipeline() on the shared cluster: cross-node batches, ioredis shapes, per-entry errors, order. */
+/** client().pipeline() on the shared cluster: cross-node batches, ioredis shapes, per-entry errors, order. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ClusterClient, InvalidArgumentError, RedisReplyError, UnknownCommandError, slotOf } from '../../../lib/index.js';
-import { sharedCluster } from '../../helpers/cluster.js';
+import { InvalidArgumentError, RedisReplyError, UnknownCommandError, slotOf } from '../../../lib/index.js';
+import { sharedClusterClient } from '../../helpers/cluster.js';
 
 describe('pipeline (integration)', function () {
   this.timeout(60_000);
-  let client: ClusterClient;
+  const client = sharedClusterClient();
   const p = `pl:${randomUUID().slice(0, 8)}`;
-
-  before(async () => {
-    const cluster = await sharedCluster();
-    client = new ClusterClient({ rootNodes: cluster.getRootNodes() });
-    await client.connect();
-  });
-  after(async () => {
-    await client?.quit();
-  });
 
   it('runs 1,000 mixed-slot commands on every master and returns [err, result] in the caller\'s order', async () => {
     const keys = Array.from({ length: 50 }, (_, i) => `${p}:n:${i}`);
-    assert.equal(new Set(keys.map((k) => client.topology!.shardOf(slotOf(k))!.master.address)).size, 3);
+    assert.equal(new Set(keys.map((k) => client().topology!.shardOf(slotOf(k))!.master.address)).size, 3);
     const model = new Map<string, number>();
-    const pipe = client.pipeline();
+    const pipe = client().pipeline();
     const expected: unknown[] = [];
     for (let i = 0; i < 1000; i++) {
       const k = keys[(i * 7919) % keys.length]!;
@@ -36,18 +27,18 @@ describe('pipeline (integration)', function () {
       }
     }
     assert.equal(pipe.length, 1000);
-    const before = client.nodes('master').map((n) => n.stats.commands);
+    const before = client().nodes('master').map((n) => n.stats.commands);
     const results = await pipe.exec();
     assert.deepEqual(results.map(([err]) => err), expected.map(() => null));
     assert.deepEqual(results.map(([, v]) => v), expected);
-    const after = client.nodes('master').map((n) => n.stats.commands);
+    const after = client().nodes('master').map((n) => n.stats.commands);
     assert.ok(after.every((n, i) => n > before[i]!), 'every master got its share');
-    assert.deepEqual(await client.mget(keys), keys.map((k) => (model.has(k) ? String(model.get(k)) : null)), 'applied exactly once');
+    assert.deepEqual(await client().mget(keys), keys.map((k) => (model.has(k) ? String(model.get(k)) : null)), 'applied exactly once');
   });
 
   it('surfaces per-entry errors without failing the other entries', async () => {
     const k = `${p}:str`;
-    const results = (await client.pipeline()
+    const results = (await client().pipeline()
       .set(k, 'text')
       .incr(k)
       .call('NOSUCHCOMMAND', 'x')
@@ -64,7 +55,7 @@ describe('pipeline (integration)', function () {
   it('splits multi-key entries, fans out keyless ones, and keeps ioredis shapes (Buffers, callbacks, batches)', async () => {
     const [a, b, c] = [`${p}:a`, `${p}:b`, `${p}:c`];
     const called: unknown[] = [];
-    const results = (await client.pipeline([['mset', a, '1', b, '2', c, '3']])
+    const results = (await client().pipeline([['mset', a, '1', b, '2', c, '3']])
       .mget(a, b, c, `${p}:none`)
       .mgetBuffer([c, a])
       .exists(a, b, c, a)
@@ -78,16 +69,16 @@ describe('pipeline (integration)', function () {
     assert.deepEqual(results[6], [null, 3]);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(called, [[null, '2']]);
-    const viaCallback = await new Promise((resolve, reject) => client.pipeline().ping().exec((err, r) => (err ? reject(err) : resolve(r))));
+    const viaCallback = await new Promise((resolve, reject) => client().pipeline().ping().exec((err, r) => (err ? reject(err) : resolve(r))));
     assert.deepEqual(viaCallback, [[null, 'PONG']]);
   });
 
   it('runs an empty pipeline, refuses a second exec() and bad batches', async () => {
-    assert.deepEqual(await client.pipeline().exec(), []);
-    const pipe = client.pipeline().ping();
+    assert.deepEqual(await client().pipeline().exec(), []);
+    const pipe = client().pipeline().ping();
     await pipe.exec();
     await assert.rejects(pipe.exec(), (e: unknown) => e instanceof InvalidArgumentError && /exec\(\) was already called/.test(e.message));
     assert.throws(() => pipe.ping(), InvalidArgumentError);
-    assert.throws(() => client.pipeline([['get', 'x'], 'oops' as never]), (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'pipeline commands[1]');
+    assert.throws(() => client().pipeline([['get', 'x'], 'oops' as never]), (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'pipeline commands[1]');
   });
 });
