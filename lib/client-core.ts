@@ -66,12 +66,11 @@ export class ClientCore {
       options: this.options,
       topology: this.topology,
       nodes: this.nodes,
-      map: this.map,
       onRedirect: (info) => this.#emit('redirect', info),
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
     });
-    this.dedicated = new DedicatedRouter({ topology: this.topology, nodes: this.nodes, map: this.map, options: this.options });
+    this.dedicated = new DedicatedRouter({ topology: this.topology, nodes: this.nodes, options: this.options });
     this.dispatch = new Dispatcher({
       execute: (name, args, opts, route) => this.executor.execute(name, args, opts, route),
       ready: this.ready,

@@ -39,6 +39,10 @@ export interface ClusterClient extends Omit<RedisCommander<{ type: 'default' }>,
 
 type Callback = (err: Error | null, result?: unknown) => void;
 
+// Shared per-call settings of the typed command methods: no object per command.
+const UTF8_REPLY: ExecOptions = Object.freeze({});
+const BUFFER_REPLY: ExecOptions = Object.freeze({ buffer: true });
+
 /**
  * A Redis Cluster client: every command routed by key slot to the node that
  * owns it, surviving reshards (MOVED/ASK), failovers and node loss within one
@@ -132,20 +136,21 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * for all shards/nodes (DBSIZE, FLUSHALL, SCRIPT LOAD, …) fan out. See
    * docs/03-multi-key.md.
    */
-  send(name: string, args: readonly unknown[], opts: ExecOptions = {}): Promise<unknown> {
+  send(name: string, args: readonly unknown[], opts: ExecOptions = UTF8_REPLY): Promise<unknown> {
     if (this.#core.status === 'idle') this.#core.connect().catch(() => undefined);
     return this.#core.dispatch.send(name, args, opts);
   }
 
   #run(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
+    const opts = buffer ? BUFFER_REPLY : UTF8_REPLY;
     const last = args[args.length - 1];
     if (typeof last === 'function') {
       const cb = args.pop() as Callback;
-      const p = this.send(name, args, buffer ? { buffer } : {});
+      const p = this.send(name, args, opts);
       p.then((v) => cb(null, v), (e: Error) => cb(e));
       return p;
     }
-    return this.send(name, args, buffer ? { buffer } : {});
+    return this.send(name, args, opts);
   }
 
   /**

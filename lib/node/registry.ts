@@ -32,10 +32,6 @@ export class NodeRegistry {
     return node;
   }
 
-  all(): NodeHandle[] {
-    return [...this.#nodes.values()];
-  }
-
   /**
    * Aligns handles with a new snapshot: roles updated, handles of nodes no
    * longer in the map closed (gracefully: written commands get their replies).

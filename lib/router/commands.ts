@@ -35,7 +35,7 @@ const CONNECTION_STATE = new Set([
  * twice, so a copy that may already have reached a dying server can be sent
  * again safely. `set` qualifies only without NX/XX/GET (checked per call).
  * Everything with the `readonly` flag is also retried. Documented in
- * docs/02-routing.md ("Which commands are retried after a connection loss").
+ * docs/02-routing.md ("Retries after a connection loss").
  */
 const IDEMPOTENT_WRITES = new Set([
   'set', 'setex', 'psetex', 'mset', 'hmset',

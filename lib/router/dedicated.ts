@@ -1,9 +1,8 @@
 import { InvalidArgumentError, TopologyError } from '../errors.js';
-import { formatAddress, type ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { NodeRegistry } from '../node/registry.js';
-import type { AddressMapper } from '../topology/snapshot.js';
 import type { Topology } from '../topology/topology.js';
 import { classify, type Classified } from './redirect.js';
 import { SLOT_COUNT } from './slot.js';
@@ -17,13 +16,11 @@ import { SLOT_COUNT } from './slot.js';
 export class DedicatedRouter {
   readonly #topology: Topology;
   readonly #nodes: NodeRegistry;
-  readonly #map: AddressMapper;
   readonly options: ResolvedOptions;
 
-  constructor(deps: { topology: Topology; nodes: NodeRegistry; map: AddressMapper; options: ResolvedOptions }) {
+  constructor(deps: { topology: Topology; nodes: NodeRegistry; options: ResolvedOptions }) {
     this.#topology = deps.topology;
     this.#nodes = deps.nodes;
-    this.#map = deps.map;
     this.options = deps.options;
   }
 
@@ -57,11 +54,8 @@ export class DedicatedRouter {
   learn(err: unknown, node: NodeHandle, slot: number | undefined): { c: Classified; target?: NodeHandle } {
     const c = classify(err, { address: node.address, ...(slot === undefined ? {} : { slot }) });
     if (c.kind === 'moved' || c.kind === 'ask') {
-      const to = c.host === '' ? { host: node.host, port: c.port } : this.#map(c.host, c.port);
-      const address = formatAddress(to.host, to.port);
-      if (c.kind === 'moved') this.#topology.patchMoved(c.slot, to, address);
-      else if (this.#topology.current?.node(address) === undefined) this.#topology.requestRefresh('ask-unknown-node');
-      return { c, target: this.#nodes.getOrCreate(address, to.host, to.port, 'master') };
+      const to = this.#topology.followRedirect(c.kind, c.slot, c.host, c.port, node.host);
+      return { c, target: this.#nodes.getOrCreate(to.address, to.host, to.port, 'master') };
     }
     if (c.kind !== 'final') this.#topology.requestRefresh('dedicated-connection');
     return { c };

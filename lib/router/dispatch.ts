@@ -6,6 +6,10 @@ import type { ExecOptions, RouteOptions } from './request.js';
 import type { SlotSequencer } from './sequencer.js';
 import { isSplittable, mergeSplit, planSplit, splitArgumentProblem } from './split.js';
 
+/** The route of a request that is neither pinned nor sequenced (shared: no object per command). */
+const FREE_ROUTE: RouteOptions = Object.freeze({});
+const NO_OPTIONS: ExecOptions = Object.freeze({});
+
 /** What the dispatcher needs from the client. */
 export interface DispatchHost {
   execute(name: string, args: readonly unknown[], opts: ExecOptions, route: RouteOptions): Promise<unknown>;
@@ -31,9 +35,9 @@ export class Dispatcher {
   }
 
   /** Runs one caller command; `sequencer` places its parts in a pipeline's per-slot order. */
-  send(name: string, args: readonly unknown[], opts: ExecOptions = {}, sequencer?: SlotSequencer): Promise<unknown> {
+  send(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: SlotSequencer): Promise<unknown> {
     const lower = name.toLowerCase();
-    const route: RouteOptions = sequencer === undefined ? {} : { sequencer };
+    const route: RouteOptions = sequencer === undefined ? FREE_ROUTE : { sequencer };
     if (isSplittable(lower)) {
       const flat = normalize(lower, args);
       const problem = splitArgumentProblem(lower, flat);
@@ -56,7 +60,7 @@ export class Dispatcher {
     await this.#host.ready();
     const nodes = this.#host.targets(which);
     // No map yet (or an empty one): one node answers, as for any keyless command.
-    if (nodes.length === 0) return this.#host.execute(name, args, opts, {});
+    if (nodes.length === 0) return this.#host.execute(name, args, opts, FREE_ROUTE);
     const outcomes = await Promise.all(
       nodes.map((node) => this.#host.execute(name, args, opts, { node }).then(
         (value): Outcome => ({ ok: true, value }),

@@ -7,12 +7,12 @@ import {
   TopologyError,
   UnknownCommandError,
 } from '../errors.js';
-import { formatAddress, type ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { NodeRegistry } from '../node/registry.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { Topology } from '../topology/topology.js';
-import type { AddressMapper, TopologySnapshot } from '../topology/snapshot.js';
+import type { TopologySnapshot } from '../topology/snapshot.js';
 import { blockSpec, CONNECTION_BOUND_WAITS, withRemaining } from './blocking.js';
 import { commandInfo, isIdempotent } from './commands.js';
 import { refusedOnSharedConnection, slotOfKeys } from './keys.js';
@@ -25,11 +25,13 @@ import { SlotSequencer } from './sequencer.js';
 
 export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
 
+const NO_OPTIONS: ExecOptions = Object.freeze({});
+const NO_ROUTE: RouteOptions = Object.freeze({});
+
 export interface ExecutorDeps {
   readonly options: ResolvedOptions;
   readonly topology: Topology;
   readonly nodes: NodeRegistry;
-  readonly map: AddressMapper;
   onRedirect(info: RedirectInfo): void;
   /** Called when a command settles, only while `wantsDiagnostics()` was true at its start. */
   onSettled(info: CommandDiagnostics): void;
@@ -79,7 +81,7 @@ export class Executor {
    * ioredis way (arrays spread, objects for MSET/HSET expanded). `route`
    * pins the request to one node or sequences it within a group.
    */
-  execute(name: string, args: readonly unknown[], opts: ExecOptions = {}, route: RouteOptions = {}): Promise<unknown> {
+  execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     if (opts.signal?.aborted) return Promise.reject(abortReason(opts.signal));
     const lower = name.toLowerCase();
@@ -100,7 +102,7 @@ export class Executor {
     // A blocking call may legitimately take its whole block time, plus the usual deadline.
     const timeoutMs = opts.timeoutMs ?? (block ? (block.blockMs === 0 ? Infinity : block.blockMs + this.#options.commandTimeoutMs) : this.#options.commandTimeoutMs);
     const req = new Request({
-      info, cmd, slot, idempotent: isIdempotent(info, cmd.args), encoding,
+      info, cmd, slot, encoding,
       deadline: now + timeoutMs, timeoutMs, traced: this.#deps.wantsDiagnostics(), block, blockUntil,
       pinned: route.node, seq: slot === ANY_SLOT ? undefined : route.sequencer,
     }, this.#expire);
@@ -129,11 +131,6 @@ export class Executor {
    */
   sequencer(): SlotSequencer {
     return new SlotSequencer(this.#resume);
-  }
-
-  /** The slot of a command's keys (see slotOfKeys). */
-  slotOfCommand(name: string, args: readonly unknown[]): number {
-    return slotOfKeys(name, args);
   }
 
   #attempt(req: Request): void {
@@ -275,15 +272,11 @@ export class Executor {
           }));
           return;
         }
-        // An empty host means "the host you asked" (unknown preferred endpoint).
-        const mapped = c.host === '' ? { host: node.host, port: c.port } : this.#deps.map(c.host, c.port);
-        const address = formatAddress(mapped.host, mapped.port);
-        if (c.kind === 'moved') this.#deps.topology.patchMoved(c.slot, mapped, address);
-        else if (this.#deps.topology.current?.node(address) === undefined) this.#deps.topology.requestRefresh('ask-unknown-node');
-        this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: address, command: req.info.name });
+        const to = this.#deps.topology.followRedirect(c.kind, c.slot, c.host, c.port, node.host);
+        this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name });
         // Retry at the target itself (not via the map): a MOVED from a replica,
         // or one naming a slot other than ours, must not loop back.
-        req.target = this.#deps.nodes.getOrCreate(address, mapped.host, mapped.port, 'master');
+        req.target = this.#deps.nodes.getOrCreate(to.address, to.host, to.port, 'master');
         req.asking = c.kind === 'ask';
         this.#attempt(req);
         return;
@@ -305,7 +298,8 @@ export class Executor {
       }
       case 'connection':
         req.lastError = c.error;
-        if (c.maybeSent && !req.idempotent && !this.#options.retryMaybeSentWrites) {
+        // Idempotence is only asked here, after a loss: no per-command cost.
+        if (c.maybeSent && !this.#options.retryMaybeSentWrites && !isIdempotent(req.info, req.cmd.args)) {
           this.#settle(req, undefined, c.error);
           return;
         }

@@ -63,7 +63,6 @@ export interface RequestInit {
   readonly info: CommandInfo;
   readonly cmd: Command;
   readonly slot: number;
-  readonly idempotent: boolean;
   readonly encoding: 'utf8' | null;
   /** Absolute deadline (Infinity for a command blocking forever). */
   readonly deadline: number;
@@ -108,10 +107,12 @@ export class Request {
   reject!: (err: Error) => void;
   readonly promise: Promise<unknown>;
   readonly startedAt: number;
+  // The RequestInit fields again, each assigned in the constructor in one
+  // fixed order: every Request gets the same hidden class (an
+  // Object.assign(this, init) would vary it with the optional fields present).
   readonly info: CommandInfo;
   readonly cmd: Command;
   readonly slot: number;
-  readonly idempotent: boolean;
   readonly encoding: 'utf8' | null;
   readonly deadline: number;
   readonly timeoutMs: number;
@@ -128,7 +129,6 @@ export class Request {
     this.info = init.info;
     this.cmd = init.cmd;
     this.slot = init.slot;
-    this.idempotent = init.idempotent;
     this.encoding = init.encoding;
     this.deadline = init.deadline;
     this.timeoutMs = init.timeoutMs;

@@ -143,6 +143,20 @@ export class Topology {
     this.requestRefresh('moved');
   }
 
+  /**
+   * Acts on a MOVED/ASK answered by the node at `fromHost`: a MOVED patches
+   * the map, an ASK naming a node outside the map schedules a refresh.
+   * Returns the target as this process reaches it (natMap applied; an empty
+   * host in the redirect means `fromHost`).
+   */
+  followRedirect(kind: 'moved' | 'ask', slot: number, host: string, port: number, fromHost: string): HostPort & { readonly address: string } {
+    const to = host === '' ? { host: fromHost, port } : this.#deps.map(host, port);
+    const address = formatAddress(to.host, to.port);
+    if (kind === 'moved') this.patchMoved(slot, to, address);
+    else if (this.#current?.node(address) === undefined) this.requestRefresh('ask-unknown-node');
+    return { host: to.host, port: to.port, address };
+  }
+
   /** The node's reachability changed; drives close polling while degraded. */
   setUnreachable(address: string, unreachable: boolean): void {
     const had = this.#unreachable.has(address);
