@@ -14,11 +14,13 @@ describe('abortable commands (integration)', function () {
     const ac = new AbortController();
     const started = Date.now();
     const pending = client().send('blpop', [key, 30], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 100);
+    const owner = client().nodes('master').find((n) => n.address === client().topology!.shardOf(slotOf(key))!.master.address)!;
+    // Abort only once the BLPOP really blocks on the server (so the test covers closing a blocked connection).
+    await waitFor(async () => String(await owner.call('client', 'list')).includes('cmd=blpop'), { what: 'the BLPOP to block on the server' });
+    ac.abort();
     await assert.rejects(pending, (e: unknown) => e instanceof Error && e.name === 'AbortError');
     assert.ok(Date.now() - started < 5000, 'did not wait for the 30 s block');
     // The server notices the closed connection asynchronously; then nothing blocks on the key any more.
-    const owner = client().nodes('master').find((n) => n.address === client().topology!.shardOf(slotOf(key))!.master.address)!;
     await waitFor(async () => !String(await owner.call('client', 'list')).includes('cmd=blpop'), { what: 'the server to drop the blocked client' });
     await client().rpush(key, 'kept');
     assert.deepEqual(await client().lrange(key, 0, -1), ['kept'], 'the abandoned BLPOP did not take it');
