@@ -21,8 +21,9 @@ export type ExecResult = [error: Error | null, result: unknown][];
 /**
  * Commands queued by chained method calls (`.set('a', 1).get('b')`), the
  * ioredis pipeline/transaction builder shape: a method per Redis command and
- * its `xxxBuffer` variant, plus `call`, `callBuffer`, `addBatch`, `length`.
- * Subclasses decide what `exec()` does; the queue is sealed by it.
+ * its `xxxBuffer` variant, plus `call`, `callBuffer`, `addBatch`, `length`,
+ * `exec(callback?)`. Subclasses decide how the queued commands run
+ * (`run()`); `exec()` seals the queue.
  */
 export abstract class CommandQueue {
   readonly #queue: QueuedCommand[] = [];
@@ -62,11 +63,23 @@ export abstract class CommandQueue {
     return this;
   }
 
-  /** Takes the queue and seals it: exec() runs once. */
-  protected take(): QueuedCommand[] {
+  /** Sends the queued commands; resolves `[error, result]` per command, in order. Runs once. */
+  exec(callback?: (err: Error | null, results?: ExecResult) => void): Promise<ExecResult> {
+    const p = this.#exec();
+    if (callback) p.then((r) => callback(null, r), (e: Error) => callback(e));
+    return p;
+  }
+
+  /** Runs the commands `exec()` took from the queue. */
+  protected abstract run(commands: readonly QueuedCommand[]): Promise<ExecResult>;
+
+  async #exec(): Promise<ExecResult> {
     if (this.#sealed) throw new InvalidArgumentError(this.#kind, 'exec() was already called on it; build a new one');
     this.#sealed = true;
-    return this.#queue.splice(0);
+    const commands = this.#queue.splice(0);
+    const results = await this.run(commands);
+    notifyCallbacks(commands, results);
+    return results;
   }
 
   #push(name: string, args: unknown[], buffer: boolean): this {
@@ -81,7 +94,7 @@ export abstract class CommandQueue {
   static {
     const proto = this.prototype as unknown as Record<string, unknown>;
     for (const name of commandNames) {
-      if (name in proto || name === 'exec') continue;
+      if (name in proto) continue;
       proto[name] = function (this: CommandQueue, ...args: unknown[]) {
         return this.#push(name, args, false);
       };
@@ -93,7 +106,7 @@ export abstract class CommandQueue {
 }
 
 /** Calls each command's callback with its outcome (errors in callbacks are not ours to catch). */
-export function notifyCallbacks(commands: readonly QueuedCommand[], results: ExecResult): void {
+function notifyCallbacks(commands: readonly QueuedCommand[], results: ExecResult): void {
   commands.forEach((c, i) => {
     const [err, value] = results[i]!;
     if (c.callback) queueMicrotask(() => c.callback!(err, err ? undefined : value));

@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { ExecOptions } from '../router/request.js';
 import type { SlotSequencer } from '../router/sequencer.js';
-import { CommandQueue, notifyCallbacks, type ExecResult } from './command-queue.js';
+import { CommandQueue, type ExecResult, type QueuedCommand } from './command-queue.js';
 
 /** What a pipeline needs from the client. */
 export interface PipelineHost {
@@ -36,23 +36,13 @@ export class Pipeline extends CommandQueue {
     this.#host = host;
   }
 
-  /** Sends every queued command; resolves `[error, result]` per command, in order. */
-  async exec(callback?: (err: Error | null, results?: ExecResult) => void): Promise<ExecResult> {
-    const p = this.#exec();
-    if (callback) p.then((r) => callback(null, r), (e: Error) => callback(e));
-    return p;
-  }
-
-  async #exec(): Promise<ExecResult> {
-    const commands = this.take();
+  protected async run(commands: readonly QueuedCommand[]): Promise<ExecResult> {
     if (commands.length === 0) return [];
     // With the map known, every first attempt is written in this same tick, in order.
     await this.#host.ready();
     const seq = this.#host.sequencer();
     const pending = commands.map((c) => this.#host.send(c.name, c.args, c.buffer ? { buffer: true } : {}, seq));
     const settled = await Promise.allSettled(pending);
-    const results: ExecResult = settled.map((s) => (s.status === 'fulfilled' ? [null, s.value] : [s.reason as Error, null]));
-    notifyCallbacks(commands, results);
-    return results;
+    return settled.map((s) => (s.status === 'fulfilled' ? [null, s.value] : [s.reason as Error, null]));
   }
 }

@@ -26,20 +26,20 @@ export interface TransactionHost {
 /** The retry budget of one transaction: one deadline, bounded redirects, jittered backoff. */
 export class Attempts {
   readonly #host: TransactionHost;
-  readonly deadline: number;
-  redirections = 0;
+  readonly #deadline: number;
+  #redirections = 0;
   #retries = 0;
   last: unknown;
 
   constructor(host: TransactionHost) {
     this.#host = host;
-    this.deadline = Date.now() + host.router.options.commandTimeoutMs;
+    this.#deadline = Date.now() + host.router.options.commandTimeoutMs;
   }
 
   /** Throws when the client closed or the deadline passed. */
   check(command: string, slot: number | undefined): void {
     if (this.#host.closed()) throw new ClientClosedError();
-    if (Date.now() < this.deadline) return;
+    if (Date.now() < this.#deadline) return;
     const ms = this.#host.router.options.commandTimeoutMs;
     const why = this.last instanceof Error ? `; last error: ${this.last.message}` : '';
     throw new TimeoutError(`${command} did not complete within ${ms} ms${why}`, ms, {
@@ -49,15 +49,15 @@ export class Attempts {
 
   /** Counts a MOVED/ASK; MaxRedirectionsError past `maxRedirections`. */
   redirected(command: string, slot: number | undefined, cause: unknown): void {
-    if (++this.redirections > this.#host.router.options.maxRedirections) {
-      throw new MaxRedirectionsError(this.redirections - 1, { command, cause, ...(slot === undefined ? {} : { slot }) });
+    if (++this.#redirections > this.#host.router.options.maxRedirections) {
+      throw new MaxRedirectionsError(this.#redirections - 1, { command, cause, ...(slot === undefined ? {} : { slot }) });
     }
   }
 
   backoff(): Promise<void> {
     const o = this.#host.router.options;
     const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** this.#retries++);
-    return this.#host.pause(Math.max(0, Math.min(exp / 2 + Math.random() * (exp / 2), this.deadline - Date.now())));
+    return this.#host.pause(Math.max(0, Math.min(exp / 2 + Math.random() * (exp / 2), this.#deadline - Date.now())));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import { CommandQueue, notifyCallbacks, type ExecResult } from '../pipeline/command-queue.js';
+import { CommandQueue, type ExecResult, type QueuedCommand } from '../pipeline/command-queue.js';
 import { prepare, type Prepared } from './exec.js';
 
 /** Typed chainable command methods, as on an ioredis `multi()`. */
@@ -14,25 +14,16 @@ export interface Transaction extends Omit<ChainableCommander, 'exec' | 'length' 
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Transaction extends CommandQueue {
-  readonly #run: (prepared: Prepared) => Promise<ExecResult>;
+  readonly #send: (prepared: Prepared) => Promise<ExecResult>;
 
   /** `run` sends the prepared transaction (un-WATCHed, or inside a watch() callback). */
   constructor(run: (prepared: Prepared) => Promise<ExecResult>, batch?: readonly (readonly unknown[])[]) {
     super('transaction', batch);
-    this.#run = run;
+    this.#send = run;
   }
 
-  /** Checks, sends and runs the transaction; resolves `[error, result]` per command. */
-  exec(callback?: (err: Error | null, results?: ExecResult) => void): Promise<ExecResult> {
-    const p = this.#exec();
-    if (callback) p.then((r) => callback(null, r), (e: Error) => callback(e));
-    return p;
-  }
-
-  async #exec(): Promise<ExecResult> {
-    const commands = this.take();
-    const results = await this.#run(prepare(commands));
-    notifyCallbacks(commands, results);
-    return results;
+  /** Checks every command, then sends and runs the transaction. */
+  protected run(commands: readonly QueuedCommand[]): Promise<ExecResult> {
+    return this.#send(prepare(commands));
   }
 }

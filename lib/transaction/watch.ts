@@ -4,6 +4,7 @@ import {
   ConnectionError,
   CrossSlotError,
   InvalidArgumentError,
+  TopologyError,
   UnknownCommandError,
   WatchConflictError,
 } from '../errors.js';
@@ -212,7 +213,7 @@ async function watchOnce<T>(host: TransactionHost, keys: readonly (string | Buff
       node = target ?? host.router.masterOf(slot);
       conn = await host.router.acquire(node);
     } catch (err) {
-      if (!(err instanceof ConnectionError) && (err as Error).name !== 'TopologyError') throw err;
+      if (!(err instanceof ConnectionError) && !(err instanceof TopologyError)) throw err;
       tries.last = err;
       target = undefined;
       await tries.backoff();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, RedisReplyError, UnknownCommandError, slotOf } from '../../../lib/index.js';
 import { sharedClusterClient } from '../../helpers/cluster.js';
+import { waitFor } from '../../helpers/wait.js';
 
 describe('pipeline (integration)', function () {
   this.timeout(60_000);
@@ -67,7 +68,7 @@ describe('pipeline (integration)', function () {
     assert.deepEqual(results[4], [null, '2']);
     assert.ok(typeof results[5]![1] === 'number' && results[5]![1] >= 3, 'DBSIZE is summed over the masters');
     assert.deepEqual(results[6], [null, 3]);
-    await new Promise((r) => setImmediate(r));
+    await waitFor(() => called.length > 0, { what: 'the GET entry\'s callback', timeoutMs: 5000 });
     assert.deepEqual(called, [[null, '2']]);
     const viaCallback = await new Promise((resolve, reject) => client().pipeline().ping().exec((err, r) => (err ? reject(err) : resolve(r))));
     assert.deepEqual(viaCallback, [[null, 'PONG']]);
