@@ -17,7 +17,8 @@ import {
   type WorkQueueOptions,
 } from './options.js';
 import { retryTransient } from './retry.js';
-import { defineQueueScripts, runOnConnection, type QueueScripts } from './scripts.js';
+import { runOnConnection } from '../scripts/on-connection.js';
+import { defineQueueScripts, type QueueScripts } from './scripts.js';
 import { Worker } from './worker.js';
 
 /** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
