@@ -65,11 +65,6 @@ export class Worker {
     this.#slots = new Slots(opts.concurrency, (item) => this.#execute(item.pk, item.d));
   }
 
-  /** Deliveries held now (running or waiting for a slot). */
-  get held(): number {
-    return this.#held.size;
-  }
-
   async start(): Promise<void> {
     await Promise.all(this.#parts.map((pk) => this.#ensureGroup(pk)));
     this.#wake = await this.#host.client.ssubscribe(this.#parts.map((pk) => pk.wake), (message, channel) => this.#onWake(channel, message));
