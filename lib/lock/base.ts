@@ -34,6 +34,29 @@ export function checkClient(client: unknown): ClusterClient {
   return client;
 }
 
+/** What `using()` needs of a grant: a LockHandle or a RedlockHandle. */
+interface HeldGrant {
+  readonly signal: AbortSignal;
+  readonly lostError: LockLostError | undefined;
+  release(): Promise<boolean>;
+}
+
+/**
+ * The body of every `using()`: runs `fn` on a fresh grant and always
+ * releases it; a grant lost meanwhile turns even a success into its
+ * LockLostError, since the work may have overlapped another holder's.
+ */
+export async function runHolding<H extends HeldGrant, T>(handle: H, fn: (signal: AbortSignal, handle: H) => Promise<T> | T): Promise<T> {
+  let result: T;
+  try {
+    result = await fn(handle.signal, handle);
+  } finally {
+    await handle.release().catch(() => false);
+  }
+  if (handle.lostError) throw handle.lostError;
+  return result;
+}
+
 /**
  * What Mutex, the sides of a ReadWriteLock and Semaphore share: the wait
  * loop, replica acknowledgement, handles watched by the client's watchdog,
@@ -111,15 +134,7 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
   async using<T>(fn: (signal: AbortSignal, handle: LockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `expected a function, got ${describe(fn)}`);
     const { waitMs, signal } = resolveAcquire(options, this.options.waitMs);
-    const handle = await this.grant(waitMs, signal, true);
-    let result: T;
-    try {
-      result = await fn(handle.signal, handle);
-    } finally {
-      await handle.release().catch(() => false);
-    }
-    if (handle.lostError) throw handle.lostError;
-    return result;
+    return runHolding(await this.grant(waitMs, signal, true), fn);
   }
 
   protected async grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<LockHandle> {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
 import { InvalidArgumentError, LockLostError, LockNotAcquiredError, LockQuorumError, type QuorumInstanceOutcome } from '../errors.js';
-import { checkClient } from './base.js';
+import { checkClient, runHolding } from './base.js';
 import { checkName, describe, LockKeys, newOwner } from './keys.js';
 import { checkLeaseMs, positiveInt, resolveAcquire, resolveLeaseOptions, type AcquireOptions, type LeaseOptions } from './options.js';
 import { lockRuntime } from './runtime.js';
@@ -73,15 +73,7 @@ export class Redlock {
   async using<T>(fn: (signal: AbortSignal, handle: RedlockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `expected a function, got ${describe(fn)}`);
     const { waitMs, signal } = resolveAcquire(options, this.options.waitMs);
-    const h = await this.#acquire(waitMs, signal, true);
-    let result: T;
-    try {
-      result = await fn(h.signal, h);
-    } finally {
-      await h.release().catch(() => false);
-    }
-    if (h.lostError) throw h.lostError;
-    return result;
+    return runHolding(await this.#acquire(waitMs, signal, true), fn);
   }
 
   async #acquire(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<RedlockHandle> {

@@ -1,7 +1,8 @@
 import { ConnectionError, LockNotReplicatedError, RedisReplyError, SlotwiseError } from '../errors.js';
+import { runOnConnection } from '../scripts/on-connection.js';
 import type { Script } from '../scripts/script.js';
 import type { LockRuntime } from './runtime.js';
-import { parseGrant, runOnConnection, type GrantReply } from './scripts.js';
+import { parseGrant, type GrantReply } from './scripts.js';
 
 export interface ReplicatedGrant {
   readonly runtime: LockRuntime;

@@ -22,9 +22,7 @@ export function lockRuntime(client: ClusterClient): LockRuntime {
   let rt = runtimes.get(client);
   if (rt === undefined) {
     const scripts = defineLockScripts(client);
-    const waker = new Waker();
-    waker.setSource(new ShardedWakeSource(client));
-    rt = { client, scripts, watchdog: new Watchdog(scripts.extend), waker };
+    rt = { client, scripts, watchdog: new Watchdog(scripts.extend), waker: new Waker(new ShardedWakeSource(client)) };
     runtimes.set(client, rt);
   }
   return rt;

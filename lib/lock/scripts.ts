@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { ClusterClient } from '../cluster-client.js';
-import { RedisReplyError } from '../errors.js';
-import type { DedicatedConnection } from '../node/pool.js';
 import type { Script } from '../scripts/script.js';
 
 const lua = (file: string) => readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
@@ -28,22 +26,6 @@ export function defineLockScripts(client: ClusterClient): LockScripts {
     out[name] = client.defineScript({ name: `slotwise-lock-${name}`, lua: source });
   }
   return out;
-}
-
-/**
- * Runs a script on one dedicated connection (for a grant followed by WAIT on
- * that same connection): EVALSHA, then EVAL once when the node has not
- * cached it yet.
- */
-export async function runOnConnection(conn: DedicatedConnection, script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  const tail = [keys.length, ...keys, ...args];
-  try {
-    return await conn.send('evalsha', [script.sha, ...tail]);
-  } catch (err) {
-    const prefix = err instanceof RedisReplyError ? err.prefix : err instanceof Error ? err.message.split(' ', 1)[0] : '';
-    if (prefix !== 'NOSCRIPT') throw err;
-    return conn.send('eval', [script.lua, ...tail]);
-  }
 }
 
 /** A grant script's reply: `{1, token, grantedAtUs}` or `{0, remainingMs, extra}`. */

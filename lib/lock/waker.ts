@@ -4,8 +4,8 @@
  * Every wait is bounded by a timeout (the polling fallback: a wake-up may
  * be lost, e.g. while a node fails over), and ends early when
  * - a release by this process is announced locally (`notify`), or
- * - a release anywhere is announced on the lock's sharded channel, once a
- *   `WakeSource` (sharded pub/sub) is plugged in with `setSource`.
+ * - a release anywhere is announced on the lock's sharded channel (the
+ *   `WakeSource`: sharded pub/sub).
  */
 
 /** Something that announces releases published on sharded channels. */
@@ -27,14 +27,10 @@ interface ChannelWaiters {
 
 export class Waker {
   readonly #channels = new Map<string, ChannelWaiters>();
-  #source: WakeSource | undefined;
+  readonly #source: WakeSource | undefined;
 
-  /** Plugs in (or removes) the cross-process announcement source. */
-  setSource(source: WakeSource | undefined): void {
-    for (const [channel, entry] of this.#channels) {
-      entry.stopWatching?.();
-      entry.stopWatching = source?.watch(channel, () => this.notify(channel, entry.mode));
-    }
+  /** `source`: the cross-process announcements; without one, only local releases wake waiters. */
+  constructor(source?: WakeSource) {
     this.#source = source;
   }
 

@@ -16,15 +16,9 @@ export class Watchdog {
   readonly #leases = new Set<Lease>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
-  /** Renewal calls sent (for tests and stats). */
-  renewals = 0;
 
   constructor(extend: Script) {
     this.#extend = extend;
-  }
-
-  get size(): number {
-    return this.#leases.size;
   }
 
   /** Starts watching a confirmed lease. */
@@ -101,7 +95,6 @@ export class Watchdog {
     const sentAt = performance.now();
     // A renewal slower than the time left to renew in is worthless: bound it.
     const timeoutMs = Math.max(50, Math.floor(Math.min(...group.map((l) => l.validUntil - sentAt))));
-    this.renewals++;
     this.#extend.run(keys, args, { timeoutMs }).then(
       (reply) => {
         const results = reply as number[];

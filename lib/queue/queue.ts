@@ -17,7 +17,8 @@ import {
   type WorkQueueOptions,
 } from './options.js';
 import { retryTransient } from './retry.js';
-import { defineQueueScripts, runOnConnection, type QueueScripts } from './scripts.js';
+import { runOnConnection } from '../scripts/on-connection.js';
+import { defineQueueScripts, type QueueScripts } from './scripts.js';
 import { Worker } from './worker.js';
 
 /** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
@@ -133,7 +134,11 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     });
     const results: AddResult[] = new Array(prepared.length);
     const byPartition = new Map<number, (typeof prepared)[number][]>();
-    for (const p of prepared) byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), p]);
+    for (const p of prepared) {
+      const group = byPartition.get(p.partition);
+      if (group) group.push(p);
+      else byPartition.set(p.partition, [p]);
+    }
     await Promise.all([...byPartition].map(async ([partition, items]) => {
       const pk = this.partitions[partition]!;
       for (let i = 0; i < items.length; i += BULK_CHUNK) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
-import { ClientClosedError } from '../errors.js';
+import { ClientClosedError, RedisReplyError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
 import type { PartitionKeys } from './keys.js';
@@ -63,11 +63,6 @@ export class Worker {
     this.#parts = parts;
     this.#opts = opts;
     this.#slots = new Slots(opts.concurrency, (item) => this.#execute(item.pk, item.d));
-  }
-
-  /** Deliveries held now (running or waiting for a slot). */
-  get held(): number {
-    return this.#held.size;
   }
 
   async start(): Promise<void> {
@@ -138,7 +133,7 @@ export class Worker {
           void this.close(0);
           break;
         }
-        if ((err as Error).message?.includes('NOGROUP')) {
+        if (isReply(err, 'NOGROUP')) {
           // The stream or its group is gone (e.g. deleted, or lost with an unreplicated failover): recreate it.
           await this.#ensureGroup(pk).catch((e: Error) => this.#host.error(e));
           continue;
@@ -211,7 +206,7 @@ export class Worker {
       ]);
       claimed = (reply as [string, string, string, number][]).map(([entryId, jobId, payload, used]) => ({ entryId, jobId, payload, used: Number(used) }));
     } catch (err) {
-      if (!this.#closing && !(err as Error).message?.includes('NOGROUP')) this.#host.error(err as Error);
+      if (!this.#closing && !isReply(err, 'NOGROUP')) this.#host.error(err as Error);
     }
     for (const d of claimed) {
       this.#host.stalled(pk, d);
@@ -221,7 +216,11 @@ export class Worker {
 
   async #heartbeat(): Promise<void> {
     const byPart = new Map<PartitionKeys, string[]>();
-    for (const f of this.#held.values()) byPart.set(f.pk, [...(byPart.get(f.pk) ?? []), f.eid]);
+    for (const f of this.#held.values()) {
+      const eids = byPart.get(f.pk);
+      if (eids) eids.push(f.eid);
+      else byPart.set(f.pk, [f.eid]);
+    }
     await Promise.all([...byPart].map(async ([pk, eids]) => {
       try {
         const lost = (await this.#host.scripts.touch.run([pk.ready], [this.#host.group, this.consumer, ...eids])) as string[];
@@ -250,9 +249,14 @@ export class Worker {
     try {
       await this.#host.client.call('XGROUP', 'CREATE', pk.ready, this.#host.group, '0', 'MKSTREAM');
     } catch (err) {
-      if (!(err as Error).message?.includes('BUSYGROUP')) throw err;
+      if (!isReply(err, 'BUSYGROUP')) throw err;
     }
   }
+}
+
+/** The server refused with this error code (e.g. NOGROUP); decided on the reply's prefix, not its wording. */
+function isReply(err: unknown, prefix: string): boolean {
+  return err instanceof RedisReplyError && err.prefix === prefix;
 }
 
 function heldKey(pk: PartitionKeys, entryId: string): string {

@@ -30,6 +30,9 @@ describe('chaos: Redlock over 3 independent masters', function () {
     assert.equal(await rival.tryAcquire(), null);
     await assert.rejects(rival.acquire({ waitMs: 100 }), LockNotAcquiredError);
     assert.equal(await h.release(), true);
+    // using(): held for the callback (a rival is refused), released after it.
+    assert.equal(await lock.using(async (signal) => !signal.aborted && (await rival.tryAcquire()) === null), true, 'held during using()');
+    assert.equal(Number(await clients[2]!.exists(lock.keys.base)), 0, 'released after using()');
 
     await clusters[0]!.killNode(clusters[0]!.getRootNodes()[0]!.port);
     const one = await lock.acquire({ waitMs: 5000 });

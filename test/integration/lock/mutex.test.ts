@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ClusterClient, FencingTokenRejectedError, InvalidArgumentError, LockLostError, LockNotAcquiredError, Mutex, fenced,
 } from '../../../lib/index.js';
+import { lockRuntime } from '../../../lib/lock/runtime.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -94,7 +95,8 @@ describe('lock: Mutex', function () {
     const a = await m.acquire();
     const t0 = Date.now();
     const waiting = m.acquire({ waitMs: 25_000 });
-    await waitFor(() => Date.now() - t0 > 50, { what: 'waiter parked' });
+    // Released only once the waiter tried and parked: a release before its first try proves nothing.
+    await waitFor(() => lockRuntime(client).waker.waiting > 0, { what: 'waiter parked' });
     await a.release();
     const b = await waiting;
     const waited = Date.now() - t0;
@@ -199,6 +201,7 @@ describe('lock: Mutex', function () {
     assert.throws(() => new Mutex(client, nm, { fair: 'yes' as unknown as boolean }), /fair/);
     const m = new Mutex(client, nm, { leaseMs: 5000 });
     await assert.rejects(m.acquire({ waitMs: -1 }), InvalidArgumentError);
+    assert.equal(Number(await client.exists(m.keys.base, m.keys.key('fence'), m.keys.key('queue'))), 0, 'rejected input wrote nothing');
     const mine = await m.acquire();
     const foreign = new Mutex(other, nm);
     const before = await m.inspect();
