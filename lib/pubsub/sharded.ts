@@ -56,11 +56,6 @@ export class ShardedSubscriber {
     this.#reconciler = new Reconciler(() => this.#pass(), (err) => deps.error(err));
   }
 
-  /** Channels currently live on the server. */
-  get liveChannels(): string[] {
-    return [...this.#channels.values()].filter((s) => s.live).map((s) => s.channel);
-  }
-
   /** Makes sure every channel is subscribed; resolves once all are live. */
   async add(channels: readonly string[], timeoutMs: number): Promise<void> {
     const waits: Promise<void>[] = [];
