@@ -45,11 +45,6 @@ export class NodeSubscriber {
     this.#reconciler = new Reconciler(() => this.#pass(), (err) => deps.error(err));
   }
 
-  /** Address of the node subscribed on, when connected. */
-  get address(): string | undefined {
-    return this.#conn?.address;
-  }
-
   /** True when every entry is live. */
   get allLive(): boolean {
     return [...this.#entries.values()].every((e) => e.live);

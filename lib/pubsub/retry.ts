@@ -35,11 +35,6 @@ export class Reconciler {
     this.#running = this.#loop().finally(() => (this.#running = undefined));
   }
 
-  /** Resolves when no pass is running. */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
-
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);

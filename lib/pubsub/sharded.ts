@@ -56,11 +56,6 @@ export class ShardedSubscriber {
     this.#reconciler = new Reconciler(() => this.#pass(), (err) => deps.error(err));
   }
 
-  /** Channels currently live on the server. */
-  get liveChannels(): string[] {
-    return [...this.#channels.values()].filter((s) => s.live).map((s) => s.channel);
-  }
-
   /** Makes sure every channel is subscribed; resolves once all are live. */
   async add(channels: readonly string[], timeoutMs: number): Promise<void> {
     const waits: Promise<void>[] = [];
@@ -85,7 +80,7 @@ export class ShardedSubscriber {
       const s = this.#channels.get(channel);
       if (s === undefined) continue;
       this.#channels.delete(channel);
-      if (s.conn && s.live) byConn.set(s.conn, [...(byConn.get(s.conn) ?? []), channel]);
+      if (s.conn && s.live) append(byConn, s.conn, channel);
     }
     await Promise.all([...byConn].map(([conn, chans]) => this.#unsubscribeBySlot(conn, chans)));
     await this.#closeUnused();
@@ -134,7 +129,7 @@ export class ShardedSubscriber {
     if (client.topology === undefined) await client.connect();
     const snap = client.topology!;
     const bySlot = new Map<number, ChannelState[]>();
-    for (const s of todo) bySlot.set(s.slot, [...(bySlot.get(s.slot) ?? []), s]);
+    for (const s of todo) append(bySlot, s.slot, s);
     const results = await Promise.all([...bySlot].map(([slot, states]) => {
       const m = snap.shardOf(slot)?.master;
       return m === undefined ? Promise.resolve(false) : this.#subscribeGroup(states, m, 0);
@@ -272,7 +267,7 @@ export class ShardedSubscriber {
   /** SUNSUBSCRIBE takes one slot per call in a cluster. */
   async #unsubscribeBySlot(conn: SubscriberConnection, channels: string[]): Promise<void> {
     const bySlot = new Map<number, string[]>();
-    for (const c of channels) bySlot.set(slotOf(c), [...(bySlot.get(slotOf(c)) ?? []), c]);
+    for (const c of channels) append(bySlot, slotOf(c), c);
     await Promise.all([...bySlot.values()].map((group) => conn.unsubscribe('ssubscribe', group)));
   }
 
@@ -288,4 +283,11 @@ export class ShardedSubscriber {
     }
     await Promise.all(closing);
   }
+}
+
+/** Adds `value` to the group of `key` (copying the group on every add made large groups quadratic). */
+function append<K, V>(groups: Map<K, V[]>, key: K, value: V): void {
+  const group = groups.get(key);
+  if (group === undefined) groups.set(key, [value]);
+  else group.push(value);
 }

@@ -22,8 +22,11 @@ export class SubscriberConnection {
   readonly address: string;
   readonly #redis: Redis;
   readonly #events: SubscriberConnectionEvents;
-  /** Subscriptions the server confirmed and has not taken back, by kind. */
-  readonly #live: Record<SubscriptionKind, Set<string>> = { subscribe: new Set(), psubscribe: new Set(), ssubscribe: new Set() };
+  /**
+   * Shard channels the server confirmed and has not taken back: compared with
+   * ioredis's bookkeeping to tell which ones an unsolicited `sunsubscribe` dropped.
+   */
+  readonly #shardChannels = new Set<string>();
   #closed = false;
   #checkScheduled = false;
 
@@ -62,25 +65,16 @@ export class SubscriberConnection {
     return this.#closed;
   }
 
-  /** Number of live subscriptions of every kind. */
-  get size(): number {
-    return this.#live.subscribe.size + this.#live.psubscribe.size + this.#live.ssubscribe.size;
-  }
-
-  isLive(kind: SubscriptionKind, channel: string): boolean {
-    return this.#live[kind].has(channel);
-  }
-
   /** Subscribes; resolves once the server confirmed every channel. Sharded channels must share one slot. */
   async subscribe(kind: SubscriptionKind, channels: readonly string[]): Promise<void> {
     await this.#redis.call(kind, ...channels);
-    if (this.#closed) return;
-    for (const c of channels) this.#live[kind].add(c);
+    if (this.#closed || kind !== 'ssubscribe') return;
+    for (const c of channels) this.#shardChannels.add(c);
   }
 
   /** Unsubscribes (best effort: a dead connection has no subscriptions anyway). */
   async unsubscribe(kind: SubscriptionKind, channels: readonly string[]): Promise<void> {
-    for (const c of channels) this.#live[kind].delete(c);
+    if (kind === 'ssubscribe') for (const c of channels) this.#shardChannels.delete(c);
     if (this.#closed || channels.length === 0) return;
     await this.#redis.call(UNSUBSCRIBE[kind], ...channels).catch(() => undefined);
   }
@@ -103,9 +97,9 @@ export class SubscriberConnection {
       this.#checkScheduled = false;
       if (this.#closed) return;
       const onServer = this.#serverShardChannels();
-      const dropped = [...this.#live.ssubscribe].filter((c) => onServer === undefined || !onServer.has(c));
+      const dropped = [...this.#shardChannels].filter((c) => onServer === undefined || !onServer.has(c));
       if (dropped.length === 0) return;
-      for (const c of dropped) this.#live.ssubscribe.delete(c);
+      for (const c of dropped) this.#shardChannels.delete(c);
       this.#events.dropped(dropped);
     });
   }
