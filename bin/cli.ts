@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { isSlotwiseError } from '../lib/errors.js';
 import { parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
-import { rangesOf, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
+import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]]
@@ -40,10 +40,12 @@ function describeNode(e: ClusterNodesEntry): string {
 export function formatSlotMap(view: readonly ClusterNodesEntry[]): string[] {
   const owners = slotOwners(view);
   const lines: string[] = [];
-  const masters = view.filter((e) => e.role === 'master').sort((a, b) => (rangesOf(owners, a.id)[0]?.[0] ?? 1e9) - (rangesOf(owners, b.id)[0]?.[0] ?? 1e9));
-  for (const m of masters) {
-    const ranges = rangesOf(owners, m.id);
-    const count = ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+  const masters = view
+    .filter((e) => e.role === 'master')
+    .map((m) => ({ m, ranges: rangesOf(owners, m.id) }))
+    .sort((a, b) => (a.ranges[0]?.[0] ?? SLOT_COUNT) - (b.ranges[0]?.[0] ?? SLOT_COUNT));
+  for (const { m, ranges } of masters) {
+    const count = countSlots(ranges);
     const text = ranges.length === 0 ? '(no slots)' : ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
     const replicas = view.filter((e) => e.masterId === m.id).map((e) => `${describeNode(e)}${e.failed ? ' (fail)' : ''}`);
     const flags = m.failed ? ' (fail)' : m.suspected ? ' (fail?)' : '';
