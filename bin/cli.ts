@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { isSlotwiseError } from '../lib/errors.js';
-import { parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
+import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
@@ -69,9 +69,10 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
     },
     strict: true,
   });
+  const replicas = intOption('replicas', values.replicas, CLUSTER_DEFAULTS.replicasPerMaster);
   const builder = new RedisClusterContainer()
-    .withMasters(intOption('masters', values.masters, 3))
-    .withReplicasPerMaster(intOption('replicas', values.replicas, 1));
+    .withMasters(intOption('masters', values.masters, CLUSTER_DEFAULTS.masters))
+    .withReplicasPerMaster(replicas);
   if (values['node-timeout-ms'] !== undefined) builder.withNodeTimeoutMs(intOption('node-timeout-ms', values['node-timeout-ms'], 0));
   if (values.port !== undefined) builder.withBasePort(intOption('port', values.port, 0));
   if (values.password !== undefined) builder.withPassword(values.password, values.user);
@@ -94,8 +95,7 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
   const cluster: StartedRedisCluster = first.c;
   const nodes = await cluster.getNodes();
   const masters = nodes.filter((n) => n.role === 'master');
-  const r = intOption('replicas', values.replicas, 1);
-  out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${r} replica${r === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
+  out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${replicas} replica${replicas === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
   out(`root nodes: ${cluster.getRootNodes().map((n) => `${n.host}:${n.port}`).join(' ')}`);
   for (const url of cluster.getConnectionUrls()) out(`  ${url}`);
   out('nodes:');
