@@ -24,13 +24,29 @@ export const CLIENT_LABELS: Record<ClientKind, string> = {
   'node-redis': 'node-redis cluster',
 };
 
+/** A client's get/set behind {@link BenchClient}; `close` is how that client shuts down cleanly. */
+function adapt(
+  name: string,
+  c: { get(key: string): Promise<unknown>; set(key: string, value: string): Promise<unknown> },
+  close: () => Promise<unknown>,
+): BenchClient {
+  return {
+    name,
+    get: (k) => c.get(k),
+    set: (k, v) => c.set(k, v),
+    close: async () => {
+      await close();
+    },
+  };
+}
+
 export async function openClient(kind: ClientKind, roots: readonly NodeAddress[]): Promise<BenchClient> {
   const name = CLIENT_LABELS[kind];
   switch (kind) {
     case 'slotwise': {
       const c = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 10_000 });
       await c.connect();
-      return { name, get: (k) => c.get(k), set: (k, v) => c.set(k, v), close: () => c.quit() };
+      return adapt(name, c, () => c.quit());
     }
     case 'ioredis':
     case 'ioredis-autopipeline': {
@@ -40,27 +56,13 @@ export async function openClient(kind: ClientKind, roots: readonly NodeAddress[]
       });
       c.on('error', () => undefined);
       await c.connect();
-      return {
-        name,
-        get: (k) => c.get(k),
-        set: (k, v) => c.set(k, v),
-        close: async () => {
-          await c.quit().catch(() => c.disconnect());
-        },
-      };
+      return adapt(name, c, () => c.quit().catch(() => c.disconnect()));
     }
     case 'node-redis': {
       const c = createCluster({ rootNodes: roots.map((r) => ({ url: `redis://${r.host}:${r.port}` })) });
       c.on('error', () => undefined);
       await c.connect();
-      return {
-        name,
-        get: (k) => c.get(k),
-        set: (k, v) => c.set(k, v),
-        close: async () => {
-          await c.close().catch(() => c.destroy());
-        },
-      };
+      return adapt(name, c, () => c.close().catch(() => c.destroy()));
     }
   }
 }

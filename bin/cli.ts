@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { isSlotwiseError } from '../lib/errors.js';
-import { parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
-import { rangesOf, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
+import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
+import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]]
@@ -40,10 +40,12 @@ function describeNode(e: ClusterNodesEntry): string {
 export function formatSlotMap(view: readonly ClusterNodesEntry[]): string[] {
   const owners = slotOwners(view);
   const lines: string[] = [];
-  const masters = view.filter((e) => e.role === 'master').sort((a, b) => (rangesOf(owners, a.id)[0]?.[0] ?? 1e9) - (rangesOf(owners, b.id)[0]?.[0] ?? 1e9));
-  for (const m of masters) {
-    const ranges = rangesOf(owners, m.id);
-    const count = ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+  const masters = view
+    .filter((e) => e.role === 'master')
+    .map((m) => ({ m, ranges: rangesOf(owners, m.id) }))
+    .sort((a, b) => (a.ranges[0]?.[0] ?? SLOT_COUNT) - (b.ranges[0]?.[0] ?? SLOT_COUNT));
+  for (const { m, ranges } of masters) {
+    const count = countSlots(ranges);
     const text = ranges.length === 0 ? '(no slots)' : ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
     const replicas = view.filter((e) => e.masterId === m.id).map((e) => `${describeNode(e)}${e.failed ? ' (fail)' : ''}`);
     const flags = m.failed ? ' (fail)' : m.suspected ? ' (fail?)' : '';
@@ -67,9 +69,10 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
     },
     strict: true,
   });
+  const replicas = intOption('replicas', values.replicas, CLUSTER_DEFAULTS.replicasPerMaster);
   const builder = new RedisClusterContainer()
-    .withMasters(intOption('masters', values.masters, 3))
-    .withReplicasPerMaster(intOption('replicas', values.replicas, 1));
+    .withMasters(intOption('masters', values.masters, CLUSTER_DEFAULTS.masters))
+    .withReplicasPerMaster(replicas);
   if (values['node-timeout-ms'] !== undefined) builder.withNodeTimeoutMs(intOption('node-timeout-ms', values['node-timeout-ms'], 0));
   if (values.port !== undefined) builder.withBasePort(intOption('port', values.port, 0));
   if (values.password !== undefined) builder.withPassword(values.password, values.user);
@@ -92,8 +95,7 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
   const cluster: StartedRedisCluster = first.c;
   const nodes = await cluster.getNodes();
   const masters = nodes.filter((n) => n.role === 'master');
-  const r = intOption('replicas', values.replicas, 1);
-  out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${r} replica${r === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
+  out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${replicas} replica${replicas === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
   out(`root nodes: ${cluster.getRootNodes().map((n) => `${n.host}:${n.port}`).join(' ')}`);
   for (const url of cluster.getConnectionUrls()) out(`  ${url}`);
   out('nodes:');

@@ -21,9 +21,10 @@ export const CLUSTER_DEFAULTS = {
   masters: 3,
   replicasPerMaster: 1,
   /**
-   * 2 s instead of Redis' 15 s: failover after a kill then takes ~3–4 s, which
-   * keeps chaos tests short, and is still far above scheduling hiccups on a busy
-   * 2-core machine (below ~500 ms nodes start failing each other spuriously).
+   * 2 s instead of Redis' 15 s: failover after a kill then takes 3.4–4.7 s in
+   * our test logs, which keeps chaos tests short, and is still far above
+   * scheduling hiccups on a busy 2-core machine (a timeout near them would make
+   * nodes flag each other as failed spuriously).
    */
   nodeTimeoutMs: 2_000,
   appendOnly: false,

@@ -11,20 +11,5 @@ export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from
 export { DEFAULT_REDIS_IMAGE } from './docker-node.js';
 /** The errors the engine throws (the same classes as in `slotwise`). */
 export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
-export type {
-  AddedNode,
-  ClusterNodeInfo,
-  ConvergenceOptions,
-  FailoverMode,
-  FailoverReport,
-  KillReport,
-  NodeAddress,
-  NodeState,
-  PauseReport,
-  RecoverReport,
-  RemoveReport,
-  ReshardHooks,
-  ReshardOptions,
-  ReshardReport,
-  SlotRange,
-} from './types.js';
+/** Node descriptions and the reports of fault and topology helpers. */
+export type * from './types.js';

@@ -43,7 +43,7 @@ export function releasePorts(ports: NodePorts): void {
 }
 
 /** Resolves to true when 127.0.0.1:`port` can be bound right now. */
-export function isPortFree(port: number): Promise<boolean> {
+function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();

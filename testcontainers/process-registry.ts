@@ -39,7 +39,7 @@ let handlersInstalled = false;
 let watchdog: ChildProcess | undefined;
 
 /** True for a directory this engine may delete: a `slotwise-*` dir directly in the OS temp dir. */
-export function isEngineTempDir(dir: string): boolean {
+function isEngineTempDir(dir: string): boolean {
   return dirname(resolve(dir)) === resolve(tmpdir()) && basename(dir).startsWith('slotwise-');
 }
 
@@ -237,9 +237,4 @@ function stopWatchdog(): void {
   watchdog = undefined;
   // EOF with an empty list: the watchdog exits on its own without killing anything.
   child.stdin?.end();
-}
-
-/** Pid of the current watchdog, if one runs (for tests and diagnostics). */
-export function watchdogPid(): number | undefined {
-  return watchdog?.pid;
 }

@@ -44,6 +44,22 @@ export function rawConnection(port: number, cluster?: StartedRedisCluster): Redi
 }
 
 /**
+ * Registers an `after()` hook that disconnects every raw connection opened
+ * through the returned function, so a suite need not track them itself.
+ */
+export function trackedRawConnections(): (port: number, cluster?: StartedRedisCluster) => Redis {
+  const conns: Redis[] = [];
+  after(() => {
+    for (const c of conns.splice(0)) c.disconnect();
+  });
+  return (port, cluster) => {
+    const c = rawConnection(port, cluster);
+    conns.push(c);
+    return c;
+  };
+}
+
+/**
  * Registers suite hooks for one ClusterClient on the shared cluster: connected
  * before the suite's first test, quit after its last. Returns its getter.
  */

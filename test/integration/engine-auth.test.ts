@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { Redis } from 'ioredis';
 import { RedisClusterContainer, type StartedRedisCluster } from '../../testcontainers/index.js';
-import { rawConnection } from '../helpers/cluster.js';
+import { trackedRawConnections } from '../helpers/cluster.js';
 
 describe('engine: clusters that require authentication', function () {
   const clusters: StartedRedisCluster[] = [];
-  const conns: Redis[] = [];
+  const conn = trackedRawConnections();
   after(async () => {
-    for (const c of conns) c.disconnect();
     await Promise.all(clusters.map((c) => c.stop()));
   });
 
@@ -21,13 +19,10 @@ describe('engine: clusters that require authentication', function () {
     assert.match(urls[0]!, /^redis:\/\/app:s3cret-pw@127\.0\.0\.1:\d+$/);
 
     const [from, to] = (await cluster.getNodes()).filter((n) => n.role === 'master');
-    const anonymous = new Redis({ port: from!.port, lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0, protocol: 2, disableClientInfo: true });
-    anonymous.on('error', () => {});
-    conns.push(anonymous);
+    const anonymous = conn(from!.port); // no cluster given: no credentials
     await assert.rejects(anonymous.get('x'), /NOAUTH|NOPERM|Authentication required/i);
 
-    const source = rawConnection(from!.port, cluster);
-    conns.push(source);
+    const source = conn(from!.port, cluster);
     const keys: string[] = [];
     for (let i = 0; keys.length < 50; i++) {
       const slot = calculateSlot(`auth-${i}`);
@@ -36,8 +31,7 @@ describe('engine: clusters that require authentication', function () {
     for (const k of keys) await source.set(k, k);
     const report = await cluster.reshard({ from: from!.port, to: to!.port, slots: 100 });
     assert.equal(report.keys, keys.length);
-    const target = rawConnection(to!.port, cluster);
-    conns.push(target);
+    const target = conn(to!.port, cluster);
     for (const k of keys) assert.equal(await target.get(k), k);
   });
 
@@ -46,8 +40,7 @@ describe('engine: clusters that require authentication', function () {
     clusters.push(cluster);
     assert.deepEqual(await cluster.healthProblems(), []);
     assert.deepEqual(cluster.getConnectionUrls(), [`redis://:pa%24%24word@127.0.0.1:${cluster.getRootNodes()[0]!.port}`]);
-    const c = rawConnection(cluster.getRootNodes()[0]!.port, cluster);
-    conns.push(c);
+    const c = conn(cluster.getRootNodes()[0]!.port, cluster);
     assert.equal(await c.ping(), 'PONG');
   });
 });

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import type { Redis } from 'ioredis';
 import { RedisClusterContainer, type ClusterNodeInfo, type StartedRedisCluster } from '../../testcontainers/index.js';
-import { rawConnection } from '../helpers/cluster.js';
+import { trackedRawConnections } from '../helpers/cluster.js';
 import { isProcessGone } from '../helpers/processes.js';
 
 /** Faults break the cluster, so this suite owns a private 3×1 cluster. */
 describe('engine: faults on a private 3×1 cluster', function () {
   let cluster: StartedRedisCluster;
-  const conns: Redis[] = [];
-  const conn = (port: number) => {
-    const c = rawConnection(port, cluster);
-    conns.push(c);
-    return c;
-  };
+  const raw = trackedRawConnections();
+  const conn = (port: number) => raw(port, cluster);
   const node = async (port: number): Promise<ClusterNodeInfo> => (await cluster.getNodes()).find((n) => n.port === port)!;
 
   before(async () => {
     cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).withNodeTimeoutMs(2000).start();
   });
   after(async () => {
-    for (const c of conns) c.disconnect();
     await cluster?.stop();
   });
 
@@ -94,8 +88,7 @@ describe('engine: faults on a private 3×1 cluster', function () {
     const victim = (await cluster.getNodes()).find((n) => n.role === 'replica')!;
     const paused = await cluster.pauseNode(victim.port);
     assert.equal((await node(victim.port)).state, 'paused');
-    const frozen = rawConnection(victim.port, cluster);
-    conns.push(frozen);
+    const frozen = conn(victim.port);
     const answer = await Promise.race([
       frozen.ping().then(() => 'answered', () => 'error'),
       new Promise((r) => setTimeout(r, 300, 'no answer')),

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import type { Redis } from 'ioredis';
 import type { StartedRedisCluster } from '../../testcontainers/index.js';
-import { rawConnection, sharedCluster } from '../helpers/cluster.js';
+import { sharedCluster, trackedRawConnections } from '../helpers/cluster.js';
 
 /** `perSlot` key names for each slot in `slots` (found by hashing candidates). */
 function keysForSlots(slots: readonly number[], perSlot: number, prefix: string): Map<number, string[]> {
@@ -22,15 +21,8 @@ function keysForSlots(slots: readonly number[], perSlot: number, prefix: string)
 
 describe('engine: live reshard', function () {
   let cluster: StartedRedisCluster;
-  const conns: Redis[] = [];
-  const conn = (port: number) => {
-    const c = rawConnection(port, cluster);
-    conns.push(c);
-    return c;
-  };
-  after(() => {
-    for (const c of conns) c.disconnect();
-  });
+  const raw = trackedRawConnections();
+  const conn = (port: number) => raw(port, cluster);
 
   it('moves 1000 slots with their keys; the source answers -ASK for a moved key mid-migration', async () => {
     cluster = await sharedCluster();

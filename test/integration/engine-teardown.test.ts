@@ -80,16 +80,7 @@ describe('engine: nothing outlives a dying test process', function () {
   });
 
   it('a failing suite that forgets stop(): the root hook kills its nodes and fails the run', async () => {
-    const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const child = spawn(
-      process.execPath,
-      [mocha, '--no-config', '--import=tsx', '--timeout', '60000', '--require', 'test/setup/root-hooks.ts', 'test/fixtures/leaky.fixture.ts'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, out } = await runMochaWithRootHooks('test/fixtures/leaky.fixture.ts');
     assert.notEqual(code, 0, out);
     assert.match(out, /this test fails on purpose/);
     assert.match(out, /Leaked resources after the test run \(cleaned up now\):\s+redis-server pid \d+ \(port \d+\) still running/);
@@ -98,3 +89,29 @@ describe('engine: nothing outlives a dying test process', function () {
     await waitFor(() => pids.every(isProcessGone), { timeoutMs: 15_000, what: 'the leaked redis-server to be gone' });
   });
 });
+
+describe('root hook: the other leak checks fail the run too', function () {
+  it('a leaked timer and server, and an unhandled rejection, are each reported', async () => {
+    const { code, out } = await runMochaWithRootHooks('test/fixtures/leaky-handles.fixture.ts', ['--exit']);
+    assert.notEqual(code, 0, out);
+    assert.match(out, /Unhandled promise rejection\(s\) during "a suite that leaks handles[^"]*":\s+Error: nobody handles this rejection/);
+    assert.match(out, /Leaked resources after the test run/);
+    assert.match(out, /1 Timeout still active after every client and cluster was closed/);
+    assert.match(out, /1 TCPServerWrap still active after every client and cluster was closed/);
+  });
+});
+
+/** Runs one spec in a child mocha with the project's root hooks; resolves with its exit code and output. */
+async function runMochaWithRootHooks(spec: string, extraArgs: string[] = []): Promise<{ code: number | null; out: string }> {
+  const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+  const child = spawn(
+    process.execPath,
+    [mocha, '--no-config', '--import=tsx', '--timeout', '60000', ...extraArgs, '--require', 'test/setup/root-hooks.ts', spec],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, out };
+}

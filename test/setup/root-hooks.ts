@@ -2,7 +2,8 @@
  * Mocha root hooks for the whole run:
  * - a test during which a promise rejection went unhandled fails;
  * - after all tests, the shared cluster is stopped and every leak check runs;
- *   anything leaked is cleaned up AND fails the run.
+ *   anything leaked fails the run, and leaked engine processes and clients are
+ *   cleaned up too (sockets and timers held by other code are only reported).
  *
  * To add a leak check (clients, sockets, timers…), push a function returning
  * human-readable leak descriptions (empty = clean) onto `leakChecks`.
