@@ -1,6 +1,6 @@
 import { ClientClosedError } from './errors.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
-import { formatAddress, resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { NodeRegistry } from './node/registry.js';
 import { DedicatedRouter } from './router/dedicated.js';
@@ -10,7 +10,7 @@ import { classify, isUnknownCommandReply } from './router/redirect.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
-import type { AddressMapper, TopologySnapshot } from './topology/snapshot.js';
+import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
 
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
@@ -25,7 +25,6 @@ type Emit = <K extends keyof ClusterClientEvents>(event: K, ...args: ClusterClie
  */
 export class ClientCore {
   readonly options: ResolvedOptions;
-  readonly map: AddressMapper;
   readonly nodes: NodeRegistry;
   readonly topology: Topology;
   readonly executor: Executor;
@@ -41,7 +40,6 @@ export class ClientCore {
     this.#emit = emit;
     this.#hasErrorListener = hasErrorListener;
     this.options = resolveOptions(input);
-    this.map = createAddressMapper(this.options.natMap);
     this.nodes = new NodeRegistry(this.options, {
       onBreaker: (node, state) => {
         this.topology.setUnreachable(node.address, state !== 'closed');
@@ -53,7 +51,7 @@ export class ClientCore {
     });
     this.topology = new Topology(this.options.rootNodes, {
       options: this.options,
-      map: this.map,
+      map: createAddressMapper(this.options.natMap),
       query: (address, host, port) => this.#query(address, host, port),
       isUnreachable: (address) => !(this.nodes.get(address)?.available ?? true),
       onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
@@ -149,14 +147,10 @@ export class ClientCore {
     return nodes.filter((n) => n.health !== 'failed').map((n) => this.nodes.getOrCreate(n.address, n.host, n.port, n.role));
   }
 
-  /** Patches the map after a MOVED seen outside the executor (pub/sub); returns the target, or undefined. */
-  followMoved(err: unknown): { host: string; port: number; address: string } | undefined {
+  /** Patches the map after a MOVED seen outside the executor (pub/sub); returns the target, or undefined. `fromHost` (the node that answered) stands in for the empty host of `MOVED <slot> :<port>`. */
+  followMoved(err: unknown, fromHost: string): { host: string; port: number; address: string } | undefined {
     const c = classify(err);
-    if (c.kind !== 'moved') return undefined;
-    const to = this.map(c.host, c.port);
-    const address = formatAddress(to.host, to.port);
-    this.topology.patchMoved(c.slot, to, address);
-    return { host: to.host, port: to.port, address };
+    return c.kind === 'moved' ? this.topology.followRedirect('moved', c.slot, c.host, c.port, fromHost) : undefined;
   }
 
   async #query(address: string, host: string, port: number): Promise<NodeAnswer> {

@@ -265,7 +265,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       this.#pubsub = new PubSub({
         client: this,
         open: (host, port, name) => openConnection(host, port, this.options, name),
-        followMoved: (err) => core.followMoved(err),
+        followMoved: (err, fromHost) => core.followMoved(err, fromHost),
         refresh: (reason) => core.topology.refresh(reason).then(() => undefined, () => undefined),
       });
     }

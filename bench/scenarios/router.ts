@@ -2,7 +2,7 @@
  * Router benchmark: slotwise vs ioredis Cluster (plain and auto-pipelined) vs
  * node-redis cluster, in ONE run on ONE fresh 3×1 cluster:
  * - mixed GET/SET (50/50, 100-byte values) across slots at 1, 64 and 256 in
- *   flight, each client measured twice, interleaved, reported as the median;
+ *   flight, each client measured twice, interleaved, reported as the mean of the two;
  * - errors surfaced during a live reshard of 1500 slots under 64 in flight;
  * - errors and recovery time after kill -9 of a master (node timeout 2 s).
  */

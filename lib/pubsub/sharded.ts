@@ -144,13 +144,13 @@ export class ShardedSubscriber {
     const entry = this.#connection(target);
     entry.busy++;
     try {
-      return await this.#subscribeOn(entry, states, redirects);
+      return await this.#subscribeOn(entry, states, redirects, target.host);
     } finally {
       entry.busy--;
     }
   }
 
-  async #subscribeOn(entry: ConnEntry, states: ChannelState[], redirects: number): Promise<boolean> {
+  async #subscribeOn(entry: ConnEntry, states: ChannelState[], redirects: number, host: string): Promise<boolean> {
     let conn: SubscriberConnection;
     try {
       conn = await entry.promise;
@@ -170,7 +170,7 @@ export class ShardedSubscriber {
         s.inFlight = false;
         if (s.conn === conn) s.conn = undefined;
       }
-      const moved = this.#deps.host.followMoved(err);
+      const moved = this.#deps.host.followMoved(err, host);
       if (moved && redirects < MAX_REDIRECTS) return this.#subscribeGroup(states, moved, redirects + 1);
       // A subscribe that never answers means a dead or paused node: drop that connection.
       if (!moved && (err as Error).name === 'TimeoutError') {

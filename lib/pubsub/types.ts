@@ -57,7 +57,7 @@ export interface PubSubHost {
   /** Opens a standalone connection the caller owns (and must close). */
   open(host: string, port: number, name: string): Promise<Redis>;
   /** For a MOVED reply: patches the slot map and returns the target; undefined for other errors. */
-  followMoved(err: unknown): { readonly host: string; readonly port: number; readonly address: string } | undefined;
+  followMoved(err: unknown, fromHost: string): { readonly host: string; readonly port: number; readonly address: string } | undefined;
   /** Refreshes the topology now (single-flight); resolves when done, never rejects. */
   refresh(reason: string): Promise<void>;
 }

@@ -129,8 +129,9 @@ export class WatchContext {
         address: this.#node.address, slot: this.slot, command: name.toUpperCase(), cause: c.error, maybeSent: c.maybeSent,
       });
     }
-    if (c.kind === 'moved' || c.kind === 'ask') {
-      return new WatchConflictError(`The watched slot ${this.slot} moved (${c.kind}); the WATCH no longer guards it`, {
+    // Same rule as at EXEC: a slot that moved or is mid-migration (TRYAGAIN, CLUSTERDOWN, LOADING) is a conflict, not a raw reply.
+    if (c.kind === 'moved' || c.kind === 'ask' || c.kind === 'wait') {
+      return new WatchConflictError(`The watched slot ${this.slot} moved or is migrating (${c.kind}); the WATCH no longer guards it`, {
         address: this.#node.address, slot: this.slot, command: name.toUpperCase(), cause: err,
       });
     }
