@@ -35,6 +35,8 @@ export interface LoopResult {
   readonly p99Ms: number;
   readonly errors: number;
   readonly firstError?: string;
+  /** Client-process CPU time (user + system) per measured operation, in µs. */
+  readonly cpuUsPerOp: number;
 }
 
 /** Starts a fresh cluster for one benchmark run and always stops it. */
@@ -88,8 +90,10 @@ export async function closedLoop(
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, durationMs));
   measuring = false;
+  const cpu = process.cpuUsage(cpu0);
   const elapsed = performance.now() - start;
   running = false;
   await Promise.all(workers);
@@ -101,6 +105,7 @@ export async function closedLoop(
     p50Ms: round(pct(0.5)),
     p99Ms: round(pct(0.99)),
     errors,
+    cpuUsPerOp: latencies.length ? round((cpu.user + cpu.system) / latencies.length) : NaN,
     ...(firstError ? { firstError } : {}),
   };
 }
@@ -115,7 +120,7 @@ export function meanOfRuns(client: string, scenario: string, [a, b]: readonly [L
     p50Ms: round((a.p50Ms + b.p50Ms) / 2),
     p99Ms: round((a.p99Ms + b.p99Ms) / 2),
     errors: a.errors + b.errors,
-    extra: { runs: `${a.opsPerSec} / ${b.opsPerSec}` },
+    extra: { 'CPU µs/op': round((a.cpuUsPerOp + b.cpuUsPerOp) / 2), runs: `${a.opsPerSec} / ${b.opsPerSec}` },
   };
 }
 

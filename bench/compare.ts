@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:compare -- <git-rev> [label]`: slotwise at the working tree
+ * vs slotwise at another revision, in ONE run on ONE fresh 3×1 cluster — the
+ * before/after check a change to the command path must pass (e.g. "the router
+ * bench at 256 in flight within 2 %").
+ *
+ * The other revision is checked out into .tmp/compare-<rev> (a detached git
+ * worktree sharing this checkout's node_modules) and imported from source.
+ * Mixed GET/SET (50/50, 100-byte values) at 1, 64 and 256 in flight;
+ * ROUNDS interleaved runs per client and concurrency, alternating order.
+ * Writes docs/benchmarks/compare-<label>.{json,md,svg}.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ClusterClient } from '../lib/index.js';
+import { closedLoop, round, withBenchCluster, writeReport, REPORT_DIR, type LoopResult, type Measurement } from './harness.js';
+
+type ClientCtor = typeof ClusterClient;
+
+const rev = process.argv[2];
+if (!rev) {
+  console.error('usage: npm run bench:compare -- <git-rev> [label]');
+  process.exit(2);
+}
+const label = process.argv[3] ?? rev;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const KEYS = 10_000;
+const VALUE = 'x'.repeat(100);
+const root = join(REPORT_DIR, '..', '..');
+
+function checkout(r: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--short', r], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = join(root, '.tmp', `compare-${sha}`);
+  if (!existsSync(dir)) {
+    execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: root, stdio: 'ignore' });
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  }
+  return dir;
+}
+
+const baseDir = checkout(rev);
+const Base = ((await import(pathToFileURL(join(baseDir, 'lib', 'index.ts')).href)) as { ClusterClient: ClientCtor }).ClusterClient;
+const variants: [string, ClientCtor][] = [
+  [`slotwise ${label} (before)`, Base],
+  ['slotwise working tree (after)', ClusterClient],
+];
+
+const measurements: Measurement[] = [];
+await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
+  const roots = cluster.getRootNodes();
+  const seed = new ClusterClient({ rootNodes: roots });
+  for (let i = 0; i < KEYS; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => seed.set(`bench:${i + j}`, VALUE)));
+  await seed.quit();
+  for (const concurrency of [1, 64, 256]) {
+    const runs = new Map<string, LoopResult[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? variants : [...variants].reverse();
+      for (const [name, Ctor] of order) {
+        const c = new Ctor({ rootNodes: roots, commandTimeoutMs: 10_000 });
+        await c.connect();
+        const res = await closedLoop(concurrency, DURATION_MS, (w, i) => {
+          const k = `bench:${(w * 7919 + i) % KEYS}`;
+          return i % 2 === 0 ? c.set(k, VALUE) : c.get(k);
+        });
+        await c.quit();
+        runs.set(name, [...(runs.get(name) ?? []), res]);
+        console.log(`  C=${concurrency} ${name}: ${res.opsPerSec} ops/s, ${res.cpuUsPerOp} µs CPU/op, p99 ${res.p99Ms} ms, errors ${res.errors}`);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const before = mean(runs.get(variants[0]![0])!.map((x) => x.opsPerSec));
+    for (const [name] of variants) {
+      const rs = runs.get(name)!;
+      const ops = mean(rs.map((x) => x.opsPerSec));
+      measurements.push({
+        client: name,
+        scenario: `GET/SET C=${concurrency}`,
+        ops: rs.reduce((a, x) => a + x.ops, 0),
+        opsPerSec: Math.round(ops),
+        p50Ms: round(mean(rs.map((x) => x.p50Ms))),
+        p99Ms: round(mean(rs.map((x) => x.p99Ms))),
+        errors: rs.reduce((a, x) => a + x.errors, 0),
+        extra: {
+          'CPU µs/op': round(mean(rs.map((x) => x.cpuUsPerOp))),
+          'vs before': `${round(((ops - before) / before) * 100, 1)} %`,
+          runs: rs.map((x) => x.opsPerSec).join(' / '),
+        },
+      });
+    }
+  }
+});
+writeReport({
+  name: `compare-${label}`,
+  title: `slotwise before (${label}) vs after, same run`,
+  command: `npm run bench:compare -- ${rev} ${label}`,
+  setup:
+    `One fresh cluster of 3 masters × 1 replica (node timeout 2 s). Closed loop, 50/50 GET/SET over ${KEYS} keys, 100-byte values; ` +
+    `${DURATION_MS} ms measured per run after a warm-up; ${ROUNDS} interleaved runs per variant and concurrency (order alternates), rows are their mean.`,
+  measurements,
+});
