@@ -6,7 +6,7 @@ import { NodeRegistry } from './node/registry.js';
 import { DedicatedRouter } from './router/dedicated.js';
 import { Dispatcher } from './router/dispatch.js';
 import { Executor } from './router/executor.js';
-import { classify, isUnknownCommandReply } from './router/redirect.js';
+import { classify, isUnknownCommandReply } from './core/classify.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';

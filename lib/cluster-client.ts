@@ -16,7 +16,7 @@ import { openConnection } from './node/connection.js';
 import type { NodeHandle } from './node/node-handle.js';
 import { DedicatedRouter } from './router/dedicated.js';
 import type { ExecOptions } from './router/executor.js';
-import { slotOf } from './router/slot.js';
+import { slotOf } from './core/slots.js';
 import type { DedicatedConnection } from './node/pool.js';
 import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
 import { PubSub } from './pubsub/pubsub.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
-import { describe } from './options.js';
+import { describe } from './core/describe.js';
 import type { NodeHandle } from './node/node-handle.js';
 import type { ExecOptions, RouteOptions } from './router/request.js';
 import { ScanIterator, type ScanHost, type ScanOptions } from './scan/scan-iterator.js';

@@ -16,7 +16,7 @@ export {
 export type { NodeHandle, NodeStats, NodeRole } from './node/node-handle.js';
 export type { BreakerState } from './node/breaker.js';
 export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';
-export { slotOf, SLOT_COUNT } from './router/slot.js';
+export { slotOf, SLOT_COUNT } from './core/slots.js';
 export { Script, type ScriptDefinition, type ScriptRunOptions } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';

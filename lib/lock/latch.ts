@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
+import { jitter } from '../core/retry.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkClient } from './base.js';
 import { checkName, checkPrefix, describe, LockKeys } from './keys.js';
@@ -75,7 +76,7 @@ export class CountDownLatch {
       if ((await this.getCount()) === 0) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      await this.#rt.waker.wait(this.keys.channel, Math.min(left, this.#retryDelayMs * (0.5 + Math.random() / 2)), signal);
+      await this.#rt.waker.wait(this.keys.channel, Math.min(left, jitter(this.#retryDelayMs)), signal);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
+import { jitter } from '../core/retry.js';
 import { InvalidArgumentError, LockLostError, LockNotAcquiredError, LockQuorumError, type QuorumInstanceOutcome } from '../errors.js';
 import { checkClient, runHolding } from './base.js';
 import { checkName, describe, LockKeys, newOwner } from './keys.js';
@@ -114,7 +115,7 @@ export class Redlock {
         throw new LockNotAcquiredError(this.name, remaining);
       }
       const gap = remaining > 0 ? Math.min(remaining, o.retryDelayMs) : o.retryDelayMs;
-      await sleep(Math.min(left, gap * (0.5 + Math.random() / 2)), signal);
+      await sleep(Math.min(left, jitter(gap)), signal);
     }
   }
 

@@ -1,4 +1,4 @@
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { Reconciler, deferred, withTimeout, type Deferred } from './retry.js';
 import { SubscriberConnection } from './subscriber-connection.js';

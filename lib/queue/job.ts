@@ -1,3 +1,4 @@
+import { backoffMs as retryBackoffMs } from '../core/retry.js';
 import { JobLostError } from '../errors.js';
 
 /** One delivery of a job, as a handler sees it. */
@@ -54,6 +55,5 @@ export class Job<T = unknown> {
 
 /** Retry delay after the `attempt`-th failure: exponential, capped, with "equal jitter" (half fixed, half random). */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
+  return Math.round(retryBackoffMs(Math.max(0, attempt - 1), baseMs, maxMs, random));
 }

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
+import { backoffMs } from '../core/retry.js';
 import { ClientClosedError, RedisReplyError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
 import type { PartitionKeys } from './keys.js';
 import type { QueueScripts } from './scripts.js';
 import { Slots } from './slots.js';
+
+/** Backoff of the read loop after a failed XREADGROUP (the error is reported each time). */
+const READ_RETRY_BASE_MS = 20;
+const READ_RETRY_MAX_MS = 2000;
 
 /** One delivery read from a stream: entry id, job id, payload text, deliveries used before it. */
 export interface Delivery {
@@ -139,8 +144,7 @@ export class Worker {
           continue;
         }
         this.#host.error(err as Error);
-        const exp = Math.min(2000, 20 * 2 ** failures++);
-        await sleep(exp / 2 + Math.random() * (exp / 2), undefined, { signal: this.#abort.signal }).catch(() => undefined);
+        await sleep(backoffMs(failures++, READ_RETRY_BASE_MS, READ_RETRY_MAX_MS), undefined, { signal: this.#abort.signal }).catch(() => undefined);
         continue;
       }
       for (const d of parseRead(reply)) this.#hold(pk, d);

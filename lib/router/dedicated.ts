@@ -4,8 +4,8 @@ import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { NodeRegistry } from '../node/registry.js';
 import type { Topology } from '../topology/topology.js';
-import { classify, type Classified } from './redirect.js';
-import { SLOT_COUNT } from './slot.js';
+import { classify, type Classified } from '../core/classify.js';
+import { SLOT_COUNT } from '../core/slots.js';
 
 /**
  * Dedicated (pooled) connections to the master of a slot, for what must

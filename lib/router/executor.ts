@@ -19,7 +19,8 @@ import { refusedOnSharedConnection, slotOfKeys } from './keys.js';
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { ParkingLot } from './parking.js';
-import { classify } from './redirect.js';
+import { classify } from '../core/classify.js';
+import { backoffMs } from '../core/retry.js';
 import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
 
@@ -322,8 +323,7 @@ export class Executor {
   /** Waits (jittered exponential backoff within the deadline) and tries again. */
   #backoff(req: Request): void {
     const o = this.#options;
-    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** req.retries++);
-    const delay = exp / 2 + Math.random() * (exp / 2);
+    const delay = backoffMs(req.retries++, o.retryBaseDelayMs, o.retryMaxDelayMs);
     const remaining = req.deadline - Date.now();
     if (remaining <= 0) {
       this.#expireRequest(req);

@@ -5,8 +5,8 @@ import {
   TimeoutError,
   TopologyError,
 } from '../errors.js';
-import { describe } from '../options.js';
-import { slotOf, SLOT_COUNT } from '../router/slot.js';
+import { describe } from '../core/describe.js';
+import { slotOf, SLOT_COUNT } from '../core/slots.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { parseSelfView, stableSlots } from './self-view.js';

@@ -6,7 +6,7 @@
  * many slots: CROSSSLOT).
  */
 import type { ClusterClient } from '../cluster-client.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import { mapLimit } from './concurrency.js';
 import type { SessionKeys } from './keys.js';
 import type { ResolvedSessionOptions } from './options.js';

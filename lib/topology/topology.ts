@@ -1,5 +1,6 @@
 import { TopologyError } from '../errors.js';
-import { formatAddress, type HostPort, type ResolvedOptions } from '../options.js';
+import { formatAddress, type HostPort } from '../core/addresses.js';
+import type { ResolvedOptions } from '../options.js';
 import { chooseView, fingerprintOf, type NodeAnswer } from './consensus.js';
 import { TopologySnapshot, type AddressMapper } from './snapshot.js';
 

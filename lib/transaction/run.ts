@@ -10,7 +10,8 @@ import {
 import type { NodeHandle } from '../node/node-handle.js';
 import type { ExecResult } from '../pipeline/command-queue.js';
 import type { DedicatedRouter } from '../router/dedicated.js';
-import type { Classified } from '../router/redirect.js';
+import { replyPrefix, type Classified } from '../core/classify.js';
+import { backoffMs, Deadline } from '../core/retry.js';
 import { execOn, type ExecOutcome, type Prepared } from './exec.js';
 
 /** What transactions need from the client. */
@@ -26,20 +27,20 @@ export interface TransactionHost {
 /** The retry budget of one transaction: one deadline, bounded redirects, jittered backoff. */
 export class Attempts {
   readonly #host: TransactionHost;
-  readonly #deadline: number;
+  readonly #deadline: Deadline;
   #redirections = 0;
   #retries = 0;
   last: unknown;
 
   constructor(host: TransactionHost) {
     this.#host = host;
-    this.#deadline = Date.now() + host.router.options.commandTimeoutMs;
+    this.#deadline = new Deadline(host.router.options.commandTimeoutMs);
   }
 
   /** Throws when the client closed or the deadline passed. */
   check(command: string, slot: number | undefined): void {
     if (this.#host.closed()) throw new ClientClosedError();
-    if (Date.now() < this.#deadline) return;
+    if (!this.#deadline.passed) return;
     const ms = this.#host.router.options.commandTimeoutMs;
     const why = this.last instanceof Error ? `; last error: ${this.last.message}` : '';
     throw new TimeoutError(`${command} did not complete within ${ms} ms${why}`, ms, {
@@ -56,8 +57,7 @@ export class Attempts {
 
   backoff(): Promise<void> {
     const o = this.#host.router.options;
-    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** this.#retries++);
-    return this.#host.pause(Math.max(0, Math.min(exp / 2 + Math.random() * (exp / 2), this.#deadline - Date.now())));
+    return this.#host.pause(this.#deadline.clamp(backoffMs(this.#retries++, o.retryBaseDelayMs, o.retryMaxDelayMs)));
   }
 }
 
@@ -70,7 +70,7 @@ export function execFailure(out: Extract<ExecOutcome, { kind: 'failed' }>, c: Cl
       : c.error;
   }
   const exec = out.execError instanceof Error ? out.execError.message : String(out.execError);
-  if (exec.startsWith('EXECABORT')) return new RedisReplyError(exec, { ...ctx, cause: c.kind === 'final' ? c.error : out.error });
+  if (replyPrefix(out.execError) === 'EXECABORT') return new RedisReplyError(exec, { ...ctx, cause: c.kind === 'final' ? c.error : out.error });
   return c.kind === 'final' || c.kind === 'breaker' ? c.error : new RedisReplyError(exec, ctx);
 }
 

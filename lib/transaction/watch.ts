@@ -10,11 +10,11 @@ import {
 } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
-import { describe } from '../options.js';
+import { describe } from '../core/describe.js';
 import type { ExecResult } from '../pipeline/command-queue.js';
 import { CONNECTION_BOUND_WAITS } from '../router/blocking.js';
 import { commandInfo, keyIndexes } from '../router/commands.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import { execOn, type Prepared } from './exec.js';
 import { Attempts, execFailure, type TransactionHost } from './run.js';
 import { Transaction } from './transaction.js';
