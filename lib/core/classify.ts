@@ -68,7 +68,7 @@ export function classify(err: unknown, ctx: ErrorContext = {}): Classified {
 }
 
 /** Server error replies come from redis-errors' ReplyError (ioredis), raw from a dedicated connection. */
-export function isReplyError(err: unknown): err is Error {
+export function isReplyError(err: unknown): boolean {
   return err instanceof Error && err.name === 'ReplyError';
 }
 
@@ -79,8 +79,9 @@ export function isReplyError(err: unknown): err is Error {
 export function replyPrefix(err: unknown): string | undefined {
   if (err instanceof RedisReplyError) return err.prefix;
   if (!isReplyError(err)) return undefined;
-  const space = err.message.indexOf(' ');
-  return space === -1 ? err.message : err.message.slice(0, space);
+  const message = (err as Error).message;
+  const space = message.indexOf(' ');
+  return space === -1 ? message : message.slice(0, space);
 }
 
 /** Reply prefixes of states the cluster leaves by itself: redirects and the waits above. */
@@ -156,5 +157,5 @@ export function transportError(err: Error, ctx: ErrorContext = {}): ConnectionEr
 
 /** True when a server rejected a command or subcommand it does not know (older Redis). */
 export function isUnknownCommandReply(err: unknown): boolean {
-  return isReplyError(err) && /^ERR unknown (sub)?command/i.test(err.message);
+  return isReplyError(err) && /^ERR unknown (sub)?command/i.test((err as Error).message);
 }
