@@ -20,7 +20,7 @@ export { slotOf, SLOT_COUNT } from './core/slots.js';
 export { Script, type ScriptDefinition, type ScriptRunOptions } from './scripts/script.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
-export type { NodeRoleFilter } from './cluster-ops.js';
+export type { NodeRoleFilter } from './router/router.js';
 export type { Pipeline } from './pipeline/pipeline.js';
 export type { ExecResult } from './pipeline/command-queue.js';
 export type { Transaction } from './transaction/transaction.js';

@@ -219,7 +219,7 @@ export class Executor {
       const shards = snap.shards;
       for (let i = 0; i < shards.length; i++) {
         const m = shards[(this.#anyMaster + i) % shards.length]!.master;
-        const h = nodes.getOrCreate(m.address, m.host, m.port, 'master');
+        const h = nodes.node(m);
         if (h.available && m.health !== 'failed') {
           this.#anyMaster = (this.#anyMaster + i + 1) % shards.length;
           return h;
@@ -233,12 +233,12 @@ export class Executor {
     const d = policy === 'master' || !req.info.readOnly || req.block !== undefined
       ? shard.master
       : pickReadNode(shard, policy, this.#live, req.slot);
-    return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
+    return d === undefined ? undefined : nodes.node(d);
   }
 
   #masterOf(req: Request): NodeHandle | undefined {
     const m = req.slot === ANY_SLOT ? undefined : this.#deps.topology.current?.shardOf(req.slot)?.master;
-    return m === undefined ? undefined : this.#deps.nodes.getOrCreate(m.address, m.host, m.port, 'master');
+    return m === undefined ? undefined : this.#deps.nodes.node(m);
   }
 
   #onReply(req: Request, node: NodeHandle, value: unknown): void {
@@ -277,7 +277,7 @@ export class Executor {
         this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name });
         // Retry at the target itself (not via the map): a MOVED from a replica,
         // or one naming a slot other than ours, must not loop back.
-        req.target = this.#deps.nodes.getOrCreate(to.address, to.host, to.port, 'master');
+        req.target = this.#deps.nodes.node(to);
         req.asking = c.kind === 'ask';
         this.#attempt(req);
         return;
