@@ -7,9 +7,8 @@ import type { NodeHandle, NodeRole } from './node/node-handle.js';
 import type { DedicatedConnection } from './node/pool.js';
 import { NodeRegistry, type NodeRef } from './node/registry.js';
 import { Executor } from './router/executor.js';
-import type { ExecOptions, RouteOptions } from './router/request.js';
+import type { ExecOptions, RequestSequencer, RouteOptions } from './router/request.js';
 import type { NodeRoleFilter, RedirectTarget, Router } from './router/router.js';
-import type { SlotSequencer } from './router/sequencer.js';
 import { Splitter } from './router/splitter.js';
 import { classify, isUnknownCommandReply, type Classified } from './core/classify.js';
 import { createAddressMapper } from './topology/address-map.js';
@@ -141,7 +140,7 @@ export class ClientCore implements Router {
     return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
   }
 
-  sequencer(): SlotSequencer {
+  sequencer(): RequestSequencer {
     return this.#executor.sequencer();
   }
 

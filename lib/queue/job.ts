@@ -1,6 +1,9 @@
 import { backoffMs as retryBackoffMs } from '../core/retry.js';
 import { JobLostError } from '../errors.js';
 
+/** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
+export type JobHandler<T, R = unknown> = (job: Job<T>) => R | Promise<R>;
+
 /** One delivery of a job, as a handler sees it. */
 export class Job<T = unknown> {
   readonly id: string;

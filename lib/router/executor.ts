@@ -21,7 +21,7 @@ import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { ParkingLot } from './parking.js';
 import { classify } from '../core/classify.js';
 import { backoffMs } from '../core/retry.js';
-import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
+import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
 
 export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
@@ -130,7 +130,7 @@ export class Executor {
    * A sequencer for one group of requests (a pipeline): pass it in the
    * `route` of each, in the caller's order, to keep that order per slot.
    */
-  sequencer(): SlotSequencer {
+  sequencer(): RequestSequencer {
     return new SlotSequencer(this.#resume);
   }
 

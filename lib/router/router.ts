@@ -5,8 +5,7 @@ import type { DedicatedConnection } from '../node/pool.js';
 import type { NodeRef } from '../node/registry.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
-import type { ExecOptions, RouteOptions } from './request.js';
-import type { SlotSequencer } from './sequencer.js';
+import type { ExecOptions, RequestSequencer, RouteOptions } from './request.js';
 
 /** Which nodes of the map: masters, replicas or every node. */
 export type NodeRoleFilter = 'master' | 'replica' | 'all';
@@ -40,7 +39,7 @@ export interface Router {
    */
   execute(name: string, args: readonly unknown[], opts?: ExecOptions, route?: RouteOptions): Promise<unknown>;
   /** A sequencer for one pipeline's requests (see SlotSequencer). */
-  sequencer(): SlotSequencer;
+  sequencer(): RequestSequencer;
 
   /** The current topology snapshot (undefined before the first discovery). */
   readonly current: TopologySnapshot | undefined;

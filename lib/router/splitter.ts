@@ -2,9 +2,8 @@ import { Command } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
 import type { Executor } from './executor.js';
 import { fanOutPolicy, mayFanOut, reduceOutcomes, type Outcome } from './fanout.js';
-import type { ExecOptions, RouteOptions } from './request.js';
+import type { ExecOptions, RequestSequencer, RouteOptions } from './request.js';
 import type { Router } from './router.js';
-import type { SlotSequencer } from './sequencer.js';
 import { isSplittable, mergeSplit, planSplit, splitArgumentProblem } from './split.js';
 
 /** The route of a request that is neither pinned nor sequenced (shared: no object per command). */
@@ -29,7 +28,7 @@ export class Splitter {
   }
 
   /** Runs one caller command; `sequencer` places its parts in a pipeline's per-slot order. */
-  run(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: SlotSequencer): Promise<unknown> {
+  run(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: RequestSequencer): Promise<unknown> {
     const lower = name.toLowerCase();
     const route: RouteOptions = sequencer === undefined ? FREE_ROUTE : { sequencer };
     if (isSplittable(lower)) {
