@@ -29,7 +29,7 @@ export type { PubSub } from './pubsub/pubsub.js';
 export { Subscription, MessageIterator, type IteratorOptions, type SubscriptionEvents } from './pubsub/subscription.js';
 export type { GapEvent, MessageHandler, PubSubEvents, PubSubMessage, SubscriptionKind } from './pubsub/types.js';
 export type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
-export { Topic, type TopicOptions } from './pubsub/topic.js';
+export { Topic, type TopicOptions } from './topic/topic.js';
 export { jsonSerializer, type Serializer } from './codec.js';
 export * from './lock/index.js';
 export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type QueueStats, type WorkQueueEvents } from './queue/queue.js';

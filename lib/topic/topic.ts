@@ -1,7 +1,7 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { encode, resolveSerializer, type Serializer } from '../codec.js';
 import { InvalidArgumentError, MessageDecodeError } from '../errors.js';
-import type { IteratorOptions, MessageIterator, Subscription } from './subscription.js';
+import type { IteratorOptions, MessageIterator, Subscription } from '../pubsub/subscription.js';
 
 /** Options of `new Topic(client, name, options)`. */
 export interface TopicOptions<T> {
