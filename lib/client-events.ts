@@ -24,7 +24,7 @@ export interface ClusterClientEvents {
   error: [error: Error];
 }
 
-/** @internal The client's emitter as pub/sub sees it: it follows `topology`. */
+/** Internal: the client's emitter as pub/sub sees it: it follows `topology`. */
 export type TopologyEvents = Pick<EventEmitter<ClusterClientEvents>, 'on' | 'off'>;
 
 /** A finished topology refresh (the `slotwise:topology` diagnostics channel). */

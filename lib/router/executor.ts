@@ -175,7 +175,7 @@ export class Executor {
     const cmd = req.attempts === 1 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
     req.sampleStart = node.sampleStart();
     const target = node;
-    node.send(cmd, asking).then(
+    node.submit(cmd, asking).then(
       (value) => this.#onReply(req, target, value),
       (err) => this.#onError(req, target, err),
     );

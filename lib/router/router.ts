@@ -18,10 +18,11 @@ export interface RedirectTarget {
 }
 
 /**
- * @internal The one seam between the client core and everything built on it
- * (pipeline, transaction, scan, cluster-wide operations, pub/sub). Owned and
- * implemented by ClientCore; each consumer gets this object and nothing else
- * of the core — no closure bundles, no ClusterClient. See docs/ARCHITECTURE.md.
+ * Internal (not exported by the package): the one seam between the client
+ * core and everything built on it (pipeline, transaction, scan, cluster-wide
+ * operations, pub/sub). Owned and implemented by ClientCore; each consumer
+ * gets this object and nothing else of the core — no closure bundles, no
+ * ClusterClient. See docs/ARCHITECTURE.md.
  */
 export interface Router {
   readonly options: ResolvedOptions;
