@@ -8,7 +8,7 @@ import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
 import type { PartitionKeys } from './keys.js';
 import type { QueueScripts } from './scripts.js';
-import { Slots } from './slots.js';
+import { ConcurrencyLimiter } from './concurrency.js';
 
 /** Backoff of the read loop after a failed XREADGROUP (the error is reported each time). */
 const READ_RETRY_BASE_MS = 20;
@@ -48,7 +48,7 @@ export class Worker {
   readonly #host: WorkerHost;
   readonly #parts: readonly PartitionKeys[];
   readonly #opts: ResolvedProcessOptions;
-  readonly #slots: Slots<{ pk: PartitionKeys; d: Delivery }>;
+  readonly #limiter: ConcurrencyLimiter<{ pk: PartitionKeys; d: Delivery }>;
   readonly #abort = new AbortController();
   /**
    * Deliveries held by this worker (running or waiting for a slot), all
@@ -67,7 +67,7 @@ export class Worker {
     this.#host = host;
     this.#parts = parts;
     this.#opts = opts;
-    this.#slots = new Slots(opts.concurrency, (item) => this.#execute(item.pk, item.d));
+    this.#limiter = new ConcurrencyLimiter(opts.concurrency, (item) => this.#execute(item.pk, item.d));
   }
 
   async start(): Promise<void> {
@@ -106,7 +106,7 @@ export class Worker {
     this.#due.clear();
     await Promise.allSettled(this.#readers);
     // Not started yet: give back at once (below, with everything else we still hold).
-    for (const { pk, d } of this.#slots.drainWaiting()) this.#held.delete(heldKey(pk, d.entryId));
+    for (const { pk, d } of this.#limiter.drainWaiting()) this.#held.delete(heldKey(pk, d.entryId));
     const running = [...this.#held.values()].map((h) => h.done).filter((p) => p !== undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(running), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
@@ -122,9 +122,9 @@ export class Worker {
     const share = Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length));
     let failures = 0;
     while (!this.#closing) {
-      await this.#slots.roomAvailable(this.#abort.signal);
+      await this.#limiter.roomAvailable(this.#abort.signal);
       if (this.#closing) break;
-      const n = Math.max(1, Math.min(share, this.#slots.room));
+      const n = Math.max(1, Math.min(share, this.#limiter.room));
       let reply: unknown;
       try {
         reply = await client.send('xreadgroup', ['GROUP', this.#host.group, this.consumer, 'COUNT', n, 'BLOCK', this.#opts.blockMs, 'STREAMS', pk.ready, '>'], {
@@ -154,7 +154,7 @@ export class Worker {
   /** Takes on a delivery: it gets heartbeats from now on and runs when a slot is free. */
   #hold(pk: PartitionKeys, d: Delivery): void {
     this.#held.set(heldKey(pk, d.entryId), { pk, eid: d.entryId, done: undefined, lose: () => undefined });
-    this.#slots.push({ pk, d });
+    this.#limiter.push({ pk, d });
   }
 
   #execute(pk: PartitionKeys, d: Delivery): Promise<void> {
@@ -201,7 +201,7 @@ export class Worker {
   }
 
   async #reclaim(pk: PartitionKeys): Promise<void> {
-    const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#slots.room);
+    const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#limiter.room);
     if (this.#closing || n === 0) return;
     let claimed: Delivery[] = [];
     try {
