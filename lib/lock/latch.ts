@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
 import { jitter } from '../core/retry.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkClient } from './base.js';
+import { checkClient } from '../check-client.js';
 import { checkName, checkPrefix, describe, LockKeys } from './keys.js';
 import { nonNegative, positiveInt, resolveAcquire, type AcquireOptions } from './options.js';
 import { lockRuntime, type LockRuntime } from './runtime.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClusterClient } from '../cluster-client.js';
+import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
@@ -97,6 +98,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
 
   constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
     super();
+    checkClient(client);
     this.name = resolveQueueName(name);
     this.options = resolveQueueOptions(options);
     this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions));

@@ -4,6 +4,7 @@ import type { ClusterClient } from '../cluster-client.js';
 import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { GapEvent } from '../pubsub/types.js';
+import { checkClient } from '../check-client.js';
 import { SessionBulk } from './bulk.js';
 import { mapLimit } from './concurrency.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
@@ -87,11 +88,8 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   constructor(client: ClusterClient, options: SessionStoreOptions = {}) {
     super();
-    if (client === null || typeof client !== 'object' || typeof client.defineScript !== 'function') {
-      throw new InvalidArgumentError('client', `expected a ClusterClient, got ${describeValue(client)}`);
-    }
+    this.#client = checkClient(client);
     this.options = resolveSessionOptions(options);
-    this.#client = client;
     this.#keys = new SessionKeys(this.options.prefix);
     this.#scripts = sessionScripts(client);
     const o = this.options;
