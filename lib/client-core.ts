@@ -1,12 +1,16 @@
-import { ClientClosedError } from './errors.js';
+import type { Redis } from 'ioredis';
+import { ClientClosedError, TopologyError } from './errors.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
 import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
-import type { NodeHandle } from './node/node-handle.js';
-import { NodeRegistry } from './node/registry.js';
-import { DedicatedRouter } from './router/dedicated.js';
-import { Dispatcher } from './router/dispatch.js';
+import { openConnection } from './node/connection.js';
+import type { NodeHandle, NodeRole } from './node/node-handle.js';
+import type { DedicatedConnection } from './node/pool.js';
+import { NodeRegistry, type NodeRef } from './node/registry.js';
 import { Executor } from './router/executor.js';
-import { classify, isUnknownCommandReply } from './router/redirect.js';
+import type { ExecOptions, RequestSequencer, RouteOptions } from './router/request.js';
+import type { NodeRoleFilter, RedirectTarget, Router } from './router/router.js';
+import { Splitter } from './router/splitter.js';
+import { classify, isUnknownCommandReply, type Classified } from './core/classify.js';
 import { createAddressMapper } from './topology/address-map.js';
 import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
@@ -17,63 +21,64 @@ export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed
 
 type Emit = <K extends keyof ClusterClientEvents>(event: K, ...args: ClusterClientEvents[K]) => boolean;
 
+/** Builds the handle of one node; a test injects fakes here (no sockets). */
+export type NodeFactory = (host: string, port: number, address: string, role: NodeRole) => NodeHandle;
+
+const NO_OPTIONS: ExecOptions = Object.freeze({});
+const NO_ROUTE: RouteOptions = Object.freeze({});
+
 /**
- * The wiring behind one ClusterClient (internal): node registry, topology,
- * executor, dispatcher and dedicated-connection router built from one set of
- * options, plus the client's lifecycle (connect, quit, disconnect). The
- * facade in cluster-client.ts only adds the public API on top.
+ * The client core (internal), and the one implementation of Router: node
+ * registry, topology, executor and splitter built from one set of options,
+ * plus the client's lifecycle (connect, quit, disconnect). The facade in
+ * cluster-client.ts adds the public API on top; everything else it builds
+ * (pipeline, transaction, scan, cluster-wide ops, pub/sub) gets this object
+ * as its Router.
  */
-export class ClientCore {
+export class ClientCore implements Router {
   readonly options: ResolvedOptions;
-  readonly nodes: NodeRegistry;
-  readonly topology: Topology;
-  readonly executor: Executor;
-  readonly dispatch: Dispatcher;
-  readonly dedicated: DedicatedRouter;
+  readonly #nodes: NodeRegistry;
+  readonly #topology: Topology;
+  readonly #executor: Executor;
+  readonly #splitter: Splitter;
   readonly #emit: Emit;
   readonly #hasErrorListener: () => boolean;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(input: ClusterClientOptions, emit: Emit, hasErrorListener: () => boolean) {
+  constructor(input: ClusterClientOptions, emit: Emit, hasErrorListener: () => boolean, createNode?: NodeFactory) {
     this.#emit = emit;
     this.#hasErrorListener = hasErrorListener;
     this.options = resolveOptions(input);
-    this.nodes = new NodeRegistry(this.options, {
+    this.#nodes = new NodeRegistry(this.options, {
       onBreaker: (node, state) => {
-        this.topology.setUnreachable(node.address, state !== 'closed');
-        if (state === 'closed') this.executor.wakeParked();
+        this.#topology.setUnreachable(node.address, state !== 'closed');
+        if (state === 'closed') this.#executor.wakeParked();
         this.#emit('breaker', { address: node.address, state });
       },
-      onConnectionFailure: (node) => this.topology.setUnreachable(node.address, true),
-      onConnected: (node) => this.topology.setUnreachable(node.address, false),
-    });
-    this.topology = new Topology(this.options.rootNodes, {
+      onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
+      onConnected: (node) => this.#topology.setUnreachable(node.address, false),
+    }, createNode);
+    this.#topology = new Topology(this.options.rootNodes, {
       options: this.options,
       map: createAddressMapper(this.options.natMap),
       query: (address, host, port) => this.#query(address, host, port),
-      isUnreachable: (address) => !(this.nodes.get(address)?.available ?? true),
       onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
       onRefresh: (info) => {
         if (channels.topology.hasSubscribers) channels.topology.publish(info);
         if (info.error && this.#hasErrorListener()) this.#emit('error', info.error);
       },
     });
-    this.executor = new Executor({
+    this.#executor = new Executor({
       options: this.options,
-      topology: this.topology,
-      nodes: this.nodes,
+      topology: this.#topology,
+      nodes: this.#nodes,
       onRedirect: (info) => this.#emit('redirect', info),
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
     });
-    this.dedicated = new DedicatedRouter({ topology: this.topology, nodes: this.nodes, options: this.options });
-    this.dispatch = new Dispatcher({
-      execute: (name, args, opts, route) => this.executor.execute(name, args, opts, route),
-      ready: this.ready,
-      targets: (which) => this.liveNodes(which),
-    });
+    this.#splitter = new Splitter(this.#executor, this);
   }
 
   get status(): ClientStatus {
@@ -93,12 +98,12 @@ export class ClientCore {
     this.#connecting ??= (async () => {
       this.#status = 'connecting';
       try {
-        await this.topology.start();
+        await this.#topology.start();
         if (this.#status === 'connecting') this.#status = 'ready';
       } catch (err) {
         this.#connecting = undefined;
         if (this.#status === 'connecting') this.#status = 'idle';
-        this.executor.failWaitingForTopology(err as Error);
+        this.#executor.failWaitingForTopology(err as Error);
         throw err;
       }
     })();
@@ -110,10 +115,10 @@ export class ClientCore {
     this.#closing ??= (async () => {
       this.#status = 'closing';
       await beforeDrain();
-      this.executor.close();
-      await this.executor.drain();
-      this.topology.stop();
-      await this.nodes.closeAll(true);
+      this.#executor.close();
+      await this.#executor.drain();
+      this.#topology.stop();
+      await this.#nodes.closeAll(true);
       this.#status = 'closed';
     })();
     return this.#closing;
@@ -123,39 +128,96 @@ export class ClientCore {
     if (this.#status === 'closed') return;
     this.#status = 'closing';
     await beforeClose();
-    this.executor.close(new ClientClosedError('The client was disconnected with commands pending'));
-    this.topology.stop();
-    await this.nodes.closeAll(false);
+    this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
+    this.#topology.stop();
+    await this.#nodes.closeAll(false);
     this.#status = 'closed';
   }
 
-  /** Handles of the map's nodes with a role (`'all'` for every node). */
-  nodesOf(role: 'master' | 'replica' | 'all'): NodeHandle[] {
-    const snap = this.topology.current;
-    if (!snap) return [];
-    return snap
-      .nodes()
-      .filter((n) => role === 'all' || n.role === role)
-      .map((n) => this.nodes.getOrCreate(n.address, n.host, n.port, n.role));
+  // ---- Router ----
+
+  execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
+    return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
   }
 
-  /** Handles of the map's masters (one per shard) or of every node, skipping nodes marked failed. */
-  liveNodes(which: 'masters' | 'all'): NodeHandle[] {
-    const snap = this.topology.current;
-    if (!snap) return [];
-    const nodes = which === 'masters' ? snap.shards.map((s) => s.master) : snap.nodes();
-    return nodes.filter((n) => n.health !== 'failed').map((n) => this.nodes.getOrCreate(n.address, n.host, n.port, n.role));
+  sequencer(): RequestSequencer {
+    return this.#executor.sequencer();
   }
 
-  /** Patches the map after a MOVED seen outside the executor (pub/sub); returns the target, or undefined. `fromHost` (the node that answered) stands in for the empty host of `MOVED <slot> :<port>`. */
-  followMoved(err: unknown, fromHost: string): { host: string; port: number; address: string } | undefined {
+  get current(): TopologySnapshot | undefined {
+    return this.#topology.current;
+  }
+
+  nextChange(): Promise<void> {
+    return this.#topology.nextChange();
+  }
+
+  pause(ms: number): Promise<void> {
+    const change = this.#topology.nextChange();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void change.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  refresh(reason: string): Promise<void> {
+    return this.#topology.refresh(reason).then(() => undefined, () => undefined);
+  }
+
+  node(d: NodeRef): NodeHandle {
+    return this.#nodes.node(d);
+  }
+
+  nodes(role: NodeRoleFilter, live = false): NodeHandle[] {
+    const snap = this.#topology.current;
+    if (!snap) return [];
+    if (live) {
+      // The masters that serve shards (or every node), skipping nodes the map marks failed.
+      const nodes = role === 'master' ? snap.shards.map((s) => s.master) : snap.nodes().filter((n) => role === 'all' || n.role === role);
+      return nodes.filter((n) => n.health !== 'failed').map((n) => this.#nodes.node(n));
+    }
+    return snap.nodes().filter((n) => role === 'all' || n.role === role).map((n) => this.#nodes.node(n));
+  }
+
+  masterOf(slot: number): NodeHandle {
+    const shard = this.#topology.current?.shardOf(slot);
+    if (!shard) {
+      this.#topology.requestRefresh('uncovered');
+      throw new TopologyError(`No master serves slot ${slot} right now`, {}, { slot });
+    }
+    return this.#nodes.node(shard.master);
+  }
+
+  acquire(node: NodeHandle): Promise<DedicatedConnection> {
+    return node.pool.acquire();
+  }
+
+  learn(err: unknown, node: NodeHandle, slot: number | undefined): { c: Classified; target?: NodeHandle } {
+    const c = classify(err, { address: node.address, ...(slot === undefined ? {} : { slot }) });
+    if (c.kind === 'moved' || c.kind === 'ask') {
+      const to = this.#topology.followRedirect(c.kind, c.slot, c.host, c.port, node.host);
+      return { c, target: this.#nodes.node(to) };
+    }
+    if (c.kind !== 'final') this.#topology.requestRefresh('dedicated-connection');
+    return { c };
+  }
+
+  /** `fromHost` (the node that answered) stands in for the empty host of `MOVED <slot> :<port>`. */
+  followMoved(err: unknown, fromHost: string): RedirectTarget | undefined {
     const c = classify(err);
-    return c.kind === 'moved' ? this.topology.followRedirect('moved', c.slot, c.host, c.port, fromHost) : undefined;
+    return c.kind === 'moved' ? this.#topology.followRedirect('moved', c.slot, c.host, c.port, fromHost) : undefined;
+  }
+
+  openConnection(host: string, port: number, name: string): Promise<Redis> {
+    return openConnection(host, port, this.options, name);
   }
 
   async #query(address: string, host: string, port: number): Promise<NodeAnswer> {
-    const role = this.topology.current?.node(address)?.role ?? 'master';
-    const node = this.nodes.getOrCreate(address, host, port, role);
+    const role = this.#topology.current?.node(address)?.role ?? 'master';
+    const node = this.#nodes.node({ address, host, port, role });
     const [shards, info] = await Promise.all([
       node.call('cluster', 'shards').then(
         (reply) => parseClusterShards(reply, host),
@@ -170,7 +232,7 @@ export class ClientCore {
   }
 
   #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {
-    const removed = this.nodes.sync(next);
+    const removed = this.#nodes.sync(next);
     for (const address of removed) this.#emit('node:removed', { address });
     if (prev === undefined || reason !== 'moved') {
       for (const n of next.nodes()) {

@@ -1,7 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
+import type { EventEmitter } from 'node:events';
 import type { BreakerState } from './node/breaker.js';
 import type { NodeRole } from './node/node-handle.js';
-import type { CommandDiagnostics, RedirectInfo } from './router/executor.js';
+import type { CommandDiagnostics, RedirectInfo } from './router/request.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 
 /** Events of a ClusterClient (`client.on(name, listener)`). */
@@ -22,6 +23,9 @@ export interface ClusterClientEvents {
    */
   error: [error: Error];
 }
+
+/** Internal: the client's emitter as pub/sub sees it: it follows `topology`. */
+export type TopologyEvents = Pick<EventEmitter<ClusterClientEvents>, 'on' | 'off'>;
 
 /** A finished topology refresh (the `slotwise:topology` diagnostics channel). */
 export interface RefreshDiagnostics {

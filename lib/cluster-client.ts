@@ -4,19 +4,16 @@ import type { RedisCommander } from 'ioredis';
 import { ClientClosedError, InvalidArgumentError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import type { ClusterClientEvents } from './client-events.js';
-import { ClusterOps, pauseUntilChange, type NodeRoleFilter } from './cluster-ops.js';
+import { ClusterOps, type NodeRoleFilter } from './cluster-ops.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import type { TransactionHost } from './transaction/run.js';
 import { runTransaction } from './transaction/run.js';
 import { Transaction } from './transaction/transaction.js';
 import { runWatch, type WatchContext, type WatchOptions } from './transaction/watch.js';
 import type { ClusterClientOptions, ResolvedOptions } from './options.js';
 import { ClientCore, type ClientStatus } from './client-core.js';
-import { openConnection } from './node/connection.js';
 import type { NodeHandle } from './node/node-handle.js';
-import { DedicatedRouter } from './router/dedicated.js';
-import type { ExecOptions } from './router/executor.js';
-import { slotOf } from './router/slot.js';
+import type { ExecOptions } from './router/request.js';
+import { checkSlot, slotOf } from './core/slots.js';
 import type { DedicatedConnection } from './node/pool.js';
 import type { ScanIterator, ScanOptions } from './scan/scan-iterator.js';
 import { PubSub } from './pubsub/pubsub.js';
@@ -72,7 +69,6 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly options: ResolvedOptions;
   readonly #core: ClientCore;
   readonly #ops: ClusterOps;
-  readonly #tx: TransactionHost;
   #pubsub: PubSub | undefined;
 
   constructor(options: ClusterClientOptions) {
@@ -82,22 +78,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     const core = new ClientCore(options, emit as ConstructorParameters<typeof ClientCore>[1], () => this.listenerCount('error') > 0);
     this.#core = core;
     this.options = core.options;
-    this.#tx = {
-      router: core.dedicated,
-      ready: core.ready,
-      closed: () => core.closed,
-      pause: (ms) => pauseUntilChange(core.topology.nextChange(), ms),
-    };
-    this.#ops = new ClusterOps({
-      ready: core.ready,
-      current: () => core.topology.current,
-      refresh: (reason) => core.topology.refresh(reason),
-      nextChange: () => core.topology.nextChange(),
-      handle: (address, host, port, role) => core.nodes.getOrCreate(address, host, port, role),
-      nodes: (role) => this.nodes(role),
-      execute: (name, args, opts, route) => core.executor.execute(name, args, opts, route),
-      send: (name, args) => this.send(name, args),
-    });
+    this.#ops = new ClusterOps(core);
     trackClient(this);
   }
 
@@ -107,7 +88,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
 
   /** The current topology snapshot (undefined before the first discovery). */
   get topology(): TopologySnapshot | undefined {
-    return this.#core.topology.current;
+    return this.#core.current;
   }
 
   /**
@@ -138,7 +119,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    */
   send(name: string, args: readonly unknown[], opts: ExecOptions = UTF8_REPLY): Promise<unknown> {
     if (this.#core.status === 'idle') this.#core.connect().catch(() => undefined);
-    return this.#core.dispatch.send(name, args, opts);
+    return this.#core.execute(name, args, opts);
   }
 
   #run(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
@@ -163,11 +144,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * ```
    */
   pipeline(commands?: readonly (readonly unknown[])[]): Pipeline {
-    return new Pipeline({
-      ready: this.#tx.ready,
-      sequencer: () => this.#core.executor.sequencer(),
-      send: (name, args, opts, seq) => this.#core.dispatch.send(name, args, opts, seq),
-    }, commands);
+    return new Pipeline(this.#core, commands);
   }
 
   /**
@@ -181,7 +158,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     if (commands !== undefined && !Array.isArray(commands)) {
       throw new InvalidArgumentError('multi options', 'only queued transactions are supported: call multi() or multi([[name, ...args], …]) and then exec()');
     }
-    return new Transaction((prepared) => runTransaction(this.#tx, prepared), commands as readonly (readonly unknown[])[] | undefined);
+    return new Transaction((prepared) => runTransaction(this.#core, prepared), commands as readonly (readonly unknown[])[] | undefined);
   }
 
   /**
@@ -198,7 +175,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    * ```
    */
   watch<T>(keys: string | Buffer | readonly (string | Buffer)[], fn: (tx: WatchContext) => Promise<T>, opts?: WatchOptions): Promise<T> {
-    return runWatch(this.#tx, typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys, fn, opts);
+    return runWatch(this.#core, typeof keys === 'string' || Buffer.isBuffer(keys) ? [keys] : keys, fn, opts);
   }
 
   /** SCRIPT LOAD on every node (masters and replicas, for EVALSHA_RO on replicas); resolves the SHA1. */
@@ -236,17 +213,17 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    */
   async withConnection<T>(key: string | Buffer | { slot: number }, fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
     const slot = typeof key === 'object' && !Buffer.isBuffer(key) ? key.slot : slotOf(key);
-    DedicatedRouter.checkSlot(slot);
-    if (this.#core.closed) throw new ClientClosedError();
-    await this.#core.ready();
-    const dedicated = this.#core.dedicated;
-    const node = dedicated.masterOf(slot);
-    const conn = await dedicated.acquire(node);
+    checkSlot(slot);
+    const core = this.#core;
+    if (core.closed) throw new ClientClosedError();
+    await core.ready();
+    const node = core.masterOf(slot);
+    const conn = await core.acquire(node);
     let broken = false;
     try {
       return await fn(conn);
     } catch (err) {
-      broken = dedicated.learn(err, node, slot).c.kind === 'connection';
+      broken = core.learn(err, node, slot).c.kind === 'connection';
       throw err;
     } finally {
       await (broken ? conn.destroy() : conn.release());
@@ -262,12 +239,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     if (this.#pubsub === undefined) {
       const core = this.#core;
       if (core.closed) throw new ClientClosedError();
-      this.#pubsub = new PubSub({
-        client: this,
-        open: (host, port, name) => openConnection(host, port, this.options, name),
-        followMoved: (err, fromHost) => core.followMoved(err, fromHost),
-        refresh: (reason) => core.topology.refresh(reason).then(() => undefined, () => undefined),
-      });
+      this.#pubsub = new PubSub(core, this);
     }
     return this.#pubsub;
   }
@@ -309,7 +281,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */
   nodes(role: 'master' | 'replica' | 'all' = 'all'): NodeHandle[] {
-    return this.#core.nodesOf(role);
+    return this.#core.nodes(role);
   }
 
   /**

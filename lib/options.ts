@@ -1,14 +1,9 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { parseAddress, type HostPort, type NodeAddress } from './core/addresses.js';
+import { describe } from './core/describe.js';
 import { InvalidArgumentError } from './errors.js';
 
-/** `host:port` string or object naming one cluster node. */
-export type NodeAddress = string | { host: string; port: number };
-
-/** A node address after parsing: host and port, plus `host:port`. */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+export type { HostPort, NodeAddress } from './core/addresses.js';
 
 /**
  * Maps the addresses the cluster announces to the addresses this process can
@@ -257,27 +252,6 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   }) as ResolvedOptions;
 }
 
-/** Parses `host:port`, `[ipv6]:port` or `{host, port}`. */
-export function parseAddress(value: NodeAddress, what = 'address'): HostPort {
-  if (typeof value === 'string') {
-    const colon = value.lastIndexOf(':');
-    let host = colon > 0 ? value.slice(0, colon) : '';
-    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const port = Number(value.slice(colon + 1));
-    if (host && Number.isInteger(port) && port > 0 && port < 65536) return { host, port };
-    throw new InvalidArgumentError(what, `expected "host:port", got ${describe(value)}`);
-  }
-  if (value && typeof value === 'object' && typeof value.host === 'string' && value.host && Number.isInteger(value.port) && value.port > 0 && value.port < 65536) {
-    return { host: value.host, port: value.port };
-  }
-  throw new InvalidArgumentError(what, `expected "host:port" or {host, port} with 0 < port < 65536, got ${describe(value)}`);
-}
-
-/** `host:port`, bracketing IPv6 hosts. */
-export function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** Merges a nested option group over its defaults, rejecting unknown keys. */
 function nested<T extends object>(group: string, defaults: T, input: Partial<T> | undefined): T {
   if (input !== undefined && (input === null || typeof input !== 'object')) {
@@ -309,14 +283,4 @@ function optionalString(name: string, v: unknown): void {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Short description of a value for error messages. */
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'an object';
-  return String(v);
 }

@@ -13,7 +13,7 @@ import {
   type NodeObservation,
 } from './cluster-state.js';
 import { DockerRedisNode } from './docker-node.js';
-import { PortInUseError, RedisNodeProcess, type NodeHandle, type NodeProcessOptions } from './node-process.js';
+import { PortInUseError, RedisNodeProcess, type EngineNode, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
 
 /** Everything the builder resolved; frozen before start. */
@@ -35,7 +35,7 @@ export interface EngineSettings {
 
 /** One node we own plus what we last learnt about it. */
 export interface ManagedNode {
-  readonly proc: NodeHandle;
+  readonly proc: EngineNode;
   readonly id: string;
   /** Role from the last view that mentioned it. */
   role: 'master' | 'replica';
@@ -109,7 +109,7 @@ export class EngineContext {
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
       };
-      const proc: NodeHandle =
+      const proc: EngineNode =
         this.settings.runtime === 'docker' ? new DockerRedisNode(options, this.settings.image) : RedisNodeProcess.create(options);
       try {
         await proc.start();

@@ -12,7 +12,7 @@
  */
 import { ClusterEngineError } from '../lib/errors.js';
 import { openAdminConnection, retryUntil } from './admin.js';
-import type { NodeHandle, NodeProcessOptions, NodeState } from './node-process.js';
+import type { EngineNode, NodeProcessOptions, NodeState } from './node-process.js';
 import { renderRedisConf } from './node-process.js';
 import { releasePorts, reservePorts } from './ports.js';
 
@@ -49,7 +49,7 @@ interface Testcontainers {
 const CONF_PATH = '/usr/local/etc/redis/slotwise.conf';
 
 /** One redis-server in a container on the host network. */
-export class DockerRedisNode implements NodeHandle {
+export class DockerRedisNode implements EngineNode {
   readonly port: number;
   readonly busPort: number;
   readonly dir = '';

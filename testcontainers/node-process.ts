@@ -21,7 +21,7 @@ export type NodeState = 'starting' | 'up' | 'paused' | 'killed' | 'removed';
  * What the engine needs from one node, whatever runs it: a local process
  * ({@link RedisNodeProcess}) or a container (docker-node.ts).
  */
-export interface NodeHandle {
+export interface EngineNode {
   readonly port: number;
   readonly busPort: number;
   /** Host temp dir of the node ('' for container nodes). */
@@ -118,7 +118,7 @@ export interface NodeProcessOptions {
 }
 
 /** One redis-server child process and its temp dir. */
-export class RedisNodeProcess implements NodeHandle {
+export class RedisNodeProcess implements EngineNode {
   readonly port: number;
   readonly busPort: number;
   readonly dir: string;

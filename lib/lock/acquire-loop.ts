@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConnectionError, LockNotAcquiredError, PoolError, RedisReplyError, TopologyError } from '../errors.js';
+import { backoffMs, isTransient, jitter } from '../core/retry.js';
+import { LockNotAcquiredError } from '../errors.js';
 import type { GrantReply } from './scripts.js';
 import type { Waker } from './waker.js';
 
-/** Cluster states in which a grant attempt on a dedicated connection is simply tried again. */
-const TRANSIENT_REPLIES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'LOADING', 'READONLY', 'MASTERDOWN']);
+const ERROR_BASE_DELAY_MS = 10;
+const ERROR_MAX_DELAY_MS = 250;
 
 /**
  * True for errors after which trying the grant again is safe and useful.
@@ -14,8 +15,7 @@ const TRANSIENT_REPLIES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'L
  * script, a dedicated connection that does not follow redirects).
  */
 export function isRetryableGrantError(err: unknown): boolean {
-  if (err instanceof ConnectionError || err instanceof PoolError || err instanceof TopologyError) return true;
-  return err instanceof RedisReplyError && TRANSIENT_REPLIES.has(err.prefix);
+  return isTransient(err);
 }
 
 export interface GrantLoop {
@@ -63,7 +63,7 @@ export async function grantLoop(p: GrantLoop): Promise<Granted> {
       r = await p.attempt();
     } catch (err) {
       if (isRetryableGrantError(err) && performance.now() < errorDeadline) {
-        await delay(Math.min(250, 10 * 2 ** Math.min(errors++, 5)) * (0.5 + Math.random() / 2));
+        await delay(backoffMs(errors++, ERROR_BASE_DELAY_MS, ERROR_MAX_DELAY_MS));
         continue;
       }
       await p.cleanup(true);
@@ -77,6 +77,6 @@ export async function grantLoop(p: GrantLoop): Promise<Granted> {
       throw new LockNotAcquiredError(p.name, r.remainingMs);
     }
     const gap = r.remainingMs > 0 ? Math.min(r.remainingMs, p.retryDelayMs) : p.retryDelayMs;
-    await p.waker.wait(p.channel, Math.min(left, gap * (0.5 + Math.random() / 2)), p.signal, p.wakeMode);
+    await p.waker.wait(p.channel, Math.min(left, jitter(gap)), p.signal, p.wakeMode);
   }
 }

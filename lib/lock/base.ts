@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ClusterClient } from '../cluster-client.js';
+import type { ClusterClient } from '../cluster-client.js';
+import { checkClient } from '../check-client.js';
 import { InvalidArgumentError, LockLostError } from '../errors.js';
 import type { Script } from '../scripts/script.js';
 import { grantLoop } from './acquire-loop.js';
@@ -27,11 +28,6 @@ export interface GrantSpec {
   readonly kind: GrantKind;
   /** Extra clean-up when a wait ends without a grant (e.g. leave a fair queue). */
   onGiveUp?(owner: string): Promise<void>;
-}
-
-export function checkClient(client: unknown): ClusterClient {
-  if (!(client instanceof ClusterClient)) throw new InvalidArgumentError('client', `expected a ClusterClient, got ${describe(client)}`);
-  return client;
 }
 
 /** What `using()` needs of a grant: a LockHandle or a RedlockHandle. */

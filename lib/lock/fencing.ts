@@ -1,6 +1,6 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { FencingTokenRejectedError, InvalidArgumentError, RedisReplyError } from '../errors.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import type { Script } from '../scripts/script.js';
 import { describe } from './keys.js';
 import { lockRuntime } from './runtime.js';

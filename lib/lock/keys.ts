@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 
 /** Longest lock name accepted (keys stay small; Redis itself would take more). */
 export const MAX_NAME_LENGTH = 1024;

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
+import { jitter } from '../core/retry.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkClient } from './base.js';
+import { checkClient } from '../check-client.js';
 import { checkName, checkPrefix, describe, LockKeys } from './keys.js';
 import { nonNegative, positiveInt, resolveAcquire, type AcquireOptions } from './options.js';
 import { lockRuntime, type LockRuntime } from './runtime.js';
@@ -75,7 +76,7 @@ export class CountDownLatch {
       if ((await this.getCount()) === 0) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      await this.#rt.waker.wait(this.keys.channel, Math.min(left, this.#retryDelayMs * (0.5 + Math.random() / 2)), signal);
+      await this.#rt.waker.wait(this.keys.channel, Math.min(left, jitter(this.#retryDelayMs)), signal);
     }
   }
 }

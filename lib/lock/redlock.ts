@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
+import { jitter } from '../core/retry.js';
 import { InvalidArgumentError, LockLostError, LockNotAcquiredError, LockQuorumError, type QuorumInstanceOutcome } from '../errors.js';
-import { checkClient, runHolding } from './base.js';
+import { checkClient } from '../check-client.js';
+import { runHolding } from './base.js';
 import { checkName, describe, LockKeys, newOwner } from './keys.js';
 import { checkLeaseMs, positiveInt, resolveAcquire, resolveLeaseOptions, type AcquireOptions, type LeaseOptions } from './options.js';
 import { lockRuntime } from './runtime.js';
@@ -114,7 +116,7 @@ export class Redlock {
         throw new LockNotAcquiredError(this.name, remaining);
       }
       const gap = remaining > 0 ? Math.min(remaining, o.retryDelayMs) : o.retryDelayMs;
-      await sleep(Math.min(left, gap * (0.5 + Math.random() / 2)), signal);
+      await sleep(Math.min(left, jitter(gap)), signal);
     }
   }
 

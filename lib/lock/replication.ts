@@ -1,3 +1,4 @@
+import { isReplyError } from '../core/classify.js';
 import { ConnectionError, LockNotReplicatedError, RedisReplyError, SlotwiseError } from '../errors.js';
 import { runOnConnection } from '../scripts/on-connection.js';
 import type { Script } from '../scripts/script.js';
@@ -44,7 +45,7 @@ export async function grantReplicated(p: ReplicatedGrant): Promise<GrantReply> {
 /** Errors of a raw dedicated connection, in slotwise's terms. */
 function asSlotwiseError(err: unknown): unknown {
   if (err instanceof SlotwiseError || !(err instanceof Error)) return err;
-  if (err.name === 'ReplyError') return new RedisReplyError(err.message, { cause: err });
+  if (isReplyError(err)) return new RedisReplyError(err.message, { cause: err });
   // The connection failed with our script possibly applied.
   return new ConnectionError(err.message, { cause: err, maybeSent: true });
 }

@@ -149,20 +149,21 @@ export class NodeHandle {
   }
 
   /**
-   * Writes one command (preceded by ASKING when `asking`) and returns the
-   * command's promise. Rejects with CircuitOpenError when the breaker is open
-   * and ConnectionError(maybeSent: false) when no connection can be had.
+   * @internal The executor's write: one command (preceded by ASKING when
+   * `asking`) on the multiplexed connection; returns the command's promise.
+   * Rejects with CircuitOpenError when the breaker is open and
+   * ConnectionError(maybeSent: false) when no connection can be had.
    */
-  send(cmd: Command, asking = false): Promise<unknown> {
+  submit(cmd: Command, asking = false): Promise<unknown> {
     const r = this.#redis;
     if (r !== undefined && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
       this.#write(r, cmd, asking);
       return cmd.promise;
     }
-    return this.#sendSlow(cmd, asking);
+    return this.#submitSlow(cmd, asking);
   }
 
-  async #sendSlow(cmd: Command, asking: boolean): Promise<unknown> {
+  async #submitSlow(cmd: Command, asking: boolean): Promise<unknown> {
     if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
     const r = await this.#connection();
     this.#write(r, cmd, asking);
@@ -190,12 +191,12 @@ export class NodeHandle {
     r.sendCommand(cmd);
   }
 
-  /** Starts a latency sample for 1 in SAMPLE_EVERY commands; returns 0 when not sampling. */
+  /** @internal Starts a latency sample for 1 in SAMPLE_EVERY commands; returns 0 when not sampling. */
   sampleStart(): number {
     return ++this.#sample % SAMPLE_EVERY === 0 ? performance.now() : 0;
   }
 
-  /** A reply (success or error reply) arrived for a command sent here. */
+  /** @internal A reply (success or error reply) arrived for a command sent here. */
   replied(sampleStart: number): void {
     this.#breaker?.recordSuccess();
     if (sampleStart !== 0) {
@@ -204,7 +205,7 @@ export class NodeHandle {
     }
   }
 
-  /** A command sent here passed its deadline without a reply. */
+  /** @internal A command sent here passed its deadline without a reply. */
   timedOut(): void {
     this.#timeouts++;
     this.#breaker?.recordFailure();
@@ -212,7 +213,7 @@ export class NodeHandle {
 
   /** Runs one command on the multiplexed connection (admin use: topology, PING). */
   call(name: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
-    return this.send(new Command(name, args, { replyEncoding: 'utf8' }));
+    return this.submit(new Command(name, args, { replyEncoding: 'utf8' }));
   }
 
   /** The ready connection, connecting once (single-flight) when needed. */

@@ -2,6 +2,14 @@ import type { ResolvedOptions } from '../options.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { NodeHandle, type NodeEvents, type NodeRole } from './node-handle.js';
 
+/** Names one node: where it is and, when known, its role. */
+export interface NodeRef {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role?: NodeRole;
+}
+
 /**
  * The NodeHandles of one client, by address. Handles are created lazily when
  * something is first sent to a node and closed when the node leaves the map.
@@ -23,11 +31,12 @@ export class NodeRegistry {
     return this.#nodes.get(address);
   }
 
-  getOrCreate(address: string, host: string, port: number, role: NodeRole = 'master'): NodeHandle {
-    let node = this.#nodes.get(address);
+  /** The handle of node `d` (a map's NodeDescriptor, a redirect target: master unless said), created on first use. */
+  node(d: NodeRef): NodeHandle {
+    let node = this.#nodes.get(d.address);
     if (node === undefined || node.closed) {
-      node = this.#create(host, port, address, role);
-      this.#nodes.set(address, node);
+      node = this.#create(d.host, d.port, d.address, d.role ?? 'master');
+      this.#nodes.set(d.address, node);
     }
     return node;
   }

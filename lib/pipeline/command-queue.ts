@@ -1,6 +1,6 @@
 import { list as commandNames } from '@ioredis/commands';
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../options.js';
+import { describe } from '../core/describe.js';
 
 /** A per-command callback, ioredis style. */
 export type Callback = (err: Error | null, result?: unknown) => void;

@@ -1,16 +1,9 @@
 import type { ChainableCommander } from 'ioredis';
-import type { ExecOptions } from '../router/request.js';
-import type { SlotSequencer } from '../router/sequencer.js';
+import type { Router } from '../router/router.js';
 import { CommandQueue, type ExecResult, type QueuedCommand } from './command-queue.js';
 
-/** What a pipeline needs from the client. */
-export interface PipelineHost {
-  /** Resolves once the first topology is known. */
-  ready(): Promise<void>;
-  sequencer(): SlotSequencer;
-  /** The client's dispatch (split/fan-out/route) with a group sequencer. */
-  send(name: string, args: readonly unknown[], opts: ExecOptions, sequencer: SlotSequencer): Promise<unknown>;
-}
+const UTF8_REPLY = Object.freeze({});
+const BUFFER_REPLY = Object.freeze({ buffer: true });
 
 /** Typed chainable command methods, as on an ioredis pipeline. */
 export interface Pipeline extends Omit<ChainableCommander, 'exec' | 'length' | 'call' | 'callBuffer'> {}
@@ -29,19 +22,21 @@ export interface Pipeline extends Omit<ChainableCommander, 'exec' | 'length' | '
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Pipeline extends CommandQueue {
-  readonly #host: PipelineHost;
+  readonly #router: Router;
 
-  constructor(host: PipelineHost, batch?: readonly (readonly unknown[])[]) {
+  /** @internal Use `client.pipeline()`. */
+  constructor(router: Router, batch?: readonly (readonly unknown[])[]) {
     super('pipeline', batch);
-    this.#host = host;
+    this.#router = router;
   }
 
   protected async run(commands: readonly QueuedCommand[]): Promise<ExecResult> {
     if (commands.length === 0) return [];
     // With the map known, every first attempt is written in this same tick, in order.
-    await this.#host.ready();
-    const seq = this.#host.sequencer();
-    const pending = commands.map((c) => this.#host.send(c.name, c.args, c.buffer ? { buffer: true } : {}, seq));
+    await this.#router.ready();
+    const sequencer = this.#router.sequencer();
+    const route = { sequencer };
+    const pending = commands.map((c) => this.#router.execute(c.name, c.args, c.buffer ? BUFFER_REPLY : UTF8_REPLY, route));
     const settled = await Promise.allSettled(pending);
     return settled.map((s) => (s.status === 'fulfilled' ? [null, s.value] : [s.reason as Error, null]));
   }

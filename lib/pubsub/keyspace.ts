@@ -1,7 +1,8 @@
 import { InvalidArgumentError, KeyspaceNotificationsDisabledError } from '../errors.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { NodeSubscriber } from './node-subscriber.js';
-import type { GapEvent, PubSubHost } from './types.js';
+import type { Router } from '../router/router.js';
+import type { GapEvent } from './types.js';
 
 /** Options of `client.keyspaceEvents()`. */
 export interface KeyspaceEventsOptions {
@@ -101,7 +102,7 @@ export function missingFlags(current: string, wanted: string): string {
  * which a master's events could not be received as gaps.
  */
 export class KeyspaceSubscription {
-  readonly #host: PubSubHost;
+  readonly #router: Router;
   readonly #opts: ResolvedKeyspace;
   readonly #handler: (e: KeyspaceEvent) => void;
   readonly #gap: (g: GapEvent) => void;
@@ -111,8 +112,8 @@ export class KeyspaceSubscription {
   #lostSince: number | undefined;
   #closed = false;
 
-  constructor(host: PubSubHost, opts: ResolvedKeyspace, handler: (e: KeyspaceEvent) => void, gap: (g: GapEvent) => void, error: (e: Error) => void) {
-    this.#host = host;
+  constructor(router: Router, opts: ResolvedKeyspace, handler: (e: KeyspaceEvent) => void, gap: (g: GapEvent) => void, error: (e: Error) => void) {
+    this.#router = router;
     this.#opts = opts;
     this.#handler = handler;
     this.#gap = gap;
@@ -121,10 +122,10 @@ export class KeyspaceSubscription {
 
   /** Checks (or enables) the server setting, then subscribes on every master. */
   async start(): Promise<void> {
-    const client = this.#host.client;
-    await client.connect();
-    await this.#configure(this.#opts.config === 'enable' ? client.nodes('all') : client.nodes('master'));
-    const snap = client.topology!;
+    const router = this.#router;
+    await router.ready();
+    await this.#configure(this.#opts.config === 'enable' ? router.nodes('all') : router.nodes('master'));
+    const snap = router.current!;
     await Promise.all(snap.shards.map((s) => this.#subscribeOn(s.master.address)));
   }
 
@@ -143,7 +144,7 @@ export class KeyspaceSubscription {
     }
     for (const address of masters) {
       if (this.#nodes.has(address)) continue;
-      const node = this.#host.client.nodes('master').find((n) => n.address === address);
+      const node = this.#router.nodes('master').find((n) => n.address === address);
       const configured = node && this.#opts.config !== 'skip' ? this.#configure([node]) : Promise.resolve();
       configured
         .then(() => this.#subscribeOn(address))
@@ -174,7 +175,7 @@ export class KeyspaceSubscription {
     if (this.#closed || this.#nodes.has(address)) return;
     const keyspacePrefix = '__keyspace@0__:';
     const sub = new NodeSubscriber({
-      host: this.#host,
+      router: this.#router,
       pick: (snap) => {
         const n = snap.node(address);
         return n?.role === 'master' ? n : undefined;
@@ -192,7 +193,7 @@ export class KeyspaceSubscription {
     });
     this.#nodes.set(address, sub);
     const kind = this.#opts.channel === 'keyevent' ? 'subscribe' : 'psubscribe';
-    await sub.add(kind, this.#opts.channels, this.#host.client.options.commandTimeoutMs);
+    await sub.add(kind, this.#opts.channels, this.#router.options.commandTimeoutMs);
   }
 
   #closeGap(): void {

@@ -1,13 +1,14 @@
 import type { NodeDescriptor, TopologySnapshot } from '../topology/snapshot.js';
 import { Reconciler, deferred, withTimeout, type Deferred } from './retry.js';
 import { SubscriberConnection } from './subscriber-connection.js';
-import type { GapEvent, PubSubHost } from './types.js';
+import type { Router } from '../router/router.js';
+import type { GapEvent } from './types.js';
 
 type NodeKind = 'subscribe' | 'psubscribe';
 
 /** What a NodeSubscriber needs: where to subscribe, and where messages and gaps go. */
 export interface NodeSubscriberDeps {
-  readonly host: PubSubHost;
+  readonly router: Router;
   /** Node to subscribe on, avoiding `failed` (addresses that just failed) when possible. */
   pick(snap: TopologySnapshot, failed: ReadonlySet<string>): NodeDescriptor | undefined;
   /** Whether the node the connection is on is still the right one. */
@@ -112,11 +113,11 @@ export class NodeSubscriber {
     if (this.#closed) return true;
     const todo = [...this.#entries.values()].filter((e) => !e.live);
     if (todo.length === 0) return true;
-    const client = this.#deps.host.client;
-    if (client.topology === undefined) await client.connect();
+    const router = this.#deps.router;
+    if (router.current === undefined) await router.ready();
     let conn = this.#conn;
     if (conn === undefined || conn.closed) {
-      const node = this.#deps.pick(client.topology!, this.#failed);
+      const node = this.#deps.pick(router.current!, this.#failed);
       if (node === undefined) return false;
       try {
         conn = await this.#open(node);
@@ -130,7 +131,7 @@ export class NodeSubscriber {
       }
       this.#conn = conn;
     }
-    const timeoutMs = client.options.commandTimeoutMs;
+    const timeoutMs = router.options.commandTimeoutMs;
     for (const kind of ['subscribe', 'psubscribe'] as const) {
       const group = todo.filter((e) => e.kind === kind);
       if (group.length === 0) continue;
@@ -163,7 +164,7 @@ export class NodeSubscriber {
 
   #open(node: NodeDescriptor): Promise<SubscriberConnection> {
     let self: SubscriberConnection | undefined;
-    return SubscriberConnection.open(this.#deps.host, node.address, node.host, node.port, {
+    return SubscriberConnection.open(this.#deps.router, node.address, node.host, node.port, {
       message: (kind, channel, message, pattern) => {
         if (self !== undefined && self === this.#conn && kind !== 'ssubscribe') this.#deps.dispatch(kind, channel, message, pattern, self.address);
       },

@@ -5,7 +5,9 @@ import { KeyspaceSubscription, resolveKeyspaceOptions, type KeyspaceEvent, type 
 import { NodeSubscriber } from './node-subscriber.js';
 import { ShardedSubscriber } from './sharded.js';
 import { MessageIterator, Subscription, type IteratorOptions } from './subscription.js';
-import type { GapEvent, MessageHandler, PubSubEvents, PubSubHost, SubscriptionKind } from './types.js';
+import type { TopologyEvents } from '../client-events.js';
+import type { Router } from '../router/router.js';
+import type { GapEvent, MessageHandler, PubSubEvents, SubscriptionKind } from './types.js';
 
 type Listeners = Map<string, Map<Subscription, MessageHandler>>;
 
@@ -21,7 +23,8 @@ type Listeners = Map<string, Map<Subscription, MessageHandler>>;
  * Closed by `client.quit()` / `client.disconnect()`.
  */
 export class PubSub extends EventEmitter<PubSubEvents> {
-  readonly #host: PubSubHost;
+  readonly #router: Router;
+  readonly #events: TopologyEvents;
   readonly #sharded: ShardedSubscriber;
   readonly #classic: NodeSubscriber;
   readonly #keyspace = new Set<KeyspaceSubscription>();
@@ -30,19 +33,20 @@ export class PubSub extends EventEmitter<PubSubEvents> {
   #roundRobin = 0;
   #closed = false;
 
-  /** @internal Use `client.subscriber`. */
-  constructor(host: PubSubHost) {
+  /** @internal Use `client.subscriber`. `events` is the client's emitter (for its `topology` event). */
+  constructor(router: Router, events: TopologyEvents) {
     super();
-    this.#host = host;
+    this.#router = router;
+    this.#events = events;
     const error = (err: Error) => this.#report(err);
     this.#sharded = new ShardedSubscriber({
-      host,
+      router,
       dispatch: (channel, message) => this.#dispatch('ssubscribe', channel, message, channel, undefined),
       gap: (g) => this.#emitGap(g),
       error,
     });
     this.#classic = new NodeSubscriber({
-      host,
+      router,
       pick: (snap, failed) => {
         const nodes = [...snap.shards.map((s) => s.master), ...snap.shards.flatMap((s) => s.replicas)].filter((n) => n.health !== 'failed');
         const usable = nodes.filter((n) => !failed.has(n.address));
@@ -54,7 +58,7 @@ export class PubSub extends EventEmitter<PubSubEvents> {
       gap: (g) => this.#emitGap(g),
       error,
     });
-    host.client.on('topology', this.#onTopology);
+    events.on('topology', this.#onTopology);
   }
 
   /** Subscribes to classic channels (PUBLISH). Resolves once the server confirmed them. */
@@ -95,7 +99,7 @@ export class PubSub extends EventEmitter<PubSubEvents> {
     this.#assertOpen();
     let sub!: Subscription;
     const ks = new KeyspaceSubscription(
-      this.#host,
+      this.#router,
       opts,
       (e) => this.#call(() => handler(e)),
       (g) => {
@@ -122,7 +126,7 @@ export class PubSub extends EventEmitter<PubSubEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#host.client.off('topology', this.#onTopology);
+    this.#events.off('topology', this.#onTopology);
     for (const l of Object.values(this.#listeners)) l.clear();
     const ks = [...this.#keyspace];
     this.#keyspace.clear();
@@ -140,7 +144,7 @@ export class PubSub extends EventEmitter<PubSubEvents> {
       if (m === undefined) listeners.set(c, (m = new Map()));
       m.set(sub, handler);
     }
-    const timeoutMs = this.#host.client.options.commandTimeoutMs;
+    const timeoutMs = this.#router.options.commandTimeoutMs;
     try {
       if (kind === 'ssubscribe') await this.#sharded.add(list, timeoutMs);
       else await this.#classic.add(kind, list, timeoutMs);
@@ -210,8 +214,7 @@ export class PubSub extends EventEmitter<PubSubEvents> {
   }
 
   #assertOpen(): void {
-    const status = this.#host.client.status;
-    if (this.#closed || status === 'closing' || status === 'closed') throw new ClientClosedError();
+    if (this.#closed || this.#router.closed) throw new ClientClosedError();
   }
 }
 

@@ -1,3 +1,4 @@
+import { backoffMs } from '../core/retry.js';
 import { TimeoutError } from '../errors.js';
 
 const MIN_DELAY_MS = 25;
@@ -54,8 +55,7 @@ export class Reconciler {
       if (ok) {
         this.#failures = 0;
       } else if (!this.#again) {
-        const exp = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.#failures++);
-        this.#timer = setTimeout(() => this.now(), exp / 2 + Math.random() * (exp / 2));
+        this.#timer = setTimeout(() => this.now(), backoffMs(this.#failures++, MIN_DELAY_MS, MAX_DELAY_MS));
         this.#timer.unref?.();
       }
     } while (this.#again && !this.#stopped);

@@ -1,12 +1,13 @@
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { Reconciler, deferred, withTimeout, type Deferred } from './retry.js';
 import { SubscriberConnection } from './subscriber-connection.js';
-import type { GapEvent, PubSubHost } from './types.js';
+import type { Router } from '../router/router.js';
+import type { GapEvent } from './types.js';
 
 /** What the sharded subscriber reports to `client.pubsub`. */
 export interface ShardedDeps {
-  readonly host: PubSubHost;
+  readonly router: Router;
   dispatch(channel: string, message: string): void;
   gap(gap: GapEvent): void;
   error(err: Error): void;
@@ -120,14 +121,14 @@ export class ShardedSubscriber {
       await this.#closeUnused();
       return true;
     }
-    const client = this.#deps.host.client;
+    const router = this.#deps.router;
     if (this.#needRefresh) {
       // A subscription was taken back: the slot has a new owner the map may not know yet.
       this.#needRefresh = false;
-      await this.#deps.host.refresh('sharded-pubsub');
+      await router.refresh('sharded-pubsub');
     }
-    if (client.topology === undefined) await client.connect();
-    const snap = client.topology!;
+    if (router.current === undefined) await router.ready();
+    const snap = router.current!;
     const bySlot = new Map<number, ChannelState[]>();
     for (const s of todo) append(bySlot, s.slot, s);
     const results = await Promise.all([...bySlot].map(([slot, states]) => {
@@ -162,7 +163,7 @@ export class ShardedSubscriber {
       s.conn = conn;
       s.inFlight = true;
     }
-    const timeoutMs = this.#deps.host.client.options.commandTimeoutMs;
+    const timeoutMs = this.#deps.router.options.commandTimeoutMs;
     try {
       await withTimeout(conn.subscribe('ssubscribe', names), timeoutMs, 'SSUBSCRIBE');
     } catch (err) {
@@ -170,7 +171,7 @@ export class ShardedSubscriber {
         s.inFlight = false;
         if (s.conn === conn) s.conn = undefined;
       }
-      const moved = this.#deps.host.followMoved(err, host);
+      const moved = this.#deps.router.followMoved(err, host);
       if (moved && redirects < MAX_REDIRECTS) return this.#subscribeGroup(states, moved, redirects + 1);
       // A subscribe that never answers means a dead or paused node: drop that connection.
       if (!moved && (err as Error).name === 'TimeoutError') {
@@ -208,7 +209,7 @@ export class ShardedSubscriber {
     const existing = this.#conns.get(target.address);
     if (existing !== undefined) return existing;
     let self: SubscriberConnection | undefined;
-    const promise = SubscriberConnection.open(this.#deps.host, target.address, target.host, target.port, {
+    const promise = SubscriberConnection.open(this.#deps.router, target.address, target.host, target.port, {
       message: (_kind, channel, message) => {
         // Only the connection the channel currently lives on may deliver: a
         // copy from a connection it is moving away from would be a duplicate.

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { PubSubHost, SubscriptionKind } from './types.js';
+import type { Router } from '../router/router.js';
+import type { SubscriptionKind } from './types.js';
 
 /** What a subscriber connection reports to its owner. */
 export interface SubscriberConnectionEvents {
@@ -56,8 +57,8 @@ export class SubscriberConnection {
   }
 
   /** Opens a subscriber connection to `host:port` (rejects when the node cannot be reached). */
-  static async open(host: PubSubHost, address: string, hostname: string, port: number, events: SubscriberConnectionEvents): Promise<SubscriberConnection> {
-    const redis = await host.open(hostname, port, `${host.client.options.connectionName}:subscriber`);
+  static async open(router: Router, address: string, hostname: string, port: number, events: SubscriberConnectionEvents): Promise<SubscriberConnection> {
+    const redis = await router.openConnection(hostname, port, `${router.options.connectionName}:subscriber`);
     return new SubscriberConnection(address, redis, events);
   }
 

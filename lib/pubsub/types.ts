@@ -1,6 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { ClusterClient } from '../cluster-client.js';
-
 /** How a subscription is made: classic channels, patterns, or sharded (slot-owned) channels. */
 export type SubscriptionKind = 'subscribe' | 'psubscribe' | 'ssubscribe';
 
@@ -45,19 +42,4 @@ export interface PubSubEvents {
   gap: [gap: GapEvent];
   /** A message handler threw, or a background resubscription failed. Emitted only while someone listens. */
   error: [error: Error];
-}
-
-/**
- * @internal What lib/pubsub needs from its ClusterClient beyond the public
- * API: connections of its own (same settings as every slotwise connection)
- * and the router's redirect handling.
- */
-export interface PubSubHost {
-  readonly client: ClusterClient;
-  /** Opens a standalone connection the caller owns (and must close). */
-  open(host: string, port: number, name: string): Promise<Redis>;
-  /** For a MOVED reply: patches the slot map and returns the target; undefined for other errors. */
-  followMoved(err: unknown, fromHost: string): { readonly host: string; readonly port: number; readonly address: string } | undefined;
-  /** Refreshes the topology now (single-flight); resolves when done, never rejects. */
-  refresh(reason: string): Promise<void>;
 }

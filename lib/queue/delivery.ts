@@ -1,9 +1,29 @@
 import { MessageDecodeError, NonErrorThrownError } from '../errors.js';
-import { Job, backoffDelay } from './job.js';
+import { Job, backoffDelay, type JobHandler } from './job.js';
 import type { PartitionKeys } from './keys.js';
-import type { JobHandler, WorkQueue } from './queue.js';
+import type { ResolvedQueueOptions } from './options.js';
 import { isTransient, retryTransient } from './retry.js';
 import type { Delivery } from './worker.js';
+import type { PartitionWriter } from './writer.js';
+
+/** What a delivery works with: its queue's name, options and writer, and the queue's close signal. */
+export interface DeliveryContext<T> {
+  readonly name: string;
+  readonly options: ResolvedQueueOptions<T>;
+  readonly writer: PartitionWriter;
+  /** Aborts when the queue closes. */
+  readonly closing: AbortSignal;
+}
+
+/**
+ * How a delivery ended, for the queue to announce (events) and act on (a
+ * wake-up for a retry that is due). Undefined: released on close.
+ */
+export type DeliveryOutcome<T> =
+  | { readonly kind: 'completed' | 'duplicate'; readonly job: Job<T>; readonly result: unknown }
+  | { readonly kind: 'failed'; readonly job: Job<T>; readonly error: Error; readonly retry: { readonly delayMs: number; readonly attempt: number }; readonly wakeInMs: number | undefined }
+  | { readonly kind: 'dead'; readonly job: Job<T>; readonly error: Error }
+  | undefined;
 
 /** Longest error text stored with a job (the dead-letter stream keeps it). */
 const MAX_ERROR_CHARS = 2000;
@@ -15,13 +35,13 @@ const MAX_ERROR_CHARS = 2000;
  * duplicate run, but retrying it is cheap and makes that rare.
  */
 export async function runDelivery<T>(
-  queue: WorkQueue<T>,
+  queue: DeliveryContext<T>,
   pk: PartitionKeys,
   d: Delivery,
   consumer: string,
   onLost: (cb: (why: string) => void) => void,
   handler: JobHandler<T>,
-): Promise<void> {
+): Promise<DeliveryOutcome<T>> {
   let data: T | undefined;
   let error: Error | undefined;
   try {
@@ -36,7 +56,7 @@ export async function runDelivery<T>(
     partition: pk.index,
     entryId: d.entryId,
     heartbeat: async () => {
-      const lost = (await queue.write(pk, 'touch', [pk.ready], [queue.options.group, consumer, d.entryId])) as string[];
+      const lost = (await queue.writer.write(pk, 'touch', [pk.ready], [queue.options.group, consumer, d.entryId])) as string[];
       return lost.length === 0;
     },
   });
@@ -50,38 +70,32 @@ export async function runDelivery<T>(
     }
   }
   // Released on close: another worker runs it; whatever happened here does not count.
-  if (job.signal.aborted && queue.closed) return;
-  if (error === undefined) await complete(queue, pk, job, result);
-  else await fail(queue, pk, job, error);
+  if (job.signal.aborted && queue.closing.aborted) return undefined;
+  return error === undefined ? complete(queue, pk, job, result) : fail(queue, pk, job, error);
 }
 
-async function complete<T>(queue: WorkQueue<T>, pk: PartitionKeys, job: Job<T>, result: unknown): Promise<void> {
+async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Job<T>, result: unknown): Promise<DeliveryOutcome<T>> {
   let maybeApplied = false;
   const r = await retryTransient(queue.options.addTimeoutMs, async () => {
     try {
-      return Number(await queue.write(pk, 'ack', [pk.ready, pk.delayed], [queue.options.group, job.entryId, pk.jobPrefix, job.id]));
+      return Number(await queue.writer.write(pk, 'ack', [pk.ready, pk.delayed], [queue.options.group, job.entryId, pk.jobPrefix, job.id]));
     } catch (err) {
       // The ack may have run before the failure; a retry then finds the job completed.
       if (isTransient(err)) maybeApplied = true;
       throw err;
     }
   });
-  if (r === 1 || maybeApplied) queue.emit('completed', job, result);
-  else queue.emit('duplicate', job, result);
+  return { kind: r === 1 || maybeApplied ? 'completed' : 'duplicate', job, result };
 }
 
-async function fail<T>(queue: WorkQueue<T>, pk: PartitionKeys, job: Job<T>, error: Error): Promise<void> {
+async function fail<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Job<T>, error: Error): Promise<DeliveryOutcome<T>> {
   const o = queue.options;
   const delayMs = backoffDelay(job.attempt, o.backoffBaseMs, o.backoffMaxMs);
   const text = `${error.name}: ${error.message}`.slice(0, MAX_ERROR_CHARS);
   const r = (await retryTransient(o.addTimeoutMs, () =>
-    queue.write(pk, 'fail', [pk.ready, pk.delayed, pk.dead], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs]))) as number[];
+    queue.writer.write(pk, 'fail', [pk.ready, pk.delayed, pk.dead], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs]))) as number[];
   const kind = Number(r[0]);
-  if (kind === 1) {
-    queue.emit('failed', job, error, { delayMs, attempt: Number(r[1]) + 1 });
-    if (Number(r[2]) >= 0) queue.wake(pk, delayMs);
-  } else if (kind === 2) {
-    queue.emit('failed', job, error, undefined);
-    queue.emit('dead', job, error);
-  }
+  if (kind === 1) return { kind: 'failed', job, error, retry: { delayMs, attempt: Number(r[1]) + 1 }, wakeInMs: Number(r[2]) >= 0 ? delayMs : undefined };
+  if (kind === 2) return { kind: 'dead', job, error };
+  return undefined;
 }

@@ -1,4 +1,8 @@
+import { backoffMs as retryBackoffMs } from '../core/retry.js';
 import { JobLostError } from '../errors.js';
+
+/** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
+export type JobHandler<T, R = unknown> = (job: Job<T>) => R | Promise<R>;
 
 /** One delivery of a job, as a handler sees it. */
 export class Job<T = unknown> {
@@ -54,6 +58,5 @@ export class Job<T = unknown> {
 
 /** Retry delay after the `attempt`-th failure: exponential, capped, with "equal jitter" (half fixed, half random). */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
+  return Math.round(retryBackoffMs(Math.max(0, attempt - 1), baseMs, maxMs, random));
 }

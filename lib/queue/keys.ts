@@ -1,4 +1,4 @@
-import { SLOT_COUNT, slotOf } from '../router/slot.js';
+import { SLOT_COUNT, slotOf } from '../core/slots.js';
 
 /** Every key of one partition; all share one hash tag, hence one slot. */
 export interface PartitionKeys {

@@ -1,6 +1,6 @@
 import { resolveSerializer, type Serializer } from '../codec.js';
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../options.js';
+import { describe } from '../core/describe.js';
 
 /** Options of `new WorkQueue(client, name, options)`. */
 export interface WorkQueueOptions<T = unknown> {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClusterClient } from '../cluster-client.js';
+import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
-import { InvalidArgumentError, NotReplicatedError, QueueClosedError } from '../errors.js';
-import { runDelivery } from './delivery.js';
-import type { Job } from './job.js';
+import { InvalidArgumentError, QueueClosedError } from '../errors.js';
+import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
+import type { Job, JobHandler } from './job.js';
 import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
 import {
   resolveAddOptions,
@@ -17,12 +18,11 @@ import {
   type WorkQueueOptions,
 } from './options.js';
 import { retryTransient } from './retry.js';
-import { runOnConnection } from '../scripts/on-connection.js';
 import { defineQueueScripts, type QueueScripts } from './scripts.js';
 import { Worker } from './worker.js';
+import { PartitionWriter } from './writer.js';
 
-/** Processes one job; its resolved value is the job's result. Throw (an Error) to fail the delivery. */
-export type JobHandler<T, R = unknown> = (job: Job<T>) => R | Promise<R>;
+export type { JobHandler } from './job.js';
 
 /** What `add` did with one job. */
 export interface AddResult {
@@ -91,16 +91,21 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly partitions: readonly PartitionKeys[];
   readonly #client: ClusterClient;
   readonly #scripts: QueueScripts;
+  readonly #writer: PartitionWriter;
+  readonly #closing = new AbortController();
+  readonly #delivery: DeliveryContext<T>;
   #worker: Worker | undefined;
-  #closed = false;
 
   constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
     super();
+    checkClient(client);
     this.name = resolveQueueName(name);
     this.options = resolveQueueOptions(options);
     this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions));
     this.#client = client;
     this.#scripts = defineQueueScripts(client);
+    this.#writer = new PartitionWriter(client, this.#scripts, this.name, this.options.replicas, this.options.replicaTimeoutMs);
+    this.#delivery = { name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal };
   }
 
   /**
@@ -156,14 +161,14 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     let retried = false;
     const reply = await retryTransient(this.options.addTimeoutMs, async (attempt) => {
       retried = attempt > 1;
-      const r = (await this.write(pk, 'add', [pk.ready, pk.delayed], args)) as number[];
+      const r = (await this.#writer.write(pk, 'add', [pk.ready, pk.delayed], args)) as number[];
       r.slice(0, items.length).forEach((v, k) => (added[k] ||= Number(v) === 1));
       return r;
     });
     // A generated id is ours alone: "exists" after a retry means our earlier attempt wrote it.
     if (retried) items.forEach((it, k) => (added[k] ||= it.generated));
     const became = Number(reply[items.length]);
-    if (became >= 0) this.wake(pk, became);
+    if (became >= 0) this.#wake(pk, became);
     return added;
   }
 
@@ -182,9 +187,9 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
       scripts: this.#scripts,
-      run: (pk, d, consumer, lost) => runDelivery(this, pk, d, consumer, lost, handler),
+      run: (pk, d, consumer, lost) => runDelivery(this.#delivery, pk, d, consumer, lost, handler).then((outcome) => this.#announce(pk, outcome)),
       stalled: (pk, d) => this.emit('stalled', { jobId: d.jobId, partition: pk.index, attempt: d.used + 1 }),
-      error: (err) => this.reportError(err),
+      error: (err) => this.#reportError(err),
     }, this.partitions, opts);
     this.#worker = worker;
     try {
@@ -253,45 +258,43 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
-    this.#closed = true;
+    this.#closing.abort();
     await this.#worker?.close(timeoutMs);
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing.signal.aborted;
   }
 
-  /**
-   * @internal Runs a queue script on the partition's master; with `replicas`,
-   * add and ack run on a dedicated connection followed by WAIT on that same connection.
-   */
-  async write(pk: PartitionKeys, name: keyof QueueScripts, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const script = this.#scripts[name];
-    const n = this.options.replicas;
-    // Durability covers what must not be lost: an acknowledged add, and the ack (a lost ack means a re-run).
-    if (n === 0 || (name !== 'add' && name !== 'ack')) return script.run(keys, args);
-    return this.#client.withConnection(pk.ready, async (conn) => {
-      const reply = await runOnConnection(conn, script, keys, args);
-      const acked = Number(await conn.send('wait', [n, this.options.replicaTimeoutMs]));
-      if (acked < n) {
-        throw new NotReplicatedError(`Queue "${this.name}" ${name} reached ${acked} of ${n} replicas within ${this.options.replicaTimeoutMs} ms`, n, acked, { address: conn.address });
-      }
-      return reply;
-    });
+  /** Announces how a delivery ended; wakes workers for a retry that is due. */
+  #announce(pk: PartitionKeys, o: DeliveryOutcome<T>): void {
+    if (o === undefined) return;
+    switch (o.kind) {
+      case 'completed':
+      case 'duplicate':
+        this.emit(o.kind, o.job, o.result);
+        return;
+      case 'failed':
+        this.emit('failed', o.job, o.error, o.retry);
+        if (o.wakeInMs !== undefined) this.#wake(pk, o.wakeInMs);
+        return;
+      case 'dead':
+        this.emit('failed', o.job, o.error, undefined);
+        this.emit('dead', o.job, o.error);
+    }
   }
 
-  /** @internal Tells workers (ours at once, others over sharded pub/sub) that a delayed job is due in `inMs`. */
-  wake(pk: PartitionKeys, inMs: number): void {
+  /** Tells workers (ours at once, others over sharded pub/sub) that a delayed job is due in `inMs`. */
+  #wake(pk: PartitionKeys, inMs: number): void {
     this.#worker?.wakeAt(pk, inMs);
     this.#client.spublish(pk.wake, `d:${inMs}`).catch(() => undefined);
   }
 
-  /** @internal */
-  reportError(err: Error): void {
+  #reportError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new QueueClosedError(`Work queue "${this.name}" is closed`);
+    if (this.#closing.signal.aborted) throw new QueueClosedError(`Work queue "${this.name}" is closed`);
   }
 }

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
+import { backoffMs } from '../core/retry.js';
 import { ClientClosedError, RedisReplyError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
 import type { PartitionKeys } from './keys.js';
 import type { QueueScripts } from './scripts.js';
-import { Slots } from './slots.js';
+import { ConcurrencyLimiter } from './concurrency.js';
+
+/** Backoff of the read loop after a failed XREADGROUP (the error is reported each time). */
+const READ_RETRY_BASE_MS = 20;
+const READ_RETRY_MAX_MS = 2000;
 
 /** One delivery read from a stream: entry id, job id, payload text, deliveries used before it. */
 export interface Delivery {
@@ -43,7 +48,7 @@ export class Worker {
   readonly #host: WorkerHost;
   readonly #parts: readonly PartitionKeys[];
   readonly #opts: ResolvedProcessOptions;
-  readonly #slots: Slots<{ pk: PartitionKeys; d: Delivery }>;
+  readonly #limiter: ConcurrencyLimiter<{ pk: PartitionKeys; d: Delivery }>;
   readonly #abort = new AbortController();
   /**
    * Deliveries held by this worker (running or waiting for a slot), all
@@ -62,7 +67,7 @@ export class Worker {
     this.#host = host;
     this.#parts = parts;
     this.#opts = opts;
-    this.#slots = new Slots(opts.concurrency, (item) => this.#execute(item.pk, item.d));
+    this.#limiter = new ConcurrencyLimiter(opts.concurrency, (item) => this.#execute(item.pk, item.d));
   }
 
   async start(): Promise<void> {
@@ -101,7 +106,7 @@ export class Worker {
     this.#due.clear();
     await Promise.allSettled(this.#readers);
     // Not started yet: give back at once (below, with everything else we still hold).
-    for (const { pk, d } of this.#slots.drainWaiting()) this.#held.delete(heldKey(pk, d.entryId));
+    for (const { pk, d } of this.#limiter.drainWaiting()) this.#held.delete(heldKey(pk, d.entryId));
     const running = [...this.#held.values()].map((h) => h.done).filter((p) => p !== undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(running), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
@@ -117,9 +122,9 @@ export class Worker {
     const share = Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length));
     let failures = 0;
     while (!this.#closing) {
-      await this.#slots.roomAvailable(this.#abort.signal);
+      await this.#limiter.roomAvailable(this.#abort.signal);
       if (this.#closing) break;
-      const n = Math.max(1, Math.min(share, this.#slots.room));
+      const n = Math.max(1, Math.min(share, this.#limiter.room));
       let reply: unknown;
       try {
         reply = await client.send('xreadgroup', ['GROUP', this.#host.group, this.consumer, 'COUNT', n, 'BLOCK', this.#opts.blockMs, 'STREAMS', pk.ready, '>'], {
@@ -139,8 +144,7 @@ export class Worker {
           continue;
         }
         this.#host.error(err as Error);
-        const exp = Math.min(2000, 20 * 2 ** failures++);
-        await sleep(exp / 2 + Math.random() * (exp / 2), undefined, { signal: this.#abort.signal }).catch(() => undefined);
+        await sleep(backoffMs(failures++, READ_RETRY_BASE_MS, READ_RETRY_MAX_MS), undefined, { signal: this.#abort.signal }).catch(() => undefined);
         continue;
       }
       for (const d of parseRead(reply)) this.#hold(pk, d);
@@ -150,7 +154,7 @@ export class Worker {
   /** Takes on a delivery: it gets heartbeats from now on and runs when a slot is free. */
   #hold(pk: PartitionKeys, d: Delivery): void {
     this.#held.set(heldKey(pk, d.entryId), { pk, eid: d.entryId, done: undefined, lose: () => undefined });
-    this.#slots.push({ pk, d });
+    this.#limiter.push({ pk, d });
   }
 
   #execute(pk: PartitionKeys, d: Delivery): Promise<void> {
@@ -197,7 +201,7 @@ export class Worker {
   }
 
   async #reclaim(pk: PartitionKeys): Promise<void> {
-    const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#slots.room);
+    const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#limiter.room);
     if (this.#closing || n === 0) return;
     let claimed: Delivery[] = [];
     try {

@@ -19,8 +19,9 @@ import { refusedOnSharedConnection, slotOfKeys } from './keys.js';
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
 import { ParkingLot } from './parking.js';
-import { classify } from './redirect.js';
-import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RouteOptions } from './request.js';
+import { classify } from '../core/classify.js';
+import { backoffMs } from '../core/retry.js';
+import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
 
 export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
@@ -129,7 +130,7 @@ export class Executor {
    * A sequencer for one group of requests (a pipeline): pass it in the
    * `route` of each, in the caller's order, to keep that order per slot.
    */
-  sequencer(): SlotSequencer {
+  sequencer(): RequestSequencer {
     return new SlotSequencer(this.#resume);
   }
 
@@ -174,7 +175,7 @@ export class Executor {
     const cmd = req.attempts === 1 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
     req.sampleStart = node.sampleStart();
     const target = node;
-    node.send(cmd, asking).then(
+    node.submit(cmd, asking).then(
       (value) => this.#onReply(req, target, value),
       (err) => this.#onError(req, target, err),
     );
@@ -218,7 +219,7 @@ export class Executor {
       const shards = snap.shards;
       for (let i = 0; i < shards.length; i++) {
         const m = shards[(this.#anyMaster + i) % shards.length]!.master;
-        const h = nodes.getOrCreate(m.address, m.host, m.port, 'master');
+        const h = nodes.node(m);
         if (h.available && m.health !== 'failed') {
           this.#anyMaster = (this.#anyMaster + i + 1) % shards.length;
           return h;
@@ -232,12 +233,12 @@ export class Executor {
     const d = policy === 'master' || !req.info.readOnly || req.block !== undefined
       ? shard.master
       : pickReadNode(shard, policy, this.#live, req.slot);
-    return d === undefined ? undefined : nodes.getOrCreate(d.address, d.host, d.port, d.role);
+    return d === undefined ? undefined : nodes.node(d);
   }
 
   #masterOf(req: Request): NodeHandle | undefined {
     const m = req.slot === ANY_SLOT ? undefined : this.#deps.topology.current?.shardOf(req.slot)?.master;
-    return m === undefined ? undefined : this.#deps.nodes.getOrCreate(m.address, m.host, m.port, 'master');
+    return m === undefined ? undefined : this.#deps.nodes.node(m);
   }
 
   #onReply(req: Request, node: NodeHandle, value: unknown): void {
@@ -276,7 +277,7 @@ export class Executor {
         this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name });
         // Retry at the target itself (not via the map): a MOVED from a replica,
         // or one naming a slot other than ours, must not loop back.
-        req.target = this.#deps.nodes.getOrCreate(to.address, to.host, to.port, 'master');
+        req.target = this.#deps.nodes.node(to);
         req.asking = c.kind === 'ask';
         this.#attempt(req);
         return;
@@ -322,8 +323,7 @@ export class Executor {
   /** Waits (jittered exponential backoff within the deadline) and tries again. */
   #backoff(req: Request): void {
     const o = this.#options;
-    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** req.retries++);
-    const delay = exp / 2 + Math.random() * (exp / 2);
+    const delay = backoffMs(req.retries++, o.retryBaseDelayMs, o.retryMaxDelayMs);
     const remaining = req.deadline - Date.now();
     if (remaining <= 0) {
       this.#expireRequest(req);

@@ -2,7 +2,7 @@ import { CrossSlotError, InvalidArgumentError } from '../errors.js';
 import { CONNECTION_BOUND_WAITS } from './blocking.js';
 import { keyIndexes, type CommandInfo } from './commands.js';
 import { ANY_SLOT } from './request.js';
-import { slotOf } from './slot.js';
+import { slotOf } from '../core/slots.js';
 
 /**
  * The slot of a command's keys: ANY_SLOT (-1) without keys, CrossSlotError

@@ -9,6 +9,9 @@ import type { SlotSequencer } from './sequencer.js';
 /** Keyless commands: any master. */
 export const ANY_SLOT = -1;
 
+/** The sequencer of one group of requests (a pipeline). */
+export type RequestSequencer = SlotSequencer<Request>;
+
 /** A redirect followed by the executor (the `redirect` event). */
 export interface RedirectInfo {
   readonly kind: 'moved' | 'ask';
@@ -55,7 +58,7 @@ export interface RouteOptions {
    */
   readonly node?: NodeHandle;
   /** Keep the caller's per-slot order with the other requests of this group. */
-  readonly sequencer?: SlotSequencer;
+  readonly sequencer?: SlotSequencer<Request>;
 }
 
 /** Static facts about a request, fixed when it is accepted. */
@@ -75,7 +78,7 @@ export interface RequestInit {
   /** The only node this request may run on. */
   readonly pinned?: NodeHandle | undefined;
   /** The group sequencer keeping this request's per-slot order. */
-  readonly seq?: SlotSequencer | undefined;
+  readonly seq?: SlotSequencer<Request> | undefined;
 }
 
 /**
@@ -120,7 +123,7 @@ export class Request {
   readonly block: BlockSpec | undefined;
   readonly blockUntil: number;
   readonly pinned: NodeHandle | undefined;
-  readonly seq: SlotSequencer | undefined;
+  readonly seq: SlotSequencer<Request> | undefined;
   /** Position in its sequencer's group (0 when not sequenced). */
   readonly seqIndex: number;
   readonly #onExpire: (r: Request) => void;

@@ -1,4 +1,9 @@
-import type { Request } from './request.js';
+/** What the sequencer needs of a request: its slot and its place in the group. */
+export interface Sequenced {
+  readonly slot: number;
+  /** Position in its group, from `nextIndex()`. */
+  readonly seqIndex: number;
+}
 
 /**
  * Keeps the caller's order per slot inside one group of requests (a
@@ -13,7 +18,7 @@ import type { Request } from './request.js';
  * loops (each with its own jittered backoff) would otherwise reorder.
  * Requests without a slot (keyless, pinned to a node) are not sequenced.
  */
-export class SlotSequencer {
+export class SlotSequencer<Request extends Sequenced> {
   readonly #resume: (req: Request) => void;
   /** Per slot: requests of the group that wait to be (re)written. */
   readonly #waiting = new Map<number, Set<Request>>();

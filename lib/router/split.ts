@@ -1,5 +1,5 @@
 import { commandPolicy } from './commands.js';
-import { slotOf } from './slot.js';
+import { slotOf } from '../core/slots.js';
 
 /**
  * Splitting multi-key commands by slot and merging the replies in the

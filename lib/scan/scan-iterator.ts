@@ -5,9 +5,10 @@ import {
   TimeoutError,
   TopologyError,
 } from '../errors.js';
-import { describe } from '../options.js';
-import { slotOf, SLOT_COUNT } from '../router/slot.js';
+import { describe } from '../core/describe.js';
+import { slotOf, SLOT_COUNT } from '../core/slots.js';
 import type { NodeHandle } from '../node/node-handle.js';
+import type { Router } from '../router/router.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { parseSelfView, stableSlots } from './self-view.js';
 
@@ -40,17 +41,7 @@ export interface ScanStats {
   readonly keys: number;
 }
 
-/** What the iterator needs from the client. */
-export interface ScanHost {
-  /** The current snapshot; refreshed first when `fresh`. */
-  snapshot(fresh: boolean): Promise<TopologySnapshot | undefined>;
-  /** The handle of a master of the snapshot. */
-  node(address: string, host: string, port: number): NodeHandle;
-  /** Runs one command on that node only (the router's deadline and waits apply). */
-  sendTo(node: NodeHandle, name: string, args: readonly unknown[], buffer: boolean): Promise<unknown>;
-  /** Resolves on the next topology change, or after `ms`. */
-  pause(ms: number): Promise<void>;
-}
+const BUFFER_REPLY = Object.freeze({ buffer: true });
 
 interface Resolved {
   readonly tail: readonly string[];
@@ -104,7 +95,7 @@ function isNodeFailure(err: unknown): boolean {
  * guarantees that). Keys written or deleted meanwhile may or may not appear.
  */
 export class ScanIterator implements AsyncIterableIterator<string> {
-  readonly #host: ScanHost;
+  readonly #router: Router;
   readonly #opts: Resolved;
   readonly #gen: AsyncGenerator<string, void, undefined>;
   #rounds = 0;
@@ -112,11 +103,21 @@ export class ScanIterator implements AsyncIterableIterator<string> {
   #abandoned = 0;
   #keys = 0;
 
-  /** Validates `opts` at once (InvalidArgumentError); nothing is sent before the first `next()`. */
-  constructor(host: ScanHost, opts?: ScanOptions) {
-    this.#host = host;
+  /**
+   * @internal Use `client.scanIterator()`. Validates `opts` at once
+   * (InvalidArgumentError); nothing is sent before the first `next()`.
+   */
+  constructor(router: Router, opts?: ScanOptions) {
+    this.#router = router;
     this.#opts = resolve(opts);
     this.#gen = this.#run();
+  }
+
+  /** The current snapshot; rediscovered first when `fresh` (a later round). */
+  async #snapshot(fresh: boolean): Promise<TopologySnapshot | undefined> {
+    await this.#router.ready();
+    if (fresh) await this.#router.refresh('scan');
+    return this.#router.current;
   }
 
   get stats(): ScanStats {
@@ -144,7 +145,7 @@ export class ScanIterator implements AsyncIterableIterator<string> {
     let backoff = 25;
     let lastFailure: unknown;
     while (coveredCount < SLOT_COUNT) {
-      const snap = await this.#host.snapshot(this.#rounds > 0);
+      const snap = await this.#snapshot(this.#rounds > 0);
       this.#rounds++;
       let progressed = false;
       for (const shard of snap?.shards ?? []) {
@@ -153,7 +154,7 @@ export class ScanIterator implements AsyncIterableIterator<string> {
         const m = shard.master;
         // A master the cluster marks failed cannot be scanned; its slots wait for a failover.
         if (m.health === 'failed') continue;
-        const node = this.#host.node(m.address, m.host, m.port);
+        const node = this.#router.node(m);
         let stable: Uint8Array | undefined;
         try {
           stable = yield* this.#scanNode(node, covered);
@@ -185,7 +186,7 @@ export class ScanIterator implements AsyncIterableIterator<string> {
           lastFailure === undefined ? {} : { cause: lastFailure },
         );
       }
-      await this.#host.pause(backoff);
+      await this.#router.pause(backoff);
       backoff = Math.min(1000, backoff * 2);
     }
   }
@@ -193,11 +194,11 @@ export class ScanIterator implements AsyncIterableIterator<string> {
   /** One complete SCAN of one node; returns the slots it covered steadily. */
   async *#scanNode(node: NodeHandle, covered: Uint8Array): AsyncGenerator<string, Uint8Array, undefined> {
     this.#nodeScans++;
-    const before = parseSelfView(await this.#host.sendTo(node, 'cluster', ['nodes'], false));
+    const before = parseSelfView(await this.#router.execute('cluster', ['nodes'], {}, { node }));
     if (before.role !== 'master') return new Uint8Array(SLOT_COUNT);
     let cursor = '0';
     do {
-      const reply = (await this.#host.sendTo(node, 'scan', [cursor, ...this.#opts.tail], true)) as [Buffer, Buffer[]];
+      const reply = (await this.#router.execute('scan', [cursor, ...this.#opts.tail], BUFFER_REPLY, { node })) as [Buffer, Buffer[]];
       cursor = reply[0].toString();
       for (const key of reply[1]) {
         // Keys are hashed as raw bytes: a key that is not valid UTF-8 keeps its real slot.
@@ -206,7 +207,7 @@ export class ScanIterator implements AsyncIterableIterator<string> {
         yield key.toString();
       }
     } while (cursor !== '0');
-    const after = parseSelfView(await this.#host.sendTo(node, 'cluster', ['nodes'], false));
+    const after = parseSelfView(await this.#router.execute('cluster', ['nodes'], {}, { node }));
     return stableSlots(before, after);
   }
 }

@@ -1,5 +1,5 @@
 import { TopologyError } from '../errors.js';
-import { SLOT_COUNT } from '../router/slot.js';
+import { SLOT_COUNT } from '../core/slots.js';
 
 /**
  * What one node says about itself in `CLUSTER NODES` (its `myself` line):

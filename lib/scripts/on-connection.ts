@@ -1,4 +1,4 @@
-import { RedisReplyError } from '../errors.js';
+import { replyPrefix } from '../core/classify.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { Script } from './script.js';
 
@@ -18,8 +18,7 @@ export async function runOnConnection(conn: DedicatedConnection, script: Script,
   }
 }
 
+/** NOSCRIPT as RedisReplyError or as the raw ioredis ReplyError of a dedicated connection. */
 function isNoScript(err: unknown): boolean {
-  if (err instanceof RedisReplyError) return err.prefix === 'NOSCRIPT';
-  // A raw ioredis ReplyError from the dedicated connection: its message starts with the reply's prefix.
-  return err instanceof Error && err.name === 'ReplyError' && err.message.startsWith('NOSCRIPT');
+  return replyPrefix(err) === 'NOSCRIPT';
 }

@@ -1,16 +1,15 @@
 /**
- * Whole-store operations, correct on a cluster: keys are found with
+ * Whole-store operations, correct on a cluster (the store reads the entries itself): keys are found with
  * `client.scanIterator` (every master, following reshards and failovers),
  * then read or deleted in groups of one slot each, so no command ever spans
  * two slots (connect-redis 7 on an ioredis Cluster sends one DEL with keys of
  * many slots: CROSSSLOT).
  */
 import type { ClusterClient } from '../cluster-client.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import { mapLimit } from './concurrency.js';
 import type { SessionKeys } from './keys.js';
 import type { ResolvedSessionOptions } from './options.js';
-import type { SessionEntry } from './session-store.js';
 
 /** Keys per UNLINK: bounded so one command never blocks a node for long. */
 const DELETE_BATCH = 500;
@@ -18,18 +17,15 @@ const DELETE_BATCH = 500;
 export class SessionBulk {
   readonly #client: ClusterClient;
   readonly #keys: SessionKeys;
-  readonly #read: (id: string) => Promise<SessionEntry | null>;
   readonly #options: ResolvedSessionOptions;
 
   constructor(
     client: ClusterClient,
     keys: SessionKeys,
-    read: (id: string) => Promise<SessionEntry | null>,
     options: ResolvedSessionOptions,
   ) {
     this.#client = client;
     this.#keys = keys;
-    this.#read = read;
     this.#options = options;
   }
 
@@ -45,13 +41,6 @@ export class SessionBulk {
 
   async length(): Promise<number> {
     return (await this.ids()).length;
-  }
-
-  async all(): Promise<SessionEntry[]> {
-    const ids = await this.ids();
-    // The autopipelined node connections batch these reads per node and tick.
-    const entries = await mapLimit(ids, this.#options.bulkConcurrency, (id) => this.#read(id));
-    return entries.filter((e): e is SessionEntry => e !== null);
   }
 
   /** Removes every key under the prefix; returns how many were removed. */

@@ -4,7 +4,9 @@ import type { ClusterClient } from '../cluster-client.js';
 import { InvalidArgumentError, SessionConflictError, SessionExistsError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { GapEvent } from '../pubsub/types.js';
+import { checkClient } from '../check-client.js';
 import { SessionBulk } from './bulk.js';
+import { mapLimit } from './concurrency.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
 import { regenerateSession } from './regenerate.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
@@ -86,16 +88,13 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   constructor(client: ClusterClient, options: SessionStoreOptions = {}) {
     super();
-    if (client === null || typeof client !== 'object' || typeof client.defineScript !== 'function') {
-      throw new InvalidArgumentError('client', `expected a ClusterClient, got ${describeValue(client)}`);
-    }
+    this.#client = checkClient(client);
     this.options = resolveSessionOptions(options);
-    this.#client = client;
     this.#keys = new SessionKeys(this.options.prefix);
     this.#scripts = sessionScripts(client);
     const o = this.options;
     this.#index = new UserIndex(client, this.#keys, this.#scripts, { graceMs: o.indexGraceMs, scanCount: o.scanCount, concurrency: o.bulkConcurrency });
-    this.#bulk = new SessionBulk(client, this.#keys, (id) => this.getEntry(id), o);
+    this.#bulk = new SessionBulk(client, this.#keys, o);
     if (o.sweepIntervalMs > 0) {
       this.#sweeper = setInterval(() => void this.#backgroundSweep(), o.sweepIntervalMs).unref();
     }
@@ -274,8 +273,10 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   }
 
   /** Every live session (all masters, slot by slot). */
-  all<T extends SessionData = SessionData>(): Promise<SessionEntry<T>[]> {
-    return this.#bulk.all() as Promise<SessionEntry<T>[]>;
+  async all<T extends SessionData = SessionData>(): Promise<SessionEntry<T>[]> {
+    // The autopipelined node connections batch these reads per node and tick.
+    const entries = await mapLimit(await this.#bulk.ids(), this.options.bulkConcurrency, (id) => this.getEntry<T>(id));
+    return entries.filter((e): e is SessionEntry<T> => e !== null);
   }
 
   /** Ids of every live session. */

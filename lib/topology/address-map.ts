@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
-import { describe, formatAddress, type AddressMap, type HostPort } from '../options.js';
+import { formatAddress, type HostPort } from '../core/addresses.js';
+import { describe } from '../core/describe.js';
+import type { AddressMap } from '../options.js';
 import type { AddressMapper } from './snapshot.js';
 
 /**

@@ -1,5 +1,5 @@
-import { SLOT_COUNT } from '../router/slot.js';
-import { formatAddress, type HostPort } from '../options.js';
+import { SLOT_COUNT } from '../core/slots.js';
+import { formatAddress, type HostPort } from '../core/addresses.js';
 import type { NodeHealth, ShardView } from './parse.js';
 
 /** A node of the map, with the address this process uses (after natMap). */

@@ -1,5 +1,6 @@
 import { TopologyError } from '../errors.js';
-import { formatAddress, type HostPort, type ResolvedOptions } from '../options.js';
+import { formatAddress, type HostPort } from '../core/addresses.js';
+import type { ResolvedOptions } from '../options.js';
 import { chooseView, fingerprintOf, type NodeAnswer } from './consensus.js';
 import { TopologySnapshot, type AddressMapper } from './snapshot.js';
 
@@ -9,8 +10,6 @@ export interface TopologyDeps {
   readonly map: AddressMapper;
   /** Asks one node for its view (CLUSTER SHARDS + its epoch). */
   query(address: string, host: string, port: number): Promise<NodeAnswer>;
-  /** True when the node's connection is down or its breaker open. */
-  isUnreachable(address: string): boolean;
   /** A new snapshot replaced `prev`. */
   onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void;
   /** A refresh finished (for diagnostics). */

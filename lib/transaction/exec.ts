@@ -4,8 +4,8 @@ import type { DedicatedConnection } from '../node/pool.js';
 import type { ExecResult, QueuedCommand } from '../pipeline/command-queue.js';
 import { CONNECTION_BOUND_WAITS } from '../router/blocking.js';
 import { commandInfo, keyIndexes } from '../router/commands.js';
-import { classify } from '../router/redirect.js';
-import { slotOf } from '../router/slot.js';
+import { classify } from '../core/classify.js';
+import { slotOf } from '../core/slots.js';
 
 /** A queued command checked and normalized for MULTI/EXEC. */
 export interface PreparedCommand {

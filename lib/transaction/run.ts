@@ -9,38 +9,29 @@ import {
 } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { ExecResult } from '../pipeline/command-queue.js';
-import type { DedicatedRouter } from '../router/dedicated.js';
-import type { Classified } from '../router/redirect.js';
+import type { Router } from '../router/router.js';
+import { replyPrefix, type Classified } from '../core/classify.js';
+import { backoffMs, Deadline } from '../core/retry.js';
 import { execOn, type ExecOutcome, type Prepared } from './exec.js';
-
-/** What transactions need from the client. */
-export interface TransactionHost {
-  readonly router: DedicatedRouter;
-  /** Resolves once the map is known; rejects when the client is closed. */
-  ready(): Promise<void>;
-  closed(): boolean;
-  /** Resolves after `ms` or on the next topology change. */
-  pause(ms: number): Promise<void>;
-}
 
 /** The retry budget of one transaction: one deadline, bounded redirects, jittered backoff. */
 export class Attempts {
-  readonly #host: TransactionHost;
-  readonly #deadline: number;
+  readonly #router: Router;
+  readonly #deadline: Deadline;
   #redirections = 0;
   #retries = 0;
   last: unknown;
 
-  constructor(host: TransactionHost) {
-    this.#host = host;
-    this.#deadline = Date.now() + host.router.options.commandTimeoutMs;
+  constructor(router: Router) {
+    this.#router = router;
+    this.#deadline = new Deadline(router.options.commandTimeoutMs);
   }
 
   /** Throws when the client closed or the deadline passed. */
   check(command: string, slot: number | undefined): void {
-    if (this.#host.closed()) throw new ClientClosedError();
-    if (Date.now() < this.#deadline) return;
-    const ms = this.#host.router.options.commandTimeoutMs;
+    if (this.#router.closed) throw new ClientClosedError();
+    if (!this.#deadline.passed) return;
+    const ms = this.#router.options.commandTimeoutMs;
     const why = this.last instanceof Error ? `; last error: ${this.last.message}` : '';
     throw new TimeoutError(`${command} did not complete within ${ms} ms${why}`, ms, {
       command, ...(slot === undefined ? {} : { slot }), ...(this.last === undefined ? {} : { cause: this.last }),
@@ -49,15 +40,14 @@ export class Attempts {
 
   /** Counts a MOVED/ASK; MaxRedirectionsError past `maxRedirections`. */
   redirected(command: string, slot: number | undefined, cause: unknown): void {
-    if (++this.#redirections > this.#host.router.options.maxRedirections) {
+    if (++this.#redirections > this.#router.options.maxRedirections) {
       throw new MaxRedirectionsError(this.#redirections - 1, { command, cause, ...(slot === undefined ? {} : { slot }) });
     }
   }
 
   backoff(): Promise<void> {
-    const o = this.#host.router.options;
-    const exp = Math.min(o.retryMaxDelayMs, o.retryBaseDelayMs * 2 ** this.#retries++);
-    return this.#host.pause(Math.max(0, Math.min(exp / 2 + Math.random() * (exp / 2), this.#deadline - Date.now())));
+    const o = this.#router.options;
+    return this.#router.pause(this.#deadline.clamp(backoffMs(this.#retries++, o.retryBaseDelayMs, o.retryMaxDelayMs)));
   }
 }
 
@@ -70,7 +60,7 @@ export function execFailure(out: Extract<ExecOutcome, { kind: 'failed' }>, c: Cl
       : c.error;
   }
   const exec = out.execError instanceof Error ? out.execError.message : String(out.execError);
-  if (exec.startsWith('EXECABORT')) return new RedisReplyError(exec, { ...ctx, cause: c.kind === 'final' ? c.error : out.error });
+  if (replyPrefix(out.execError) === 'EXECABORT') return new RedisReplyError(exec, { ...ctx, cause: c.kind === 'final' ? c.error : out.error });
   return c.kind === 'final' || c.kind === 'breaker' ? c.error : new RedisReplyError(exec, ctx);
 }
 
@@ -82,13 +72,12 @@ export function execFailure(out: Extract<ExecOutcome, { kind: 'failed' }>, c: Cl
  * within one deadline. An EXEC whose connection died after it may have been
  * written fails with ConnectionError{maybeSent: true} and is never re-sent.
  */
-export async function runTransaction(host: TransactionHost, prepared: Prepared): Promise<ExecResult> {
+export async function runTransaction(router: Router, prepared: Prepared): Promise<ExecResult> {
   if (prepared.commands.length === 0) return [];
-  await host.ready();
-  const router = host.router;
+  await router.ready();
   // A transaction without keys runs on any master: the one of slot 0.
   const slot = prepared.slot ?? 0;
-  const tries = new Attempts(host);
+  const tries = new Attempts(router);
   let target: NodeHandle | undefined;
   let asking = false;
   for (;;) {

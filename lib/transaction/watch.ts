@@ -10,13 +10,14 @@ import {
 } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
-import { describe } from '../options.js';
+import { describe } from '../core/describe.js';
 import type { ExecResult } from '../pipeline/command-queue.js';
 import { CONNECTION_BOUND_WAITS } from '../router/blocking.js';
 import { commandInfo, keyIndexes } from '../router/commands.js';
-import { slotOf } from '../router/slot.js';
+import { slotOf } from '../core/slots.js';
 import { execOn, type Prepared } from './exec.js';
-import { Attempts, execFailure, type TransactionHost } from './run.js';
+import type { Router } from '../router/router.js';
+import { Attempts, execFailure } from './run.js';
 import { Transaction } from './transaction.js';
 
 /** Options of `client.watch()`. */
@@ -46,16 +47,16 @@ export class WatchContext {
   /** The dedicated connection holding the WATCH (for diagnostics; commands go through the methods). */
   readonly connection: DedicatedConnection;
   readonly #node: NodeHandle;
-  readonly #host: TransactionHost;
+  readonly #router: Router;
   #watching = true;
   #broken = false;
   #executed = false;
 
-  constructor(conn: DedicatedConnection, node: NodeHandle, slot: number, host: TransactionHost) {
+  constructor(conn: DedicatedConnection, node: NodeHandle, slot: number, router: Router) {
     this.connection = conn;
     this.#node = node;
     this.slot = slot;
-    this.#host = host;
+    this.#router = router;
   }
 
   /** Runs any command on the watching connection. */
@@ -109,7 +110,7 @@ export class WatchContext {
     if (out.kind === 'ok') return out.results;
     const ctx = { address: this.#node.address, slot: this.slot, command: 'EXEC' };
     if (out.kind === 'aborted') throw new WatchConflictError('A watched key changed before EXEC; the transaction was not applied', ctx);
-    const { c } = this.#host.router.learn(out.error, this.#node, this.slot);
+    const { c } = this.#router.learn(out.error, this.#node, this.slot);
     if (c.kind === 'connection') {
       this.#broken = true;
       throw execFailure(out, c, this.#node, this.slot);
@@ -122,7 +123,7 @@ export class WatchContext {
 
   /** Maps an error of a command on the watching connection. */
   #fail(err: unknown, name: string): unknown {
-    const { c } = this.#host.router.learn(err, this.#node, this.slot);
+    const { c } = this.#router.learn(err, this.#node, this.slot);
     if (c.kind === 'connection') {
       this.#broken = true;
       return new ConnectionError(`Connection to ${this.#node.address} lost during watch(); the WATCH is gone, nothing was applied`, {
@@ -178,7 +179,7 @@ export class WatchContext {
  * connection back. See ClusterClient.watch.
  */
 export async function runWatch<T>(
-  host: TransactionHost,
+  router: Router,
   keys: readonly (string | Buffer)[],
   fn: (tx: WatchContext) => Promise<T>,
   opts: WatchOptions = {},
@@ -195,24 +196,24 @@ export async function runWatch<T>(
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      return await watchOnce(host, keys, slots[0]!, fn);
+      return await watchOnce(router, keys, slots[0]!, fn);
     } catch (err) {
       if (!(err instanceof WatchConflictError) || attempt >= retries) throw err;
     }
   }
 }
 
-async function watchOnce<T>(host: TransactionHost, keys: readonly (string | Buffer)[], slot: number, fn: (tx: WatchContext) => Promise<T>): Promise<T> {
-  await host.ready();
-  const tries = new Attempts(host);
+async function watchOnce<T>(router: Router, keys: readonly (string | Buffer)[], slot: number, fn: (tx: WatchContext) => Promise<T>): Promise<T> {
+  await router.ready();
+  const tries = new Attempts(router);
   let target: NodeHandle | undefined;
   for (;;) {
     tries.check('WATCH', slot);
     let node: NodeHandle;
     let conn: DedicatedConnection;
     try {
-      node = target ?? host.router.masterOf(slot);
-      conn = await host.router.acquire(node);
+      node = target ?? router.masterOf(slot);
+      conn = await router.acquire(node);
     } catch (err) {
       if (!(err instanceof ConnectionError) && !(err instanceof TopologyError)) throw err;
       tries.last = err;
@@ -225,7 +226,7 @@ async function watchOnce<T>(host: TransactionHost, keys: readonly (string | Buff
       await conn.send('watch', keys);
     } catch (err) {
       // Nothing ran yet: follow a MOVED, wait out a migration or an outage, then WATCH again.
-      const { c, target: to } = host.router.learn(err, node, slot);
+      const { c, target: to } = router.learn(err, node, slot);
       await (c.kind === 'connection' ? conn.destroy() : conn.release());
       if (c.kind === 'final' || c.kind === 'breaker') throw c.error;
       tries.last = err;
@@ -235,7 +236,7 @@ async function watchOnce<T>(host: TransactionHost, keys: readonly (string | Buff
       } else await tries.backoff();
       continue;
     }
-    const tx = new WatchContext(conn, node, slot, host);
+    const tx = new WatchContext(conn, node, slot, router);
     let broken = false;
     try {
       return await fn(tx);

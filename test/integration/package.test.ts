@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,5 +47,27 @@ describe('package build and exports (integration)', function () {
     assert.equal(esm.trim(), 'function function', 'a subclass of express-session\'s Store');
     const cjs = execFileSync(process.execPath, ['-e', "console.log(typeof require('slotwise/express-session').SlotwiseSessionStore)"], { cwd, encoding: 'utf8' });
     assert.equal(cjs.trim(), 'function');
+  });
+
+  it('the published types compile for a strict consumer and carry no @internal member', () => {
+    const app = join(tmp, 'app');
+    writeFileSync(join(app, 'consumer.ts'), [
+      "import { ClusterClient, Mutex, WorkQueue, Topic, SessionStore, type NodeHandle } from 'slotwise';",
+      "import { RedisClusterContainer } from 'slotwise/testcontainers';",
+      "const client = new ClusterClient({ rootNodes: ['127.0.0.1:7000'] });",
+      "const nodes: NodeHandle[] = client.nodes('master');",
+      "void nodes[0]?.call('ping'); void client.pipeline().get('a').exec(); void client.scanIterator({ match: 'k:*' });",
+      'void [Mutex, WorkQueue, Topic, SessionStore, RedisClusterContainer];',
+    ].join('\n'));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'],
+        strict: true, skipLibCheck: false, noEmit: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
+      },
+      files: ['consumer.ts'],
+    }));
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(app, 'tsconfig.json')], { stdio: 'pipe' });
+    const handle = readFileSync(join(tmp, 'pkg', 'dist', 'lib', 'node', 'node-handle.d.ts'), 'utf8');
+    assert.ok(handle.includes('call(') && !handle.includes('submit(') && !handle.includes('sampleStart('), 'internal NodeHandle members stripped, public ones kept');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { resolveOptions, DEFAULTS, parseAddress } from '../../lib/options.js';
+import { parseAddress } from '../../lib/core/addresses.js';
+import { resolveOptions, DEFAULTS } from '../../lib/options.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 
 const base = { rootNodes: ['127.0.0.1:7000'] };

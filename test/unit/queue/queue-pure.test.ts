@@ -5,7 +5,7 @@ import { backoffDelay } from '../../../lib/queue/job.js';
 import { partitionKeys, partitionOf } from '../../../lib/queue/keys.js';
 import { splitSlots } from '../../../testcontainers/cluster-state.js';
 import { resolveAddOptions, resolveProcessOptions, resolveQueueOptions } from '../../../lib/queue/options.js';
-import { SLOT_COUNT, slotOf } from '../../../lib/router/slot.js';
+import { SLOT_COUNT, slotOf } from '../../../lib/core/slots.js';
 
 describe('work queue (unit)', () => {
   it('backoff doubles per failure, is capped, and half of it is random', () => {

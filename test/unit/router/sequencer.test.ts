@@ -9,7 +9,7 @@ type Fake = { slot: number; seqIndex: number; name: string };
 describe('SlotSequencer (unit)', () => {
   function setup() {
     const written: string[] = [];
-    let seq!: SlotSequencer;
+    let seq!: SlotSequencer<Request>;
     // What the executor does on resume: ask again, write when admitted.
     const attempt = (r: Fake) => {
       if (!seq.admit(r as unknown as Request)) return;

@@ -19,7 +19,6 @@ describe('Topology refresh (unit)', () => {
         started.push(seen);
         return new Promise((resolve) => release.push(() => resolve({ source: address, shards: view(seen), epoch: 1 })));
       },
-      isUnreachable: () => false,
       onSnapshot: () => undefined,
     });
     const first = topology.refresh('a');

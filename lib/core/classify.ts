@@ -1,4 +1,4 @@
-import { SLOT_COUNT } from './slot.js';
+import { SLOT_COUNT } from './slots.js';
 import {
   CircuitOpenError,
   ConnectionError,
@@ -67,9 +67,30 @@ export function classify(err: unknown, ctx: ErrorContext = {}): Classified {
   return { kind: 'final', error: err };
 }
 
-/** Server error replies come from redis-errors' ReplyError (ioredis). */
-function isReplyError(err: Error): boolean {
-  return err.name === 'ReplyError';
+/** Server error replies come from redis-errors' ReplyError (ioredis), raw from a dedicated connection. */
+export function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
+}
+
+/**
+ * The first word of a server error reply (`NOSCRIPT`, `EXECABORT`, …), raw or
+ * wrapped in RedisReplyError; undefined for anything that is not a reply.
+ */
+export function replyPrefix(err: unknown): string | undefined {
+  if (err instanceof RedisReplyError) return err.prefix;
+  if (!isReplyError(err)) return undefined;
+  const message = (err as Error).message;
+  const space = message.indexOf(' ');
+  return space === -1 ? message : message.slice(0, space);
+}
+
+/** Reply prefixes of states the cluster leaves by itself: redirects and the waits above. */
+const TRANSIENT_PREFIXES: ReadonlySet<string> = new Set(['MOVED', 'ASK', ...Object.keys(WAIT_PREFIXES)]);
+
+/** True for a reply (raw or RedisReplyError) that a later attempt at the slot's owner can outlive. */
+export function isTransientReply(err: unknown): boolean {
+  const prefix = replyPrefix(err);
+  return prefix !== undefined && TRANSIENT_PREFIXES.has(prefix);
 }
 
 function classifyReply(message: string, ctx: ErrorContext): Classified {
@@ -136,5 +157,5 @@ export function transportError(err: Error, ctx: ErrorContext = {}): ConnectionEr
 
 /** True when a server rejected a command or subcommand it does not know (older Redis). */
 export function isUnknownCommandReply(err: unknown): boolean {
-  return err instanceof Error && isReplyError(err) && /^ERR unknown (sub)?command/i.test(err.message);
+  return isReplyError(err) && /^ERR unknown (sub)?command/i.test((err as Error).message);
 }

@@ -1,23 +1,14 @@
 import { Command } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
-import type { NodeHandle } from '../node/node-handle.js';
+import type { Executor } from './executor.js';
 import { fanOutPolicy, mayFanOut, reduceOutcomes, type Outcome } from './fanout.js';
-import type { ExecOptions, RouteOptions } from './request.js';
-import type { SlotSequencer } from './sequencer.js';
+import type { ExecOptions, RequestSequencer, RouteOptions } from './request.js';
+import type { Router } from './router.js';
 import { isSplittable, mergeSplit, planSplit, splitArgumentProblem } from './split.js';
 
 /** The route of a request that is neither pinned nor sequenced (shared: no object per command). */
 const FREE_ROUTE: RouteOptions = Object.freeze({});
 const NO_OPTIONS: ExecOptions = Object.freeze({});
-
-/** What the dispatcher needs from the client. */
-export interface DispatchHost {
-  execute(name: string, args: readonly unknown[], opts: ExecOptions, route: RouteOptions): Promise<unknown>;
-  /** Resolves once the first topology is known (connecting when needed). */
-  ready(): Promise<void>;
-  /** Live nodes of the current map: one master per shard, or every node. */
-  targets(which: 'masters' | 'all'): NodeHandle[];
-}
 
 /**
  * The step before the executor: a multi-key command whose keys span slots
@@ -27,15 +18,17 @@ export interface DispatchHost {
  * through the executor, so each has the full routing guarantees (MOVED/ASK,
  * waits, one deadline, no unsafe re-send).
  */
-export class Dispatcher {
-  readonly #host: DispatchHost;
+export class Splitter {
+  readonly #executor: Executor;
+  readonly #router: Pick<Router, 'ready' | 'nodes'>;
 
-  constructor(host: DispatchHost) {
-    this.#host = host;
+  constructor(executor: Executor, router: Pick<Router, 'ready' | 'nodes'>) {
+    this.#executor = executor;
+    this.#router = router;
   }
 
   /** Runs one caller command; `sequencer` places its parts in a pipeline's per-slot order. */
-  send(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: SlotSequencer): Promise<unknown> {
+  run(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: RequestSequencer): Promise<unknown> {
     const lower = name.toLowerCase();
     const route: RouteOptions = sequencer === undefined ? FREE_ROUTE : { sequencer };
     if (isSplittable(lower)) {
@@ -44,7 +37,7 @@ export class Dispatcher {
       if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`${lower.toUpperCase()} arguments`, problem, { command: lower.toUpperCase() }));
       const plan = planSplit(lower, flat);
       if (plan !== undefined) {
-        const parts = plan.parts.map((p) => this.#host.execute(p.command, p.args, opts, route));
+        const parts = plan.parts.map((p) => this.#executor.execute(p.command, p.args, opts, route));
         return Promise.all(parts).then((replies) => mergeSplit(plan, replies));
       }
     } else if (mayFanOut(lower)) {
@@ -53,16 +46,16 @@ export class Dispatcher {
       if (fan !== undefined) return this.#fanOut(lower, flat, opts, fan.targets, fan.reduce);
     }
     // The caller's spelling: errors (UnknownCommandError) name the command as written.
-    return this.#host.execute(name, args, opts, route);
+    return this.#executor.execute(name, args, opts, route);
   }
 
   async #fanOut(name: string, args: readonly unknown[], opts: ExecOptions, which: 'masters' | 'all', reduce: Parameters<typeof reduceOutcomes>[0]): Promise<unknown> {
-    await this.#host.ready();
-    const nodes = this.#host.targets(which);
+    await this.#router.ready();
+    const nodes = this.#router.nodes(which === 'masters' ? 'master' : 'all', true);
     // No map yet (or an empty one): one node answers, as for any keyless command.
-    if (nodes.length === 0) return this.#host.execute(name, args, opts, FREE_ROUTE);
+    if (nodes.length === 0) return this.#executor.execute(name, args, opts, FREE_ROUTE);
     const outcomes = await Promise.all(
-      nodes.map((node) => this.#host.execute(name, args, opts, { node }).then(
+      nodes.map((node) => this.#executor.execute(name, args, opts, { node }).then(
         (value): Outcome => ({ ok: true, value }),
         (error: Error): Outcome => ({ ok: false, error }),
       )),

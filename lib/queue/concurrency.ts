@@ -5,7 +5,7 @@
  * FIFO order — better than one reader holding the budget while it blocks on
  * an empty partition and starving the others.
  */
-export class Slots<T> {
+export class ConcurrencyLimiter<T> {
   readonly size: number;
   readonly #run: (item: T) => Promise<void>;
   readonly #waiting: T[] = [];

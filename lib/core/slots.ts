@@ -1,7 +1,15 @@
 import calculateSlot from 'cluster-key-slot';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Number of hash slots in a Redis Cluster. */
 export const SLOT_COUNT = 16384;
+
+/** Throws InvalidArgumentError unless `slot` is a hash slot. */
+export function checkSlot(slot: number): void {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
+    throw new InvalidArgumentError('slot', `expected an integer from 0 to ${SLOT_COUNT - 1}, got ${String(slot)}`);
+  }
+}
 
 const OPEN = 0x7b; // '{'
 const CLOSE = 0x7d; // '}'

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { classify, parseRedirect, transportError, isUnknownCommandReply } from '../../../lib/router/redirect.js';
+import { classify, parseRedirect, transportError, isUnknownCommandReply } from '../../../lib/core/classify.js';
 import { CircuitOpenError, ConnectionError, CrossSlotError, ProtocolError, RedisReplyError, TimeoutError } from '../../../lib/errors.js';
 
 /** A server error reply as ioredis delivers it (redis-errors' ReplyError, name "ReplyError"). */

@@ -1,7 +1,8 @@
 import type { ClusterClient } from '../cluster-client.js';
+import { checkClient } from '../check-client.js';
 import { encode, resolveSerializer, type Serializer } from '../codec.js';
 import { InvalidArgumentError, MessageDecodeError } from '../errors.js';
-import type { IteratorOptions, MessageIterator, Subscription } from './subscription.js';
+import type { IteratorOptions, MessageIterator, Subscription } from '../pubsub/subscription.js';
 
 /** Options of `new Topic(client, name, options)`. */
 export interface TopicOptions<T> {
@@ -35,6 +36,7 @@ export class Topic<T = unknown> {
   readonly #serializer: Serializer<T>;
 
   constructor(client: ClusterClient, name: string, options: TopicOptions<T> = {}) {
+    checkClient(client);
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name', `expected a non-empty string, got ${String(name)}`);
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('topic options', 'expected an object');
     for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new InvalidArgumentError(`option "${k}"`, `unknown topic option; known: ${[...KNOWN].join(', ')}`);

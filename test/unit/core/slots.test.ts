@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { slotOf, SLOT_COUNT } from '../../../lib/router/slot.js';
+import { slotOf, SLOT_COUNT } from '../../../lib/core/slots.js';
 
 describe('slotOf (unit)', () => {
   it('matches the cluster spec test vector (CRC16 of "123456789" is 0x31C3)', () => {
