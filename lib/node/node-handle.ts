@@ -1,10 +1,12 @@
 import { Command, type Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
-import { CircuitOpenError, ConnectionError } from '../errors.js';
+import { commandProblem } from '../core/arguments.js';
+import { CircuitOpenError, ConnectionError, QueueFullError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection } from './connection.js';
 import { DedicatedPool } from './pool.js';
+import { writeAsking, writeCommand } from './safe-write.js';
 
 export type NodeRole = 'master' | 'replica';
 export type ConnectionStatus = 'idle' | 'connecting' | 'ready' | 'closed';
@@ -32,6 +34,11 @@ export interface NodeEvents {
   onConnectionFailure(node: NodeHandle, error: Error): void;
   /** A connection is ready again. */
   onConnected(node: NodeHandle): void;
+}
+
+/** ioredis' queue of written, unanswered commands (not in its typings). */
+interface Queued {
+  readonly commandQueue: { readonly length: number };
 }
 
 /** Fraction of replies whose latency is measured (1 in N) — keeps clock reads off most commands. */
@@ -156,8 +163,7 @@ export class NodeHandle {
   send(cmd: Command, asking = false): Promise<unknown> {
     const r = this.#redis;
     if (r !== undefined && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
-      this.#write(r, cmd, asking);
-      return cmd.promise;
+      return this.#write(r, cmd, asking);
     }
     return this.#sendSlow(cmd, asking);
   }
@@ -165,11 +171,14 @@ export class NodeHandle {
   async #sendSlow(cmd: Command, asking: boolean): Promise<unknown> {
     if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
     const r = await this.#connection();
-    this.#write(r, cmd, asking);
-    return cmd.promise;
+    return this.#write(r, cmd, asking);
   }
 
-  #write(r: Redis, cmd: Command, asking: boolean): void {
+  #write(r: Redis, cmd: Command, asking: boolean): Promise<unknown> {
+    // A node that stopped answering (SIGSTOP, a stuck server) must not hold
+    // an unbounded backlog: beyond maxWaitingCommands unanswered, refuse.
+    const limit = this.#options.maxWaitingCommands;
+    if (limit > 0 && (r as unknown as Queued).commandQueue.length >= limit) return Promise.reject(this.#queueFull(cmd));
     if (this.#options.autoPipelining && this.#corked !== r) {
       // Every command written until the next tick leaves in one write.
       this.#corked = r;
@@ -179,15 +188,18 @@ export class NodeHandle {
         r.stream.uncork();
       });
     }
-    if (asking) {
-      // ASKING must immediately precede the command on this connection;
-      // nothing can be written between two synchronous sendCommand calls.
-      const ask = new Command('asking', []);
-      ask.promise.catch(() => undefined);
-      r.sendCommand(ask);
-    }
     this.#commands++;
-    r.sendCommand(cmd);
+    // ASKING must immediately precede the command on this connection;
+    // nothing can be written between two synchronous sendCommand calls.
+    return asking ? writeAsking(r, cmd) : writeCommand(r, cmd);
+  }
+
+  #queueFull(cmd: Command): QueueFullError {
+    const NAME = String(cmd.name).toUpperCase();
+    return new QueueFullError(
+      `${this.#options.maxWaitingCommands} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
+      { address: this.address, command: NAME },
+    );
   }
 
   /** Starts a latency sample for 1 in SAMPLE_EVERY commands; returns 0 when not sampling. */
@@ -212,6 +224,8 @@ export class NodeHandle {
 
   /** Runs one command on the multiplexed connection (admin use: topology, PING). */
   call(name: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
+    const bad = commandProblem(name, args);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.send(new Command(name, args, { replyEncoding: 'utf8' }));
   }
 

@@ -1,4 +1,5 @@
 import { Command } from 'ioredis';
+import { commandProblem, execOptionsProblem } from '../core/arguments.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import { fanOutPolicy, mayFanOut, reduceOutcomes, type Outcome } from './fanout.js';
@@ -36,6 +37,8 @@ export class Dispatcher {
 
   /** Runs one caller command; `sequencer` places its parts in a pipeline's per-slot order. */
   send(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: SlotSequencer): Promise<unknown> {
+    const bad = commandProblem(name, args) ?? (opts === NO_OPTIONS ? undefined : execOptionsProblem(opts));
+    if (bad !== undefined) return Promise.reject(bad);
     const lower = name.toLowerCase();
     const route: RouteOptions = sequencer === undefined ? FREE_ROUTE : { sequencer };
     if (isSplittable(lower)) {
