@@ -45,6 +45,8 @@ interface Queued {
 const SAMPLE_EVERY = 8;
 const EWMA_ALPHA = 0.2;
 const RECONNECT_MIN_MS = 20;
+/** Floor of the per-node bound of unanswered commands (see #maxUnanswered). */
+const MIN_UNANSWERED = 1000;
 const RECONNECT_MAX_MS = 1000;
 
 /**
@@ -74,6 +76,12 @@ export class NodeHandle {
   #connects = 0;
   #losses = 0;
   #timeouts = 0;
+  /**
+   * Unanswered commands this connection may hold: `maxWaitingCommands`, but
+   * never fewer than MIN_UNANSWERED — a small waiting queue (for connect and
+   * failovers) must not throttle a healthy node's pipelining.
+   */
+  readonly #maxUnanswered: number;
 
   constructor(host: string, port: number, address: string, role: NodeRole, options: ResolvedOptions, events: NodeEvents) {
     this.host = host;
@@ -82,6 +90,7 @@ export class NodeHandle {
     this.#role = role;
     this.#options = options;
     this.#events = events;
+    this.#maxUnanswered = Math.max(options.maxWaitingCommands, MIN_UNANSWERED);
     const cb = options.circuitBreaker;
     this.#breaker = cb.enabled
       ? new NodeBreaker(() => this.#probe(), {
@@ -176,9 +185,8 @@ export class NodeHandle {
 
   #write(r: Redis, cmd: Command, asking: boolean): Promise<unknown> {
     // A node that stopped answering (SIGSTOP, a stuck server) must not hold
-    // an unbounded backlog: beyond maxWaitingCommands unanswered, refuse.
-    const limit = this.#options.maxWaitingCommands;
-    if (limit > 0 && (r as unknown as Queued).commandQueue.length >= limit) return Promise.reject(this.#queueFull(cmd));
+    // an unbounded backlog: beyond the bound of unanswered commands, refuse.
+    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) return Promise.reject(this.#queueFull(cmd));
     if (this.#options.autoPipelining && this.#corked !== r) {
       // Every command written until the next tick leaves in one write.
       this.#corked = r;
@@ -197,7 +205,7 @@ export class NodeHandle {
   #queueFull(cmd: Command): QueueFullError {
     const NAME = String(cmd.name).toUpperCase();
     return new QueueFullError(
-      `${this.#options.maxWaitingCommands} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
+      `${this.#maxUnanswered} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
       { address: this.address, command: NAME },
     );
   }

@@ -37,7 +37,7 @@ function isInvalid(command: string, position: RegExp): (e: unknown) => boolean {
 
 describe('bad arguments at the boundary (integration)', function () {
   this.timeout(30_000);
-  let rootNodes: string[];
+  let rootNodes: ReturnType<Awaited<ReturnType<typeof sharedCluster>>["getRootNodes"]>;
   let c: ClusterClient;
   const keys = async () => Number(await c.dbsize());
 
@@ -146,6 +146,7 @@ describe('bad arguments at the boundary (integration)', function () {
   it('pipeline, multi and watch reject the bad entry only (pipeline) or the whole transaction before anything is sent', async () => {
     const before = await keys();
     const results = await c.pipeline().set('{p}:a', 'v').set('{p}:b', undefined as unknown as string).get('{p}:a').exec();
+    assert.ok(results);
     assert.equal(results[0]![1], 'OK');
     assert.ok(results[1]![0] instanceof InvalidArgumentError);
     assert.equal(results[2]![1], 'v');
