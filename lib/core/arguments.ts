@@ -202,3 +202,28 @@ function messageOf(err: unknown): string {
     return 'unknown error';
   }
 }
+
+/**
+ * Commands whose number of keys is itself an argument (`numkeys`), by the
+ * position of that argument. The key-position table (@ioredis/commands)
+ * allocates one entry per announced key before looking at the arguments, so
+ * `ZUNION 100000000 k` would make it build a hundred-million-entry array and
+ * take the process down.
+ */
+const NUMKEYS_AT: ReadonlyMap<string, number> = new Map(Object.entries({
+  zunionstore: 1, zinterstore: 1, zdiffstore: 1,
+  eval: 1, evalsha: 1, eval_ro: 1, evalsha_ro: 1, fcall: 1, fcall_ro: 1, blmpop: 1, bzmpop: 1,
+  sdiffcard: 0, sintercard: 0, sunioncard: 0, lmpop: 0, zunion: 0, zinter: 0, zmpop: 0, zintercard: 0, zdiff: 0, msetex: 0,
+}));
+
+/**
+ * False when a command announces more keys than it has arguments (flattened,
+ * lower-case name): such a command has no key positions to compute — the
+ * server answers it with its own error.
+ */
+export function announcedKeysFit(name: string, flatArgs: readonly unknown[]): boolean {
+  const at = NUMKEYS_AT.get(name);
+  if (at === undefined) return true;
+  const n = Number(flatArgs[at]);
+  return n <= flatArgs.length;
+}

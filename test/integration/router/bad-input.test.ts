@@ -131,6 +131,13 @@ describe('bad arguments at the boundary (integration)', function () {
     await c.del('10', 'buf:k', 'n:big', 'o:{1}a', 'o:{1}b', 'h:ok');
   });
 
+  it('a numkeys argument far beyond the arguments given is answered by the server, not by an out-of-memory abort', async () => {
+    // Found by the fuzz suite: the key-position table allocated one entry per announced key.
+    for (const [name, args] of [['zunion', [2 ** 53 + 2, 'k']], ['eval', ['return 1', 1e9, 'k']], ['zunionstore', ['d', 5e8, 'k']]] as const) {
+      await assert.rejects(c.call(name, ...args), (e: unknown) => (e as Error).name === 'RedisReplyError');
+    }
+  });
+
   it('call() with a name that is not a string is an InvalidArgumentError, not a raw TypeError', async () => {
     for (const name of [undefined, {}, Symbol('x'), null, 5, '']) {
       await assert.rejects(c.call(name as string, 'k'), (e: unknown) => {
