@@ -3,6 +3,7 @@
  * testcontainers-node. Single-field checks happen in each `with…()` so the
  * stack points at the bad call; cross-field checks happen in `start()`.
  */
+import { describeInput } from '../lib/core/arguments.js';
 import { InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 import type { NodeAuth } from './admin.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -39,7 +40,7 @@ const USERNAME_RE = /^[A-Za-z0-9._-]+$/;
 
 function int(name: string, value: unknown, min: number, max: number, expected: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(name, `${JSON.stringify(value) ?? String(value)} is not ${expected}`);
+    throw new InvalidArgumentError(name, `${describeInput(value)} is not ${expected}`);
   }
   return value;
 }
@@ -96,7 +97,7 @@ export class RedisClusterContainer {
       throw new InvalidArgumentError('password', 'expected a non-empty string of printable ASCII characters without spaces');
     }
     if (username !== undefined && (typeof username !== 'string' || !USERNAME_RE.test(username) || username === 'default')) {
-      throw new InvalidArgumentError('username', `${JSON.stringify(username)} is not a valid ACL user name (letters, digits, . _ -; not "default")`);
+      throw new InvalidArgumentError('username', `${describeInput(username)} is not a valid ACL user name (letters, digits, . _ -; not "default")`);
     }
     this.#auth = username === undefined ? { password } : { username, password };
     return this;
@@ -160,7 +161,7 @@ export class RedisClusterContainer {
    */
   withRuntime(runtime: ClusterRuntime): this {
     if (runtime !== 'process' && runtime !== 'docker' && runtime !== 'auto') {
-      throw new InvalidArgumentError('runtime', `${JSON.stringify(runtime)} is not 'process', 'docker' or 'auto'`);
+      throw new InvalidArgumentError('runtime', `${describeInput(runtime)} is not 'process', 'docker' or 'auto'`);
     }
     this.#runtime = runtime;
     return this;

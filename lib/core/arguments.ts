@@ -36,10 +36,10 @@ const KEY_AND_OBJECT = new Set(['hset', 'hmset']);
  */
 export function commandProblem(name: unknown, args: readonly unknown[]): InvalidArgumentError | undefined {
   if (typeof name !== 'string' || name.length === 0) {
-    return new InvalidArgumentError('command name', `expected a non-empty string such as 'get', got ${describeValue(name)}`);
+    return new InvalidArgumentError('command name', `expected a non-empty string such as 'get', got ${describeInput(name)}`);
   }
   if (!Array.isArray(args)) {
-    return new InvalidArgumentError(`${name.toUpperCase()} arguments`, `expected an array of arguments, got ${describeValue(args)}`, { command: name.toUpperCase() });
+    return new InvalidArgumentError(`${name.toUpperCase()} arguments`, `expected an array of arguments, got ${describeInput(args)}`, { command: name.toUpperCase() });
   }
   try {
     for (let i = 0; i < args.length; i++) {
@@ -67,14 +67,14 @@ export function assertCommand(name: unknown, args: readonly unknown[]): void {
  * `signal` an AbortSignal.
  */
 export function execOptionsProblem(opts: unknown): InvalidArgumentError | undefined {
-  if (opts === null || typeof opts !== 'object') return new InvalidArgumentError('command options', `expected an object { buffer?, timeoutMs?, signal? }, got ${describeValue(opts)}`);
+  if (opts === null || typeof opts !== 'object') return new InvalidArgumentError('command options', `expected an object { buffer?, timeoutMs?, signal? }, got ${describeInput(opts)}`);
   const o = opts as { buffer?: unknown; timeoutMs?: unknown; signal?: unknown };
-  if (o.buffer !== undefined && typeof o.buffer !== 'boolean') return new InvalidArgumentError('buffer', `expected a boolean, got ${describeValue(o.buffer)}`);
+  if (o.buffer !== undefined && typeof o.buffer !== 'boolean') return new InvalidArgumentError('buffer', `expected a boolean, got ${describeInput(o.buffer)}`);
   const t = o.timeoutMs;
   if (t !== undefined && (typeof t !== 'number' || !(t > 0) || t === Infinity)) {
-    return new InvalidArgumentError('timeoutMs', `expected a positive number of milliseconds, got ${describeValue(t)}`);
+    return new InvalidArgumentError('timeoutMs', `expected a positive number of milliseconds, got ${describeInput(t)}`);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) return new InvalidArgumentError('signal', `expected an AbortSignal, got ${describeValue(o.signal)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) return new InvalidArgumentError('signal', `expected an AbortSignal, got ${describeInput(o.signal)}`);
   return undefined;
 }
 
@@ -126,7 +126,7 @@ function elementProblem(lower: string, a: unknown, flatIndex: number, flatLength
   if (nested && Array.isArray(a)) return { position, what: 'an array inside an array (arguments are flattened one level only)' };
   const objectForm = (WHOLE_OBJECT.has(lower) && flatLength === 1 && flatIndex === 0) || (KEY_AND_OBJECT.has(lower) && flatLength === 2 && flatIndex === 1);
   if (objectForm && isFieldObject(a)) return entriesProblem(a as object, position);
-  return { position, what: describeValue(a) + (objectForm ? ' (expected a plain object or Map of field → value)' : '') };
+  return { position, what: describeInput(a) + (objectForm ? ' (expected a plain object or Map of field → value)' : '') };
 }
 
 function isFieldObject(a: unknown): boolean {
@@ -139,14 +139,14 @@ function isFieldObject(a: unknown): boolean {
 function entriesProblem(o: object, position: string): Found | undefined {
   if (o instanceof Map) {
     for (const [k, v] of o) {
-      if (!isScalar(k)) return { position: `${position} (a Map key)`, what: describeValue(k) };
-      if (!isScalar(v)) return { position: `${position} (the value of a Map entry)`, what: describeValue(v) };
+      if (!isScalar(k)) return { position: `${position} (a Map key)`, what: describeInput(k) };
+      if (!isScalar(v)) return { position: `${position} (the value of a Map entry)`, what: describeInput(v) };
     }
     return undefined;
   }
   for (const k of Object.keys(o)) {
     const v = (o as Record<string, unknown>)[k];
-    if (!isScalar(v)) return { position: `${position}.${safeKey(k)}`, what: describeValue(v) };
+    if (!isScalar(v)) return { position: `${position}.${safeKey(k)}`, what: describeInput(v) };
   }
   return undefined;
 }
@@ -157,7 +157,7 @@ function problem(name: string, position: string, what: string): InvalidArgumentE
 }
 
 /** What a rejected value is, without its content (arguments may be secrets). Never throws. */
-export function describeValue(v: unknown): string {
+export function describeInput(v: unknown): string {
   try {
     switch (typeof v) {
       case 'undefined':

@@ -1,5 +1,6 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { encode, resolveSerializer, type Serializer } from '../codec.js';
+import { describeInput } from '../core/arguments.js';
 import { InvalidArgumentError, MessageDecodeError } from '../errors.js';
 import type { IteratorOptions, MessageIterator, Subscription } from './subscription.js';
 
@@ -35,7 +36,7 @@ export class Topic<T = unknown> {
   readonly #serializer: Serializer<T>;
 
   constructor(client: ClusterClient, name: string, options: TopicOptions<T> = {}) {
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name', `expected a non-empty string, got ${String(name)}`);
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name', `expected a non-empty string, got ${describeInput(name)}`);
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('topic options', 'expected an object');
     for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new InvalidArgumentError(`option "${k}"`, `unknown topic option; known: ${[...KNOWN].join(', ')}`);
     const prefix = options.prefix ?? 'topic:';
