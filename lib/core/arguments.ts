@@ -181,6 +181,7 @@ export function describeInput(v: unknown): string {
       const kind = v instanceof Buffer ? 'an unusable Buffer' : `a ${(v as object).constructor?.name ?? 'binary view'}`;
       return `${kind} (only real Buffers are sent as bytes: Buffer.from(view.buffer, view.byteOffset, view.byteLength))`;
     }
+    if (v instanceof Buffer) return 'an unusable Buffer (an object with Buffer.prototype but no bytes)';
     if (v instanceof Map) return `a Map of ${v.size}`;
     const proto = Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null;
     if (proto === null || proto === Object.prototype) return 'a plain object';
