@@ -169,6 +169,7 @@ export function describeInput(v: unknown): string {
       case 'function':
         return 'a function';
       case 'number':
+        if (Number.isFinite(v)) return String(v);
         return `${v} (numbers must be finite${Number.isNaN(v) ? '' : "; a sorted-set score is written '+inf' / '-inf'"})`;
       case 'bigint':
         return 'a bigint';
