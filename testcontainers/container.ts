@@ -3,6 +3,7 @@
  * testcontainers-node. Single-field checks happen in each `with…()` so the
  * stack points at the bad call; cross-field checks happen in `start()`.
  */
+import { describeInput } from '../lib/core/arguments.js';
 import { InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 import type { NodeAuth } from './admin.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -37,9 +38,18 @@ const MAX_REPLICAS = 5;
 const PASSWORD_RE = /^[\x21-\x7e]+$/; // printable ASCII, no spaces: survives redis.conf, URLs and MIGRATE AUTH
 const USERNAME_RE = /^[A-Za-z0-9._-]+$/;
 
+/** The value as JSON for a message; never throws (BigInt, throwing toString, fake Buffers). */
+function shown(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return describeInput(value);
+  }
+}
+
 function int(name: string, value: unknown, min: number, max: number, expected: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(name, `${JSON.stringify(value) ?? String(value)} is not ${expected}`);
+    throw new InvalidArgumentError(name, `${shown(value)} is not ${expected}`);
   }
   return value;
 }
@@ -96,7 +106,7 @@ export class RedisClusterContainer {
       throw new InvalidArgumentError('password', 'expected a non-empty string of printable ASCII characters without spaces');
     }
     if (username !== undefined && (typeof username !== 'string' || !USERNAME_RE.test(username) || username === 'default')) {
-      throw new InvalidArgumentError('username', `${JSON.stringify(username)} is not a valid ACL user name (letters, digits, . _ -; not "default")`);
+      throw new InvalidArgumentError('username', `${shown(username)} is not a valid ACL user name (letters, digits, . _ -; not "default")`);
     }
     this.#auth = username === undefined ? { password } : { username, password };
     return this;
@@ -160,7 +170,7 @@ export class RedisClusterContainer {
    */
   withRuntime(runtime: ClusterRuntime): this {
     if (runtime !== 'process' && runtime !== 'docker' && runtime !== 'auto') {
-      throw new InvalidArgumentError('runtime', `${JSON.stringify(runtime)} is not 'process', 'docker' or 'auto'`);
+      throw new InvalidArgumentError('runtime', `${shown(runtime)} is not 'process', 'docker' or 'auto'`);
     }
     this.#runtime = runtime;
     return this;

@@ -33,6 +33,7 @@ export class CountDownLatch {
   constructor(client: ClusterClient, name: string, options: CountDownLatchOptions = {}) {
     this.client = checkClient(client);
     this.name = checkName(name);
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('latch options', `expected an object, got ${describe(options)}`);
     this.keys = new LockKeys(checkPrefix(options.keyPrefix ?? 'slotwise:'), 'latch', this.name);
     this.#retryDelayMs = positiveInt({ retryDelayMs: options.retryDelayMs ?? 250 }, 'retryDelayMs');
     this.#waitMs = nonNegative({ waitMs: options.waitMs ?? 10_000 }, 'waitMs', true);

@@ -1,10 +1,12 @@
 import { Command, type Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
-import { CircuitOpenError, ConnectionError } from '../errors.js';
+import { commandProblem } from '../core/arguments.js';
+import { CircuitOpenError, ConnectionError, QueueFullError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection } from './connection.js';
 import { DedicatedPool } from './pool.js';
+import { writeAsking, writeCommand } from './safe-write.js';
 
 export type NodeRole = 'master' | 'replica';
 export type ConnectionStatus = 'idle' | 'connecting' | 'ready' | 'closed';
@@ -34,10 +36,17 @@ export interface NodeEvents {
   onConnected(node: NodeHandle): void;
 }
 
+/** ioredis' queue of written, unanswered commands (not in its typings). */
+interface Queued {
+  readonly commandQueue: { readonly length: number };
+}
+
 /** Fraction of replies whose latency is measured (1 in N) — keeps clock reads off most commands. */
 const SAMPLE_EVERY = 8;
 const EWMA_ALPHA = 0.2;
 const RECONNECT_MIN_MS = 20;
+/** Floor of the per-node bound of unanswered commands (see #maxUnanswered). */
+const MIN_UNANSWERED = 1000;
 const RECONNECT_MAX_MS = 1000;
 
 /**
@@ -67,6 +76,12 @@ export class NodeHandle {
   #connects = 0;
   #losses = 0;
   #timeouts = 0;
+  /**
+   * Unanswered commands this connection may hold: `maxWaitingCommands`, but
+   * never fewer than MIN_UNANSWERED — a small waiting queue (for connect and
+   * failovers) must not throttle a healthy node's pipelining.
+   */
+  readonly #maxUnanswered: number;
 
   constructor(host: string, port: number, address: string, role: NodeRole, options: ResolvedOptions, events: NodeEvents) {
     this.host = host;
@@ -75,6 +90,7 @@ export class NodeHandle {
     this.#role = role;
     this.#options = options;
     this.#events = events;
+    this.#maxUnanswered = Math.max(options.maxWaitingCommands, MIN_UNANSWERED);
     const cb = options.circuitBreaker;
     this.#breaker = cb.enabled
       ? new NodeBreaker(() => this.#probe(), {
@@ -157,8 +173,7 @@ export class NodeHandle {
   submit(cmd: Command, asking = false): Promise<unknown> {
     const r = this.#redis;
     if (r !== undefined && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
-      this.#write(r, cmd, asking);
-      return cmd.promise;
+      return this.#write(r, cmd, asking);
     }
     return this.#submitSlow(cmd, asking);
   }
@@ -166,11 +181,13 @@ export class NodeHandle {
   async #submitSlow(cmd: Command, asking: boolean): Promise<unknown> {
     if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
     const r = await this.#connection();
-    this.#write(r, cmd, asking);
-    return cmd.promise;
+    return this.#write(r, cmd, asking);
   }
 
-  #write(r: Redis, cmd: Command, asking: boolean): void {
+  #write(r: Redis, cmd: Command, asking: boolean): Promise<unknown> {
+    // A node that stopped answering (SIGSTOP, a stuck server) must not hold
+    // an unbounded backlog: beyond the bound of unanswered commands, refuse.
+    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) return Promise.reject(this.#queueFull(cmd));
     if (this.#options.autoPipelining && this.#corked !== r) {
       // Every command written until the next tick leaves in one write.
       this.#corked = r;
@@ -180,15 +197,18 @@ export class NodeHandle {
         r.stream.uncork();
       });
     }
-    if (asking) {
-      // ASKING must immediately precede the command on this connection;
-      // nothing can be written between two synchronous sendCommand calls.
-      const ask = new Command('asking', []);
-      ask.promise.catch(() => undefined);
-      r.sendCommand(ask);
-    }
     this.#commands++;
-    r.sendCommand(cmd);
+    // ASKING must immediately precede the command on this connection;
+    // nothing can be written between two synchronous sendCommand calls.
+    return asking ? writeAsking(r, cmd) : writeCommand(r, cmd);
+  }
+
+  #queueFull(cmd: Command): QueueFullError {
+    const NAME = String(cmd.name).toUpperCase();
+    return new QueueFullError(
+      `${this.#maxUnanswered} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
+      { address: this.address, command: NAME },
+    );
   }
 
   /** @internal Starts a latency sample for 1 in SAMPLE_EVERY commands; returns 0 when not sampling. */
@@ -213,6 +233,8 @@ export class NodeHandle {
 
   /** Runs one command on the multiplexed connection (admin use: topology, PING). */
   call(name: string, ...args: (string | number | Buffer)[]): Promise<unknown> {
+    const bad = commandProblem(name, args);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.submit(new Command(name, args, { replyEncoding: 'utf8' }));
   }
 

@@ -2,7 +2,9 @@ import { createPool, type Pool } from 'generic-pool';
 import { Command, type Redis } from 'ioredis';
 import { ConnectionError, PoolError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
+import { commandProblem } from '../core/arguments.js';
 import { closeConnection, openConnection } from './connection.js';
+import { writeCommand } from './safe-write.js';
 
 /** Live counters of one node's pool, from `pool.stats`. */
 export interface PoolStats {
@@ -43,6 +45,8 @@ export class DedicatedConnection {
 
   /** Sends one command on this connection. */
   send(name: string, args: readonly unknown[], buffer = false): Promise<unknown> {
+    const bad = commandProblem(name, args);
+    if (bad !== undefined) return Promise.reject(bad);
     if (this.#redis.status !== 'ready') {
       // ioredis would reject with "Connection is closed", which reads as
       // "maybe sent"; here it provably never left.
@@ -51,8 +55,7 @@ export class DedicatedConnection {
       }));
     }
     const cmd = new Command(name.toLowerCase(), args as (string | Buffer | number)[], { replyEncoding: buffer ? null : 'utf8' });
-    this.#redis.sendCommand(cmd);
-    return cmd.promise;
+    return writeCommand(this.#redis, cmd);
   }
 
   /** `send()` with spread arguments, string replies. */

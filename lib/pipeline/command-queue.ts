@@ -83,8 +83,8 @@ export abstract class CommandQueue {
   }
 
   #push(name: string, args: unknown[], buffer: boolean): this {
-    if (this.#sealed) throw new InvalidArgumentError(this.#kind, `exec() was already called on it; ${name.toUpperCase()} cannot be added`);
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('command name', `expected a non-empty string, got ${describe(name)}`);
+    if (this.#sealed) throw new InvalidArgumentError(this.#kind, `exec() was already called on it; ${name.toUpperCase()} cannot be added`);
     const last = args[args.length - 1];
     const callback = typeof last === 'function' ? (args.pop() as Callback) : undefined;
     this.#queue.push({ name: name.toLowerCase(), args, buffer, callback });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { describeInput } from '../core/arguments.js';
 import { ClientClosedError, InvalidArgumentError } from '../errors.js';
 import type { TopologySnapshot } from '../topology/snapshot.js';
 import { KeyspaceSubscription, resolveKeyspaceOptions, type KeyspaceEvent, type KeyspaceEventsOptions } from './keyspace.js';
@@ -222,7 +223,7 @@ function validateChannels(kind: SubscriptionKind, channels: string | readonly st
   const what = kind === 'psubscribe' ? 'patterns' : 'channels';
   const list = typeof channels === 'string' ? [channels] : channels;
   if (!Array.isArray(list) || list.length === 0 || list.some((c) => typeof c !== 'string' || c.length === 0)) {
-    throw new InvalidArgumentError(what, `expected a non-empty string or a non-empty array of non-empty strings, got ${JSON.stringify(channels) ?? String(channels)}`);
+    throw new InvalidArgumentError(what, `expected a non-empty string or a non-empty array of non-empty strings, got ${describeInput(channels)}`);
   }
   return [...new Set(list as string[])];
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { exists, getKeyIndexes, hasFlag } from '@ioredis/commands';
+import { announcedKeysFit } from '../core/arguments.js';
 
 /**
  * How the router treats a command, derived once per name from the command
@@ -63,6 +64,7 @@ export function commandInfo(name: string): CommandInfo | undefined {
 
 /** Positions of the key arguments of a command (flattened, stringified args). */
 export function keyIndexes(name: string, args: readonly unknown[]): number[] {
+  if (!announcedKeysFit(name, args)) return [];
   return getKeyIndexes(name, args as (string | Buffer | number)[]);
 }
 

@@ -1,4 +1,5 @@
 import { Command } from 'ioredis';
+import { commandProblem, execOptionsProblem } from '../core/arguments.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Executor } from './executor.js';
 import { fanOutPolicy, mayFanOut, reduceOutcomes, type Outcome } from './fanout.js';
@@ -29,6 +30,8 @@ export class Splitter {
 
   /** Runs one caller command; `sequencer` places its parts in a pipeline's per-slot order. */
   run(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, sequencer?: RequestSequencer): Promise<unknown> {
+    const bad = commandProblem(name, args) ?? (opts === NO_OPTIONS ? undefined : execOptionsProblem(opts));
+    if (bad !== undefined) return Promise.reject(bad);
     const lower = name.toLowerCase();
     const route: RouteOptions = sequencer === undefined ? FREE_ROUTE : { sequencer };
     if (isSplittable(lower)) {

@@ -1,6 +1,7 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { encode, resolveSerializer, type Serializer } from '../codec.js';
+import { describeInput } from '../core/arguments.js';
 import { InvalidArgumentError, MessageDecodeError } from '../errors.js';
 import type { IteratorOptions, MessageIterator, Subscription } from '../pubsub/subscription.js';
 
@@ -37,7 +38,7 @@ export class Topic<T = unknown> {
 
   constructor(client: ClusterClient, name: string, options: TopicOptions<T> = {}) {
     checkClient(client);
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name', `expected a non-empty string, got ${String(name)}`);
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('topic name', `expected a non-empty string, got ${describeInput(name)}`);
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('topic options', 'expected an object');
     for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new InvalidArgumentError(`option "${k}"`, `unknown topic option; known: ${[...KNOWN].join(', ')}`);
     const prefix = options.prefix ?? 'topic:';

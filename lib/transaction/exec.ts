@@ -1,4 +1,5 @@
 import { Command } from 'ioredis';
+import { assertCommand } from '../core/arguments.js';
 import { CrossSlotError, InvalidArgumentError, UnknownCommandError } from '../errors.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { ExecResult, QueuedCommand } from '../pipeline/command-queue.js';
@@ -29,6 +30,7 @@ export interface Prepared {
 export function prepare(queued: readonly QueuedCommand[]): Prepared {
   const slots: number[] = [];
   const commands = queued.map((q): PreparedCommand => {
+    assertCommand(q.name, q.args);
     const info = commandInfo(q.name);
     if (info === undefined) throw new UnknownCommandError(q.name);
     const NAME = q.name.toUpperCase();

@@ -1,5 +1,6 @@
 import { list as commandNames } from '@ioredis/commands';
-import type { RedisCommander } from 'ioredis';
+import { Command, type RedisCommander } from 'ioredis';
+import { assertCommand } from '../core/arguments.js';
 import {
   ConnectionError,
   CrossSlotError,
@@ -83,13 +84,15 @@ export class WatchContext {
   }
 
   async #send(name: string, args: unknown[], buffer: boolean): Promise<unknown> {
-    const lower = String(name).toLowerCase();
+    assertCommand(name, args);
+    const lower = name.toLowerCase();
     const info = commandInfo(lower);
     if (info === undefined) throw new UnknownCommandError(name);
     if (info.pinsConnection || CONNECTION_BOUND_WAITS.has(lower)) {
       throw new InvalidArgumentError(`command ${lower.toUpperCase()}`, 'inside watch(), use tx.multi() for the transaction; the WATCH is already held');
     }
-    const flat = args.flat();
+    // As the connection will send them (flattened, objects expanded, numbers as ioredis writes them): the slot check hashes the same bytes.
+    const flat = new Command(lower, args as (string | Buffer | number)[]).args;
     for (const i of keyIndexes(lower, flat)) {
       if (i < flat.length && slotOf(flat[i] as string | Buffer) !== this.slot) throw this.#crossSlot(lower, slotOf(flat[i] as string | Buffer));
     }
@@ -184,6 +187,7 @@ export async function runWatch<T>(
   fn: (tx: WatchContext) => Promise<T>,
   opts: WatchOptions = {},
 ): Promise<T> {
+  assertCommand('watch', keys);
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string' || Buffer.isBuffer(k))) {
     throw new InvalidArgumentError('watch keys', `expected a non-empty array of string or Buffer keys, got ${describe(keys)}`);
   }
