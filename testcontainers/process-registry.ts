@@ -1,6 +1,7 @@
 /**
- * Process-wide record of every redis-server the engine started and every temp
- * dir it made, so that nothing outlives the Node process that owns it:
+ * Process-wide record of every redis-server the engine started, every temp
+ * dir it made and every container and network it created, so that nothing
+ * outlives the Node process that owns it:
  *
  * - normal `stop()` removes entries one by one;
  * - `process.on('exit')` (normal end, `process.exit()`, uncaught exception)
@@ -10,7 +11,9 @@
  *   the host app listens, it decides, and the exit hook cleans up later;
  * - a detached watchdog process (one per Node process, alive only while there is
  *   something to guard) notices when its parent is gone — even after SIGKILL,
- *   which runs no handler — and kills the recorded pids.
+ *   which runs no handler — and kills the recorded pids, then removes the
+ *   recorded containers and networks through the container engine's API
+ *   (no reaper container needed; testcontainers' Ryuk is never started).
  *
  * The watchdog only ever kills pids it was given, and only after checking that
  * the process is still a redis-server on the recorded port or dir, so a
