@@ -3,7 +3,7 @@
  * owns. Nodes are named by their client port everywhere.
  */
 import { isIP } from 'node:net';
-import type { ClusterClientOptions, DnsLookup, HostPort } from '../lib/options.js';
+import type { ClusterClientOptions, DnsLookup, HostPort } from '../lib/index.js';
 import type { EngineContext } from './context.js';
 import { rangesOf, slotOwners } from './cluster-state.js';
 import * as faults from './faults.js';
