@@ -6,6 +6,7 @@ export {
   type AddressMap,
   type CircuitBreakerOptions,
   type ClusterClientOptions,
+  type DnsLookup,
   type HostPort,
   type NodeAddress,
   type PoolOptions,

@@ -12,6 +12,13 @@ export type { HostPort, NodeAddress } from './core/addresses.js';
  */
 export type AddressMap = Readonly<Record<string, HostPort>> | ((announced: HostPort) => HostPort | undefined);
 
+/**
+ * Resolves a node's hostname to an IP, ioredis-style: `callback(err, address)`.
+ * Called for every new connection to a node announced by name, so a name
+ * whose IP changed (a restarted Kubernetes pod) is reached at its new IP.
+ */
+export type DnsLookup = (hostname: string, callback: (err: NodeJS.ErrnoException | null | undefined, address: string, family?: number) => void) => void;
+
 /** A node as seen by a `readFrom` function. */
 export interface ReadCandidate {
   readonly address: string;
@@ -98,6 +105,13 @@ export interface ClusterClientOptions {
   readFrom?: ReadFrom;
   /** Address translation for discovery and redirect targets. @default undefined */
   natMap?: AddressMap;
+  /**
+   * Resolves node hostnames (after `natMap`) on every connect, instead of the
+   * system resolver (`dns.lookup`, which Node also calls on every connect).
+   * IP addresses are never looked up. With TLS the server name stays the hostname.
+   * @default undefined
+   */
+  dnsLookup?: DnsLookup;
   /** Periodic topology check interval; 0 turns it off. @default 5000 */
   topologyRefreshIntervalMs?: number;
   /**
@@ -142,6 +156,7 @@ export const DEFAULTS = {
   retryMaybeSentWrites: false,
   readFrom: 'master',
   natMap: undefined,
+  dnsLookup: undefined,
   topologyRefreshIntervalMs: 5000,
   degradedRefreshIntervalMs: 50,
   minRefreshGapMs: 50,
@@ -163,17 +178,18 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
-} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap'> &
-  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap'>;
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'> &
+  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
   readonly rootNodes: readonly HostPort[];
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: TlsOptions | undefined;
   readonly natMap: AddressMap | undefined;
+  readonly dnsLookup: DnsLookup | undefined;
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
   readonly pool: Readonly<Required<PoolOptions>>;
 }
@@ -228,6 +244,9 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   }
   if (o.natMap !== undefined && typeof o.natMap !== 'function' && (typeof o.natMap !== 'object' || o.natMap === null)) {
     throw new InvalidArgumentError('natMap', `expected an object keyed by "host:port" or a function, got ${describe(o.natMap)}`);
+  }
+  if (o.dnsLookup !== undefined && typeof o.dnsLookup !== 'function') {
+    throw new InvalidArgumentError('dnsLookup', `expected a function (hostname, callback) like dns.lookup, got ${describe(o.dnsLookup)}`);
   }
   if (o.tls !== undefined && typeof o.tls !== 'boolean' && (typeof o.tls !== 'object' || o.tls === null)) {
     throw new InvalidArgumentError('tls', `expected true or TLS connection options, got ${describe(o.tls)}`);

@@ -49,13 +49,14 @@ export function openAdminConnection(host: string, port: number, auth?: NodeAuth,
  * command timed out on a frozen node) is replaced on the next use.
  */
 export class AdminPool {
-  readonly #host: string;
+  readonly #hostOf: (port: number) => string;
   readonly #auth: NodeAuth | undefined;
   readonly #clients = new Map<number, Redis>();
   #closed = false;
 
-  constructor(host: string, auth?: NodeAuth) {
-    this.#host = host;
+  /** `hostOf(port)`: the address this machine reaches the node on `port` at (it may move). */
+  constructor(hostOf: (port: number) => string, auth?: NodeAuth) {
+    this.#hostOf = hostOf;
     this.#auth = auth;
   }
 
@@ -65,7 +66,7 @@ export class AdminPool {
     let client = this.#clients.get(port);
     if (client === undefined || client.status === 'end' || client.status === 'close') {
       client?.disconnect();
-      client = openAdminConnection(this.#host, port, this.#auth);
+      client = openAdminConnection(this.#hostOf(port), port, this.#auth);
       this.#clients.set(port, client);
     }
     try {
@@ -76,9 +77,10 @@ export class AdminPool {
         this.drop(port);
       }
       const what = [command, ...args.slice(0, 3)].join(' ');
-      throw new ClusterEngineError(`${what} on ${this.#host}:${port}: ${errorText(err)}`, {
+      const host = client.options.host ?? '127.0.0.1';
+      throw new ClusterEngineError(`${what} on ${host}:${port}: ${errorText(err)}`, {
         cause: err,
-        address: `${this.#host}:${port}`,
+        address: `${host}:${port}`,
         command: command.toUpperCase(),
       });
     }

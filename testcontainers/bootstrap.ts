@@ -27,7 +27,7 @@ export async function bootstrapCluster(ctx: EngineContext): Promise<void> {
   const ranges = splitSlots(m);
   await Promise.all(masters.map((n, i) => call(n, 'ADDSLOTSRANGE', ...(ranges[i] as [number, number]))));
   // Every pair meets directly: waiting for gossip to spread one MEET takes ~1 s for 6 nodes.
-  await Promise.all(nodes.flatMap((a, i) => nodes.slice(0, i).map((b) => call(a, 'MEET', ctx.host, b.proc.port, b.proc.busPort))));
+  await Promise.all(nodes.flatMap((a, i) => nodes.slice(0, i).map((b) => call(a, 'MEET', b.proc.announcedIp, b.proc.port, b.proc.busPort))));
   await ctx.waitUntilKnown(nodes.map((n) => n.id));
   // Replica k follows master k mod m, so every master gets r replicas.
   await Promise.all(replicas.map((n, k) => ctx.replicate(n, (masters[k % m] as ManagedNode).id)));

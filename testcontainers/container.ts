@@ -17,6 +17,16 @@ import { StartedRedisCluster } from './started-cluster.js';
 /** Where nodes run. */
 export type ClusterRuntime = 'process' | 'docker' | 'auto';
 
+/**
+ * Container networking. `host`: containers share this machine's network
+ * (Linux engines only). `bridge`: a private network per cluster, client ports
+ * published on 127.0.0.1, clients need `getNatMap()`. `auto`: host on Linux,
+ * bridge elsewhere (Docker Desktop has no host networking).
+ */
+export type ContainerNetworkMode = 'host' | 'bridge' | 'auto';
+
+const HOSTNAME_RE = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 /** Defaults of every builder option. */
 export const CLUSTER_DEFAULTS = {
   masters: 3,
@@ -31,6 +41,7 @@ export const CLUSTER_DEFAULTS = {
   appendOnly: false,
   startupTimeoutMs: 60_000,
   runtime: 'process',
+  networkMode: 'auto',
 } as const satisfies Record<string, unknown>;
 
 const MAX_MASTERS = 100;
@@ -77,6 +88,8 @@ export class RedisClusterContainer {
   #ports: PortPolicy = { kind: 'auto' };
   #bin: string | undefined;
   #image = DEFAULT_REDIS_IMAGE;
+  #network: ContainerNetworkMode = CLUSTER_DEFAULTS.networkMode;
+  #hostnameDomain: string | undefined;
 
   /** Number of masters; slots are split evenly between them. Redis Cluster itself accepts 1. @default 3 */
   withMasters(count: number): this {
@@ -164,9 +177,9 @@ export class RedisClusterContainer {
 
   /**
    * `process` runs local redis-server processes; `docker` runs each node in a
-   * container (`withImage()`) on the host network — Linux Docker only, and not
-   * exercised on our build machine; `auto` uses a local redis-server when there
-   * is one, else containers when a runtime is reachable. @default 'process'
+   * container (`withImage()`, network per `withNetworkMode()`); `auto` uses a
+   * local redis-server when there is one, else containers when a runtime is
+   * reachable. @default 'process'
    */
   withRuntime(runtime: ClusterRuntime): this {
     if (runtime !== 'process' && runtime !== 'docker' && runtime !== 'auto') {
@@ -176,7 +189,37 @@ export class RedisClusterContainer {
     return this;
   }
 
-  /** Image for container nodes (`withRuntime('docker')`). @default 'redis:7.2' */
+  /** Container networking, see {@link ContainerNetworkMode}. @default 'auto' (host on Linux, bridge elsewhere) */
+  withNetworkMode(mode: ContainerNetworkMode): this {
+    if (mode !== 'host' && mode !== 'bridge' && mode !== 'auto') {
+      throw new InvalidArgumentError('networkMode', `${JSON.stringify(mode)} is not 'host', 'bridge' or 'auto'`);
+    }
+    this.#network = mode;
+    return this;
+  }
+
+  /**
+   * Nodes announce a stable name, `node-<i>.<domain>`
+   * (`cluster-announce-hostname`), as their preferred endpoint
+   * (`cluster-preferred-endpoint-type hostname`), like StatefulSet pods behind a
+   * headless Service. Clients then route by name: give them
+   * `cluster.getClientOptions()` (its `dnsLookup` resolves the names; nothing
+   * is written to /etc/hosts and no DNS server is asked).
+   * @default off (nodes announce IPs)
+   */
+  withHostnames(domain = 'redis.slotwise.test'): this {
+    if (typeof domain !== 'string' || !HOSTNAME_RE.test(domain)) {
+      throw new InvalidArgumentError('hostnames', `${JSON.stringify(domain)} is not a DNS domain (lower-case labels of letters, digits and '-', dot-separated)`);
+    }
+    this.#hostnameDomain = domain;
+    return this;
+  }
+
+  /**
+   * Image for container nodes (`withRuntime('docker')`). When absent locally it
+   * is pulled — except `LOCAL_REDIS_IMAGE`, which is built from the local
+   * redis-server (no registry needed). @default 'redis:7.2'
+   */
   withImage(image: string): this {
     if (typeof image !== 'string' || image.trim() === '') throw new InvalidArgumentError('image', 'expected a non-empty image name such as "redis:7.2"');
     this.#image = image;
@@ -204,10 +247,10 @@ export class RedisClusterContainer {
   async #requireDocker(): Promise<string> {
     const rt = await detectContainerRuntime();
     if (!rt.available) throw new InvalidArgumentError('runtime', `'docker': no container runtime is reachable (${rt.reason}); use 'process'`);
-    if (process.platform !== 'linux') {
-      throw new InvalidArgumentError('runtime', `'docker' relies on host networking, which only Linux Docker engines provide`);
+    if (this.#network === 'host' && process.platform !== 'linux') {
+      throw new InvalidArgumentError('networkMode', `'host' networking exists only on Linux Docker engines; use 'bridge' (or 'auto')`);
     }
-    return '';
+    return this.#bin ?? '';
   }
 
   /** Number of nodes `start()` will run. */
@@ -249,10 +292,13 @@ export class RedisClusterContainer {
       bin,
       startupTimeoutMs: this.#startupTimeoutMs,
       runtime,
+      network: this.#network === 'auto' ? (process.platform === 'linux' ? 'host' : 'bridge') : this.#network,
       image: this.#image,
       ...(this.#auth ? { auth: this.#auth } : {}),
+      ...(this.#hostnameDomain !== undefined ? { hostnameDomain: this.#hostnameDomain } : {}),
     });
     try {
+      await ctx.prepare();
       await bootstrapCluster(ctx);
     } catch (err) {
       await ctx.destroyAll();

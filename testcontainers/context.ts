@@ -12,7 +12,10 @@ import {
   type ClusterNodesEntry,
   type NodeObservation,
 } from './cluster-state.js';
-import { DockerRedisNode } from './docker-node.js';
+import { dockerClient } from './docker.js';
+import { ensureImage } from './docker-image.js';
+import { DockerNetwork } from './docker-network.js';
+import { DockerRedisNode, endpointOf, type DockerNetworking } from './docker-node.js';
 import { PortInUseError, RedisNodeProcess, type EngineNode, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
 
@@ -27,10 +30,14 @@ export interface EngineSettings {
   /** redis-server binary (process runtime). */
   readonly bin: string;
   readonly startupTimeoutMs: number;
-  /** Where nodes run; `docker` uses containers on the host network. */
+  /** Where nodes run. */
   readonly runtime: 'process' | 'docker';
+  /** Container networking (docker runtime): the host's network, or a private bridge network with published ports. */
+  readonly network: 'host' | 'bridge';
   /** Image for container nodes. */
   readonly image: string;
+  /** Nodes announce `node-<i>.<domain>` as their preferred endpoint; undefined = IPs. */
+  readonly hostnameDomain?: string;
 }
 
 /** One node we own plus what we last learnt about it. */
@@ -39,21 +46,43 @@ export interface ManagedNode {
   readonly id: string;
   /** Role from the last view that mentioned it. */
   role: 'master' | 'replica';
+  /** Name it announces (`withHostnames()`). */
+  readonly hostname?: string;
 }
 
-const HOST = '127.0.0.1';
 const PORT_RETRIES = 5;
 
 export class EngineContext {
   readonly settings: EngineSettings;
   readonly admin: AdminPool;
-  readonly host = HOST;
   readonly #nodes = new Map<number, ManagedNode>();
   #nextIndex = 0;
+  #networking: DockerNetworking | undefined;
 
   constructor(settings: EngineSettings) {
     this.settings = settings;
-    this.admin = new AdminPool(HOST, settings.auth);
+    this.admin = new AdminPool((port) => this.#nodes.get(port)?.proc.host ?? this.#pending.get(port) ?? '127.0.0.1', settings.auth);
+  }
+
+  /** Hosts of nodes started but not yet registered (their first CLUSTER MYID). */
+  readonly #pending = new Map<number, string>();
+
+  /** Container runtime only: the image (built or pulled when absent) and the bridge network. */
+  async prepare(): Promise<void> {
+    if (this.settings.runtime !== 'docker' || this.#networking !== undefined) return;
+    await ensureImage(this.settings.image, this.settings.bin || undefined);
+    if (this.settings.network === 'host') {
+      this.#networking = { mode: 'host' };
+      return;
+    }
+    const docker = (await dockerClient()).container.dockerode;
+    this.#networking = { mode: 'bridge', network: await DockerNetwork.create(docker, endpointOf(docker)) };
+  }
+
+  /** The name node `index` announces, when hostnames are on. */
+  hostnameOf(index: number): string | undefined {
+    const d = this.settings.hostnameDomain;
+    return d === undefined ? undefined : `node-${index}.${d}`;
   }
 
   /** Every node not removed, in creation order. */
@@ -108,12 +137,18 @@ export class EngineContext {
         appendOnly: this.settings.appendOnly,
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
+        ...(this.hostnameOf(index) !== undefined ? { hostname: this.hostnameOf(index)! } : {}),
       };
+      const networking = this.#networking;
       const proc: EngineNode =
-        this.settings.runtime === 'docker' ? new DockerRedisNode(options, this.settings.image) : RedisNodeProcess.create(options);
+        this.settings.runtime === 'docker' && networking !== undefined
+          ? new DockerRedisNode(options, this.settings.image, networking)
+          : RedisNodeProcess.create(options);
+      this.#pending.set(proc.port, proc.host);
       try {
         await proc.start();
       } catch (err) {
+        this.#pending.delete(proc.port);
         await proc.destroy();
         lastError = err;
         if (err instanceof PortInUseError && this.settings.ports.kind !== 'fixed') continue;
@@ -125,8 +160,10 @@ export class EngineContext {
       } catch (err) {
         await proc.destroy();
         throw new ClusterEngineError(`node ${proc.port} started but does not answer: ${errorText(err)}`, { cause: err });
+      } finally {
+        this.#pending.delete(proc.port);
       }
-      const node: ManagedNode = { proc, id, role: 'master' };
+      const node: ManagedNode = { proc, id, role: 'master', ...(options.hostname !== undefined ? { hostname: options.hostname } : {}) };
       this.#nodes.set(proc.port, node);
       return node;
     }
@@ -239,7 +276,7 @@ export class EngineContext {
   async meet(node: ManagedNode): Promise<void> {
     const via = this.live().find((n) => n !== node);
     if (via === undefined) throw new ClusterEngineError('no live node to introduce the new node to');
-    await this.admin.call(via.proc.port, 'CLUSTER', 'MEET', HOST, node.proc.port, node.proc.busPort);
+    await this.admin.call(via.proc.port, 'CLUSTER', 'MEET', node.proc.announcedIp, node.proc.port, node.proc.busPort);
   }
 
   /** `CLUSTER REPLICATE`, retried while the replica has not yet heard of the master through gossip. */
@@ -278,5 +315,8 @@ export class EngineContext {
     this.admin.close();
     await Promise.all(this.all().map((n) => n.proc.destroy()));
     this.#nodes.clear();
+    const net = this.#networking;
+    this.#networking = undefined;
+    if (net?.mode === 'bridge') await net.network.remove();
   }
 }

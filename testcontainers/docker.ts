@@ -14,6 +14,46 @@ export type ContainerRuntimeStatus =
 
 let cached: Promise<ContainerRuntimeStatus> | undefined;
 
+/** The parts of testcontainers' runtime client the engine uses (structural: no static import). */
+export interface DockerClient {
+  readonly container: { readonly dockerode: Dockerode };
+  readonly image: { build(context: string, opts: Record<string, unknown>): Promise<void> };
+}
+
+/** The bits of dockerode the engine calls. */
+export interface Dockerode {
+  createContainer(opts: Record<string, unknown>): Promise<DockerContainer>;
+  getContainer(id: string): DockerContainer;
+  getImage(name: string): { inspect(): Promise<unknown> };
+  listContainers(opts: Record<string, unknown>): Promise<Array<{ Id: string; Labels: Record<string, string> }>>;
+  pull(image: string): Promise<NodeJS.ReadableStream>;
+  modem: {
+    followProgress(stream: NodeJS.ReadableStream, done: (err: Error | null) => void): void;
+    socketPath?: string;
+    host?: string;
+    port?: number | string;
+    protocol?: string;
+  };
+}
+
+/** The bits of a dockerode Container the engine calls. */
+export interface DockerContainer {
+  readonly id: string;
+  start(): Promise<unknown>;
+  kill(opts: { signal: string }): Promise<unknown>;
+  pause(): Promise<unknown>;
+  unpause(): Promise<unknown>;
+  remove(opts: { force: boolean; v: boolean }): Promise<unknown>;
+  wait(): Promise<unknown>;
+  inspect(): Promise<{ State: { Running: boolean; Paused: boolean }; NetworkSettings: { IPAddress: string; Networks?: Record<string, { IPAddress: string }> } }>;
+}
+
+/** testcontainers' runtime client (loads the optional dependency). */
+export async function dockerClient(): Promise<DockerClient> {
+  const tc = (await import('testcontainers')) as unknown as { getContainerRuntimeClient(): Promise<DockerClient> };
+  return tc.getContainerRuntimeClient();
+}
+
 /**
  * Asks testcontainers whether a container runtime is reachable. Never throws;
  * the answer is cached for the process (testcontainers caches it too).

@@ -6,7 +6,8 @@
 import { ClusterEngineError, InvalidArgumentError } from '../lib/errors.js';
 import { retryUntil } from './admin.js';
 import type { EngineContext, ManagedNode } from './context.js';
-import type { ConvergenceOptions, FailoverMode, FailoverReport, KillReport, PauseReport, RecoverReport } from './types.js';
+import { PortInUseError } from './node-process.js';
+import type { ConvergenceOptions, FailoverMode, FailoverReport, KillReport, MoveReport, PauseReport, RecoverReport } from './types.js';
 
 /** How long a manual failover's result must hold before it counts (a few gossip rounds). */
 const STABLE_MS = 300;
@@ -85,6 +86,55 @@ export async function restartNode(ctx: EngineContext, port: number, options?: Co
     throw new ClusterEngineError(`node ${port} came back with id ${id}, expected ${node.id} (nodes.conf lost?)`);
   }
   return settle(ctx, node, at, options);
+}
+
+/** New loopback aliases / container IPs tried when the first one's port is taken. */
+const MOVE_ATTEMPTS = 3;
+
+/**
+ * The Kubernetes pod restart: SIGKILLs the node, then starts it on an IP it
+ * never had (the next loopback alias for processes and host-network
+ * containers, a new container with a new IP on a bridge network) with the
+ * same data dir, so the same node id. Waits until every live node lists it
+ * under the new IP (peers learn it from its first PING, as Redis does for a
+ * moved pod) and the cluster is healthy.
+ */
+export async function restartNodeWithNewIp(ctx: EngineContext, port: number, options?: ConvergenceOptions): Promise<MoveReport> {
+  const node = ctx.node(port, 'restartNodeWithNewIp');
+  if (node.proc.state === 'removed') throw new InvalidArgumentError('port', `restartNodeWithNewIp(${port}): node was removed`);
+  const previousIp = node.proc.announcedIp;
+  ctx.admin.drop(port);
+  await node.proc.kill();
+  const killedAt = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    await node.proc.moveToNewAddress();
+    try {
+      await node.proc.start();
+      break;
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || attempt >= MOVE_ATTEMPTS) throw err;
+    }
+  }
+  ctx.admin.drop(port);
+  const at = Date.now();
+  const id = String(await ctx.admin.call(port, 'CLUSTER', 'MYID'));
+  if (id !== node.id) throw new ClusterEngineError(`node ${port} came back with id ${id}, expected ${node.id} (nodes.conf lost?)`);
+  const ip = node.proc.announcedIp;
+  const base = { port, id, previousIp, ip, killedAt, at };
+  if (!wants(options)) return { ...base, role: node.role };
+  const timeoutMs = options?.timeoutMs ?? ctx.defaultTimeoutMs;
+  await retryUntil(
+    async () => {
+      for (const n of ctx.live()) {
+        const e = (await ctx.view(n.proc.port)).find((v) => v.id === id);
+        if (e !== undefined && e.host !== ip) throw new Error(`node ${n.proc.port} still lists ${id.slice(0, 8)} at ${e.host}`);
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 50, what: `every node to list ${port} at its new IP ${ip}` },
+  );
+  const settled = await settle(ctx, node, at, options);
+  return { ...base, role: settled.role, ...(settled.convergedAt !== undefined ? { convergedAt: settled.convergedAt } : {}) };
 }
 
 async function settle(ctx: EngineContext, node: ManagedNode, at: number, options?: ConvergenceOptions): Promise<RecoverReport> {

@@ -2,13 +2,14 @@
  * `slotwise/testcontainers`: start a real Redis Cluster from local
  * `redis-server` processes and inject faults into it.
  */
-export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime } from './container.js';
+export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime, type ContainerNetworkMode } from './container.js';
 export { StartedRedisCluster } from './started-cluster.js';
 export { findRedisServer, INSTALL_HINT, MIN_REDIS_MAJOR, type RedisServerBinary } from './redis-binary.js';
 export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js';
-export { liveEngineProcesses, liveEngineTempDirs, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';
+export { liveEngineProcesses, liveEngineTempDirs, liveEngineContainers, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';
 export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from './cluster-state.js';
 export { DEFAULT_REDIS_IMAGE } from './docker-node.js';
+export { LOCAL_REDIS_IMAGE, buildLocalRedisImage, ensureImage } from './docker-image.js';
 /** The errors the engine throws (the same classes as in `slotwise`). */
 export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 /** Node descriptions and the reports of fault and topology helpers. */

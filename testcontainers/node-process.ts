@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ClusterEngineError } from '../lib/errors.js';
 import type { NodeAuth } from './admin.js';
 import { retryUntil } from './admin.js';
-import { releasePorts, reservePorts, type NodePorts } from './ports.js';
+import { nextLoopbackAddress, releasePorts, reservePorts, type NodePorts } from './ports.js';
 import { removeDirSync, trackDir, trackProcess, untrackDir } from './process-registry.js';
 
 /** Lifecycle state of a node as the engine knows it. */
@@ -22,8 +22,13 @@ export type NodeState = 'starting' | 'up' | 'paused' | 'killed' | 'removed';
  * ({@link RedisNodeProcess}) or a container (docker-node.ts).
  */
 export interface EngineNode {
+  /** Client port; the same inside a container and on this machine. */
   readonly port: number;
   readonly busPort: number;
+  /** Address this machine reaches the node at (a loopback address; for bridge-network containers its published 127.0.0.1). */
+  readonly host: string;
+  /** IP the node announces to peers and clients (a container's own IP on a bridge network). */
+  readonly announcedIp: string;
   /** Host temp dir of the node ('' for container nodes). */
   readonly dir: string;
   /** Pid of the running process; undefined when none runs or for containers. */
@@ -39,6 +44,11 @@ export interface EngineNode {
   resume(): Promise<void>;
   /** Ends it for good and deletes its data. Idempotent. */
   destroy(): Promise<void>;
+  /**
+   * While killed: the next `start()` comes up on another IP with the same
+   * data dir (node id, nodes.conf, AOF) — what a Kubernetes pod restart does.
+   */
+  moveToNewAddress(): Promise<void>;
 }
 
 /** Settings rendered into one node's redis.conf. */
@@ -49,8 +59,14 @@ export interface NodeConfig {
   readonly nodeTimeoutMs: number;
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
-  /** Log to stdout instead of `<dir>/redis.log` (containers, whose logs the runtime keeps). */
+  /** Log to stdout instead of `<dir>/redis.log`. */
   readonly logToStdout?: boolean;
+  /** Address redis-server binds, client and bus port alike. @default '127.0.0.1' */
+  readonly bindHost?: string;
+  /** IP announced to peers and clients (`cluster-announce-ip`). @default bindHost */
+  readonly announceIp?: string;
+  /** Announce this name (`cluster-announce-hostname`) and make it the preferred endpoint clients get. */
+  readonly announceHostname?: string;
 }
 
 /** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
@@ -62,10 +78,11 @@ function quote(value: string): string {
 export function renderRedisConf(c: NodeConfig): string {
   const lines = [
     `port ${c.port}`,
-    'bind 127.0.0.1',
+    `bind ${c.bindHost ?? '127.0.0.1'}`,
     'protected-mode no',
-    // Announce the loopback address from the start; otherwise a node only learns its own IP from a peer's MEET.
-    'cluster-announce-ip 127.0.0.1',
+    // Announce the address from the start; otherwise a node only learns its own IP from a peer's MEET,
+    // and after a restart on another IP it would keep announcing the old one from nodes.conf.
+    `cluster-announce-ip ${c.announceIp ?? c.bindHost ?? '127.0.0.1'}`,
     'cluster-enabled yes',
     'cluster-config-file nodes.conf',
     `cluster-node-timeout ${c.nodeTimeoutMs}`,
@@ -89,6 +106,10 @@ export function renderRedisConf(c: NodeConfig): string {
     // Lets tests use DEBUG SLEEP / DEBUG SEGFAULT from localhost only.
     'enable-debug-command local',
   ];
+  if (c.announceHostname !== undefined) {
+    // Clients get the name in CLUSTER SHARDS/SLOTS and in MOVED/ASK: pods keep their name, not their IP.
+    lines.push(`cluster-announce-hostname ${quote(c.announceHostname)}`, 'cluster-preferred-endpoint-type hostname');
+  }
   if (c.auth !== undefined) {
     if (c.auth.username === undefined) {
       lines.push(`requirepass ${quote(c.auth.password)}`, `masterauth ${quote(c.auth.password)}`);
@@ -115,6 +136,22 @@ export interface NodeProcessOptions {
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
   readonly startupTimeoutMs: number;
+  /** Loopback address to bind and announce. @default '127.0.0.1' */
+  readonly host?: string;
+  /** See {@link NodeConfig.announceHostname}. */
+  readonly hostname?: string;
+}
+
+/** The redis.conf of a node started with `options`, on `host`, with its data in `dir`. */
+export function nodeConfig(options: NodeProcessOptions, dir: string, host: string, announceIp = host): NodeConfig {
+  return {
+    ...options,
+    ...options.ports,
+    dir,
+    bindHost: host,
+    announceIp,
+    ...(options.hostname !== undefined ? { announceHostname: options.hostname } : {}),
+  };
 }
 
 /** One redis-server child process and its temp dir. */
@@ -123,6 +160,7 @@ export class RedisNodeProcess implements EngineNode {
   readonly busPort: number;
   readonly dir: string;
   readonly #options: NodeProcessOptions;
+  #host: string;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #state: NodeState = 'starting';
@@ -134,6 +172,26 @@ export class RedisNodeProcess implements EngineNode {
     this.port = options.ports.port;
     this.busPort = options.ports.busPort;
     this.dir = dir;
+    this.#host = options.host ?? '127.0.0.1';
+  }
+
+  get host(): string {
+    return this.#host;
+  }
+
+  get announcedIp(): string {
+    return this.#host;
+  }
+
+  #writeConf(): void {
+    writeFileSync(join(this.dir, 'redis.conf'), renderRedisConf(nodeConfig(this.#options, this.dir, this.#host)), { mode: 0o600 });
+  }
+
+  /** Rewrites redis.conf for the next loopback address (127.0.0.2, .3 …); call while killed. */
+  async moveToNewAddress(): Promise<void> {
+    if (this.#running()) throw new ClusterEngineError(`node ${this.port} must be killed before it moves to a new address`);
+    this.#host = nextLoopbackAddress(this.#host);
+    this.#writeConf();
   }
 
   /** Makes the temp dir and redis.conf; does not start anything. */
@@ -142,7 +200,7 @@ export class RedisNodeProcess implements EngineNode {
     trackDir(dir);
     reservePorts(options.ports);
     const node = new RedisNodeProcess(options, dir);
-    writeFileSync(join(dir, 'redis.conf'), renderRedisConf({ ...options, ...options.ports, dir }), { mode: 0o600 });
+    node.#writeConf();
     return node;
   }
 
@@ -259,7 +317,7 @@ function isFatal(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { fatal?: boolean }).fatal === true;
 }
 
-function fileSize(path: string): number {
+export function fileSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {
@@ -267,7 +325,7 @@ function fileSize(path: string): number {
   }
 }
 
-function readFrom(path: string, offset: number): string {
+export function readFrom(path: string, offset: number): string {
   try {
     return readFileSync(path).subarray(offset).toString('utf8');
   } catch {

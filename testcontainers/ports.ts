@@ -117,3 +117,18 @@ export async function allocateNodePorts(policy: PortPolicy, index: number): Prom
     }
   }
 }
+
+let lastAlias = 1;
+
+/**
+ * Another loopback address for a node that "moves" (127.0.0.2 … 127.0.0.254,
+ * round robin, never `current`). Linux routes all of 127.0.0.0/8 to the
+ * loopback interface; macOS needs aliases (`ifconfig lo0 alias 127.0.0.2`).
+ */
+export function nextLoopbackAddress(current: string): string {
+  for (;;) {
+    lastAlias = lastAlias >= 254 ? 2 : lastAlias + 1;
+    const next = `127.0.0.${lastAlias}`;
+    if (next !== current) return next;
+  }
+}

@@ -1,6 +1,7 @@
 /**
- * Process-wide record of every redis-server the engine started and every temp
- * dir it made, so that nothing outlives the Node process that owns it:
+ * Process-wide record of every redis-server the engine started, every temp
+ * dir it made and every container and network it created, so that nothing
+ * outlives the Node process that owns it:
  *
  * - normal `stop()` removes entries one by one;
  * - `process.on('exit')` (normal end, `process.exit()`, uncaught exception)
@@ -10,7 +11,9 @@
  *   the host app listens, it decides, and the exit hook cleans up later;
  * - a detached watchdog process (one per Node process, alive only while there is
  *   something to guard) notices when its parent is gone — even after SIGKILL,
- *   which runs no handler — and kills the recorded pids.
+ *   which runs no handler — and kills the recorded pids, then removes the
+ *   recorded containers and networks through the container engine's API
+ *   (no reaper container needed; testcontainers' Ryuk is never started).
  *
  * The watchdog only ever kills pids it was given, and only after checking that
  * the process is still a redis-server on the recorded port or dir, so a
@@ -34,6 +37,16 @@ interface Tracked extends LiveEngineProcess {
 
 const processes = new Map<number, Tracked>();
 const dirs = new Set<string>();
+/** Containers and networks by id, with how to reach the engine that runs them. */
+const containers = new Map<string, DockerEndpoint>();
+const networks = new Map<string, DockerEndpoint>();
+
+/** How the watchdog reaches the container engine's HTTP API (a Unix socket, or plain TCP). */
+export interface DockerEndpoint {
+  readonly socketPath?: string;
+  readonly host?: string;
+  readonly port?: number;
+}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let handlersInstalled = false;
 let watchdog: ChildProcess | undefined;
@@ -65,6 +78,29 @@ export function trackProcess(child: ChildProcess, port: number, dir: string): vo
   });
   ensureGuards();
   tellWatchdog({ op: 'add', pid, port, dir });
+}
+
+/** Container ids of the engine not yet removed. */
+export function liveEngineContainers(): string[] {
+  return [...containers.keys()];
+}
+
+/**
+ * Records a container (or, with `kind: 'network'`, a network) so that the
+ * watchdog removes it when this process dies without stopping its cluster —
+ * there is no reaper container (Ryuk) to rely on.
+ */
+export function trackContainer(id: string, endpoint: DockerEndpoint, kind: 'container' | 'network' = 'container'): void {
+  (kind === 'container' ? containers : networks).set(id, endpoint);
+  ensureGuards();
+  tellWatchdog({ op: kind, id, endpoint });
+}
+
+/** Forgets a container or network after it was removed. */
+export function untrackContainer(id: string, kind: 'container' | 'network' = 'container'): void {
+  (kind === 'container' ? containers : networks).delete(id);
+  tellWatchdog({ op: `un${kind}`, id });
+  idleCheck();
 }
 
 /** Records a temp dir; {@link untrackDir} after it was removed. */
@@ -162,7 +198,7 @@ function removeHandlers(): void {
 }
 
 function idleCheck(): void {
-  if (processes.size > 0 || dirs.size > 0) return;
+  if (processes.size > 0 || dirs.size > 0 || containers.size > 0 || networks.size > 0) return;
   removeHandlers();
   stopWatchdog();
 }
@@ -176,8 +212,15 @@ function tellWatchdog(msg: Record<string, unknown>): void {
 const WATCHDOG_SOURCE = `
 const fs = require('fs'), cp = require('child_process');
 const parent = Number(process.argv[1]);
-const procs = new Map(), dirs = new Set();
+const procs = new Map(), dirs = new Set(), ctrs = new Map(), nets = new Map();
 let buf = '', done = false;
+function del(ep, path) {
+  return new Promise((res) => {
+    const opts = ep.socketPath ? { socketPath: ep.socketPath } : { host: ep.host, port: ep.port };
+    const req = require('http').request({ ...opts, path, method: 'DELETE', timeout: 20000 }, (r) => { r.resume(); r.on('end', res); });
+    req.on('error', res); req.on('timeout', () => { req.destroy(); res(); }); req.end();
+  });
+}
 function isOurs(p) {
   let cmd = '';
   try { cmd = fs.readFileSync('/proc/' + p.pid + '/cmdline', 'utf8').split('\\0').join(' '); }
@@ -188,8 +231,12 @@ function isOurs(p) {
 function cleanup() {
   if (done) return; done = true;
   for (const p of procs.values()) { if (isOurs(p)) { try { process.kill(p.pid, 'SIGKILL'); } catch {} } }
-  for (const d of dirs) { try { fs.rmSync(d, { recursive: true, force: true }); } catch {} }
-  process.exit(0);
+  Promise.all([...ctrs].map(([id, ep]) => del(ep, '/containers/' + id + '?force=true&v=true')))
+    .then(() => Promise.all([...nets].map(([id, ep]) => del(ep, '/networks/' + id))))
+    .then(() => {
+      for (const d of dirs) { try { fs.rmSync(d, { recursive: true, force: true }); } catch {} }
+      process.exit(0);
+    });
 }
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
@@ -201,6 +248,10 @@ process.stdin.on('data', (chunk) => {
     else if (m.op === 'del') procs.delete(m.pid);
     else if (m.op === 'dir') dirs.add(m.dir);
     else if (m.op === 'undir') dirs.delete(m.dir);
+    else if (m.op === 'container') ctrs.set(m.id, m.endpoint);
+    else if (m.op === 'uncontainer') ctrs.delete(m.id);
+    else if (m.op === 'network') nets.set(m.id, m.endpoint);
+    else if (m.op === 'unnetwork') nets.delete(m.id);
   }
 });
 process.stdin.on('end', cleanup);
@@ -229,6 +280,8 @@ function startWatchdog(): void {
   watchdog = child;
   for (const p of processes.values()) tellWatchdog({ op: 'add', pid: p.pid, port: p.port, dir: p.dir });
   for (const dir of dirs) tellWatchdog({ op: 'dir', dir });
+  for (const [id, endpoint] of containers) tellWatchdog({ op: 'container', id, endpoint });
+  for (const [id, endpoint] of networks) tellWatchdog({ op: 'network', id, endpoint });
 }
 
 function stopWatchdog(): void {

@@ -92,7 +92,8 @@ async function migrateKeys(ctx: EngineContext, p: Plan, slot: number, batchSize:
     await ctx.admin.call(
       p.source.proc.port,
       'MIGRATE',
-      ctx.host,
+      // Sent by the source node itself: the target's own (announced) IP, which on a bridge network is not ours.
+      p.target.proc.announcedIp,
       p.target.proc.port,
       '',
       0,

@@ -2,6 +2,8 @@
  * A running Redis Cluster made of redis-server processes this Node process
  * owns. Nodes are named by their client port everywhere.
  */
+import { isIP } from 'node:net';
+import type { ClusterClientOptions, DnsLookup, HostPort } from '../lib/index.js';
 import type { EngineContext } from './context.js';
 import { rangesOf, slotOwners } from './cluster-state.js';
 import * as faults from './faults.js';
@@ -14,6 +16,7 @@ import type {
   FailoverMode,
   FailoverReport,
   KillReport,
+  MoveReport,
   NodeAddress,
   PauseReport,
   RecoverReport,
@@ -62,7 +65,68 @@ export class StartedRedisCluster implements AsyncDisposable {
   getRootNodes(): NodeAddress[] {
     const up = this.#ctx.all().filter((n) => n.proc.state === 'up');
     const masters = up.filter((n) => n.role === 'master');
-    return (masters.length > 0 ? masters : up).map((n) => ({ host: this.#ctx.host, port: n.proc.port }));
+    return (masters.length > 0 ? masters : up).map((n) => ({ host: n.proc.host, port: n.proc.port }));
+  }
+
+  /** `host` when nodes run on the host's network (processes, host-network containers), `bridge` for a private container network. */
+  get networkMode(): 'host' | 'bridge' {
+    return this.#ctx.settings.runtime === 'docker' ? this.#ctx.settings.network : 'host';
+  }
+
+  /**
+   * The address map clients on this machine need, or undefined when the
+   * announced addresses are reachable as they are. On a bridge network nodes
+   * announce their container IP (and, with `withHostnames()`, their name);
+   * this machine reaches node `port` only at `127.0.0.1:port`. The map is
+   * live: it follows nodes added later and IPs that change.
+   */
+  getNatMap(): ((announced: HostPort) => HostPort | undefined) | undefined {
+    if (this.networkMode !== 'bridge') return undefined;
+    const ctx = this.#ctx;
+    return (announced) => {
+      const node = ctx.all().find((n) => n.proc.port === announced.port);
+      return node === undefined ? undefined : { host: node.proc.host, port: node.proc.port };
+    };
+  }
+
+  /**
+   * With `withHostnames()` on the host network: resolves the names nodes
+   * announce to their current loopback address (ioredis' `dnsLookup` shape),
+   * so tests never need /etc/hosts. Unknown names fail with ENOTFOUND; the
+   * system resolver is never asked. Undefined when nodes announce no names
+   * or a natMap already routes them (bridge network).
+   */
+  getDnsLookup(): DnsLookup | undefined {
+    if (this.#ctx.settings.hostnameDomain === undefined || this.networkMode === 'bridge') return undefined;
+    const ctx = this.#ctx;
+    return (hostname, callback) => {
+      const node = ctx.all().find((n) => n.hostname === hostname);
+      if (node === undefined) {
+        const err: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+        queueMicrotask(() => callback(err, ''));
+        return;
+      }
+      const address = node.proc.host;
+      queueMicrotask(() => callback(null, address, isIP(address)));
+    };
+  }
+
+  /**
+   * What a `ClusterClient` on this machine needs to reach this cluster: root
+   * nodes, credentials, and the natMap / dnsLookup the network mode calls for.
+   * `new ClusterClient({ ...cluster.getClientOptions(), commandTimeoutMs: 8000 })`.
+   */
+  getClientOptions(): Pick<ClusterClientOptions, 'rootNodes' | 'username' | 'password' | 'natMap' | 'dnsLookup'> {
+    const auth = this.#ctx.settings.auth;
+    const natMap = this.getNatMap();
+    const dnsLookup = this.getDnsLookup();
+    return {
+      rootNodes: this.getRootNodes(),
+      ...(auth?.username !== undefined ? { username: auth.username } : {}),
+      ...(auth !== undefined ? { password: auth.password } : {}),
+      ...(natMap !== undefined ? { natMap } : {}),
+      ...(dnsLookup !== undefined ? { dnsLookup } : {}),
+    };
   }
 
   /** Client ports of every node not removed, in creation order. */
@@ -94,9 +158,11 @@ export class StartedRedisCluster implements AsyncDisposable {
       const masterId = e?.masterId ?? null;
       return {
         id: n.id,
-        host: ctx.host,
+        host: n.proc.host,
         port: n.proc.port,
         busPort: n.proc.busPort,
+        announcedIp: n.proc.announcedIp,
+        ...(n.hostname !== undefined ? { hostname: n.hostname } : {}),
         role,
         masterId,
         masterPort: masterId === null ? null : (ctx.byId(masterId)?.proc.port ?? null),
@@ -147,6 +213,17 @@ export class StartedRedisCluster implements AsyncDisposable {
   /** Crash-restarts a node (SIGKILL if running, then start with the same port, dir and node id). */
   restartNode(port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
     return faults.restartNode(this.#ctx, port, options);
+  }
+
+  /**
+   * The Kubernetes pod restart: crash-restarts a node on an IP it never had,
+   * with the same data and node id (next loopback alias for processes; a new
+   * container with a new IP on a bridge network). Waits until every node lists
+   * the new IP and the cluster is healthy. A master that was failed over
+   * meanwhile comes back as a replica.
+   */
+  restartNodeWithNewIp(port: number, options?: ConvergenceOptions): Promise<MoveReport> {
+    return faults.restartNodeWithNewIp(this.#ctx, port, options);
   }
 
   /** `CLUSTER FAILOVER [FORCE|TAKEOVER]` on a replica; waits until it is master everywhere. */

@@ -20,6 +20,10 @@ export interface ClusterNodeInfo extends NodeAddress {
   readonly id: string;
   /** Cluster bus port. */
   readonly busPort: number;
+  /** IP the node announces; differs from `host` for containers on a bridge network (reach them through `getNatMap()`). */
+  readonly announcedIp: string;
+  /** Name the node announces (`withHostnames()`), else undefined. */
+  readonly hostname?: string;
   readonly role: 'master' | 'replica';
   /** Id of the master a replica follows; null for masters. */
   readonly masterId: string | null;
@@ -78,6 +82,16 @@ export interface RecoverReport {
   /** Role after convergence (a master that was failed over comes back as a replica). */
   readonly role: 'master' | 'replica';
   readonly convergedAt?: number;
+}
+
+/** What `restartNodeWithNewIp()` did and observed. */
+export interface MoveReport extends RecoverReport {
+  /** IP the node announced before (a loopback address, or its container's IP on a bridge network). */
+  readonly previousIp: string;
+  /** IP it announces now. */
+  readonly ip: string;
+  /** `Date.now()` once the old instance was gone. */
+  readonly killedAt: number;
 }
 
 /** `CLUSTER FAILOVER` flavour. */

@@ -1,5 +1,27 @@
 import { Redis } from 'ioredis';
-import type { ResolvedOptions } from '../options.js';
+import { isIP } from 'node:net';
+import type { DnsLookup, ResolvedOptions } from '../options.js';
+
+/**
+ * Resolves `host` with the `dnsLookup` option, bounded by the connect timeout.
+ * Runs on every connect: a pod restarted under the same name has a new IP.
+ */
+function lookup(fn: DnsLookup, host: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dnsLookup(${JSON.stringify(host)}) gave no answer within ${timeoutMs} ms`)), timeoutMs);
+    try {
+      fn(host, (err, address) => {
+        clearTimeout(timer);
+        if (err) reject(Object.assign(new Error(`dnsLookup(${JSON.stringify(host)}) failed: ${err.message}`, { cause: err }), { code: err.code }));
+        else if (typeof address !== 'string' || isIP(address) === 0) reject(new Error(`dnsLookup(${JSON.stringify(host)}) returned ${JSON.stringify(address)}, not an IP address`));
+        else resolve(address);
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      reject(err as Error);
+    }
+  });
+}
 
 /**
  * Opens one ioredis standalone connection to a node with the settings every
@@ -12,12 +34,15 @@ import type { ResolvedOptions } from '../options.js';
  * connection, not serve them from its now-replica data.
  */
 export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName, readOnly = false): Promise<Redis> {
+  const byName = o.dnsLookup !== undefined && isIP(host) === 0;
+  const ip = byName ? await lookup(o.dnsLookup!, host, o.connectTimeoutMs) : host;
   const redis = new Redis({
-    host,
+    host: ip,
     port,
     username: o.username,
     password: o.password,
-    tls: o.tls,
+    // Connected by IP, the certificate is still checked against the name.
+    tls: byName && o.tls !== undefined ? { servername: host, ...o.tls } : o.tls,
     connectionName: name,
     connectTimeout: o.connectTimeoutMs,
     protocol: o.protocol,

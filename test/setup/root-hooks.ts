@@ -10,7 +10,7 @@
  */
 import { createHook } from 'node:async_hooks';
 import type { Context } from 'mocha';
-import { killAllEngineProcesses, liveEngineProcesses, liveEngineTempDirs } from '../../testcontainers/index.js';
+import { killAllEngineProcesses, liveEngineContainers, liveEngineProcesses, liveEngineTempDirs } from '../../testcontainers/index.js';
 import { stopSharedCluster } from '../helpers/cluster.js';
 import { openClients } from '../../lib/internal/open-clients.js';
 
@@ -47,6 +47,11 @@ async function engineLeaks(): Promise<string[]> {
   ];
 }
 
+/** Containers of the engine whose cluster was never stopped (the watchdog removes them when the run ends). */
+function containerLeaks(): string[] {
+  return liveEngineContainers().map((id) => `engine container ${id.slice(0, 12)} never removed`);
+}
+
 /** ClusterClients never closed with quit()/disconnect(). */
 async function clientLeaks(): Promise<string[]> {
   const open = openClients();
@@ -78,7 +83,7 @@ async function handleLeaks(): Promise<string[]> {
   return [...counts].map(([r, n]) => `${n} ${r} still active after every client and cluster was closed`);
 }
 
-export const leakChecks: LeakCheck[] = [engineLeaks, clientLeaks, handleLeaks];
+export const leakChecks: LeakCheck[] = [engineLeaks, containerLeaks, clientLeaks, handleLeaks];
 
 function describeReason(r: unknown): string {
   return r instanceof Error ? (r.stack ?? r.message) : String(r);

@@ -40,6 +40,9 @@ describe('engine: builder validation', () => {
     assert.throws(() => new RedisClusterContainer().withPassword('has space'), invalid('password', /without spaces/));
     assert.throws(() => new RedisClusterContainer().withUser('default', 'pw'), invalid('username', /not "default"/));
     assert.throws(() => new RedisClusterContainer().withRuntime('podman' as never), invalid('runtime', /"podman" is not/));
+    assert.throws(() => new RedisClusterContainer().withNetworkMode('overlay' as never), invalid('networkMode', /"overlay" is not 'host', 'bridge' or 'auto'/));
+    assert.throws(() => new RedisClusterContainer().withHostnames('Bad_Domain'), invalid('hostnames', /"Bad_Domain" is not a DNS domain/));
+    assert.throws(() => new RedisClusterContainer().withHostnames('.lead.dot'), invalid('hostnames', /not a DNS domain/));
   });
 });
 
@@ -97,6 +100,20 @@ describe('engine: generated redis.conf', () => {
     ]) {
       assert.ok(conf.split('\n').includes(line), `missing "${line}" in:\n${conf}`);
     }
+  });
+
+  it('binds and announces the node address; with a hostname, makes it the preferred endpoint', () => {
+    const base = { port: 7000, busPort: 17_000, dir: '/data', nodeTimeoutMs: 2000, appendOnly: true };
+    const lines = (c: Parameters<typeof renderRedisConf>[0]) => renderRedisConf(c).split('\n');
+    assert.ok(lines(base).includes('cluster-announce-ip 127.0.0.1'));
+    const moved = lines({ ...base, bindHost: '127.0.0.3' });
+    assert.ok(moved.includes('bind 127.0.0.3') && moved.includes('cluster-announce-ip 127.0.0.3'), moved.join('\n'));
+    const bridge = lines({ ...base, bindHost: '0.0.0.0', announceIp: '172.18.0.5' });
+    assert.ok(bridge.includes('bind 0.0.0.0') && bridge.includes('cluster-announce-ip 172.18.0.5'), bridge.join('\n'));
+    assert.ok(!lines(base).some((l) => l.startsWith('cluster-announce-hostname') || l.startsWith('cluster-preferred-endpoint-type')));
+    const named = lines({ ...base, announceHostname: 'node-0.redis.slotwise.test' });
+    assert.ok(named.includes('cluster-announce-hostname "node-0.redis.slotwise.test"'), named.join('\n'));
+    assert.ok(named.includes('cluster-preferred-endpoint-type hostname'));
   });
 
   it('renders requirepass or an ACL user, quoted', () => {

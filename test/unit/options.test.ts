@@ -53,6 +53,7 @@ describe('resolveOptions (unit)', () => {
     rejects({ ...base, readFrom: 'slave' }, /readFrom/, /replicaPreferred/);
     rejects({ ...base, protocol: 4 }, /protocol/);
     rejects({ ...base, natMap: 5 }, /natMap/);
+    rejects({ ...base, dnsLookup: 'coredns' }, /dnsLookup/, /expected a function \(hostname, callback\)/);
     rejects(null, /options/);
   });
 
