@@ -2,6 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { BreakerState } from './node/breaker.js';
 import type { NodeRole } from './node/node-handle.js';
 import type { CommandDiagnostics, RedirectInfo } from './router/executor.js';
+import type { MigrationClearedInfo, MigrationStuckInfo } from './router/migration-watch.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 
 /** Events of a ClusterClient (`client.on(name, listener)`). */
@@ -14,6 +15,15 @@ export interface ClusterClientEvents {
   'node:removed': [info: { address: string }];
   /** A command followed a MOVED or ASK. */
   redirect: [info: RedirectInfo];
+  /**
+   * A slot's redirects started going round in a circle (A: `ASK B`, B:
+   * `MOVED A`): its migration lost a side, e.g. a failover mid-reshard.
+   * Commands on it wait (bounded by their deadline) instead of spinning.
+   * Once per episode; `migration:cleared` ends it.
+   */
+  'migration:stuck': [info: MigrationStuckInfo];
+  /** A slot reported by `migration:stuck` answered a command again. */
+  'migration:cleared': [info: MigrationClearedInfo];
   /** A node's circuit breaker changed state. */
   breaker: [info: { address: string; state: BreakerState }];
   /**
@@ -44,4 +54,4 @@ export const channels = {
   topology: diagnostics.channel('slotwise:topology'),
 } as const;
 
-export type { CommandDiagnostics, RedirectInfo };
+export type { CommandDiagnostics, MigrationClearedInfo, MigrationStuckInfo, RedirectInfo };

@@ -9,6 +9,7 @@ export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js
 export { liveEngineProcesses, liveEngineTempDirs, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';
 export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from './cluster-state.js';
 export { DEFAULT_REDIS_IMAGE } from './docker-node.js';
+export { fixOpenSlots, openSlots, readMasters, type NodeAccess, type OpenSlot, type SlotFix, type MasterState } from './slot-repair.js';
 /** The errors the engine throws (the same classes as in `slotwise`). */
 export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 /** Node descriptions and the reports of fault and topology helpers. */

@@ -14,6 +14,7 @@
 import { ClusterEngineError, InvalidArgumentError } from '../lib/errors.js';
 import { SLOT_COUNT } from './cluster-state.js';
 import type { EngineContext, ManagedNode } from './context.js';
+import { fixOpenSlots, type NodeAccess, type SlotFix } from './slot-repair.js';
 import type { ReshardOptions, ReshardReport } from './types.js';
 
 const MIGRATE_TIMEOUT_MS = 10_000;
@@ -80,6 +81,18 @@ function authArgs(ctx: EngineContext): string[] {
   const auth = ctx.settings.auth;
   if (auth === undefined) return [];
   return auth.username === undefined ? ['AUTH', auth.password] : ['AUTH2', auth.username, auth.password];
+}
+
+/** The engine's admin connections as slot repair's {@link NodeAccess}. */
+export function nodeAccess(ctx: EngineContext): NodeAccess {
+  return { host: ctx.host, call: (port, command, ...args) => ctx.admin.call(port, command, ...args), migrateAuth: authArgs(ctx) };
+}
+
+/** `redis-cli --cluster fix` for open slots, on the engine's live nodes; waits for health afterwards. */
+export async function fixEngineOpenSlots(ctx: EngineContext, timeoutMs = ctx.defaultTimeoutMs): Promise<SlotFix[]> {
+  const fixes = await fixOpenSlots(nodeAccess(ctx), ctx.live().map((n) => n.proc.port));
+  await ctx.waitForHealthy(timeoutMs);
+  return fixes;
 }
 
 async function migrateKeys(ctx: EngineContext, p: Plan, slot: number, batchSize: number): Promise<number> {
