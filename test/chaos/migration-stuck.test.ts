@@ -10,6 +10,9 @@
  * with SlotMigrationStuckError naming the slot, both nodes and the repair.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import calculateSlot from 'cluster-key-slot';
 import { ClusterClient, SlotMigrationStuckError, type MigrationClearedInfo, type MigrationStuckInfo, type RedirectInfo } from '../../lib/index.js';
 import { RedisClusterContainer, type ClusterNodeInfo, type StartedRedisCluster } from '../../testcontainers/index.js';
@@ -18,6 +21,17 @@ import { waitFor } from '../helpers/wait.js';
 
 const KEYS = 20;
 const MOVED_FIRST = 5;
+
+const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'slotwise.js');
+
+/** Runs the slotwise CLI; resolves with its exit code and output. */
+function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [LAUNCHER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
 
 /** A hash tag whose slot is `slot`. */
 function tagFor(slot: number): string {
@@ -138,5 +152,24 @@ describe('chaos: a slot stuck mid-migration after a failover', function () {
     for (const k of keys) assert.equal(await c.get(k), `v-${k}`);
     assert.deepEqual(await cluster.healthProblems(), []);
     assert.ok(promoted > 0);
+  });
+
+  it('slotwise cluster check reports the stuck slot (exit 2); cluster fix repairs it; check is clean again', async () => {
+    await makeStuck();
+    const port = String(a.port);
+    const check = await cli(['cluster', 'check', '--port', port]);
+    assert.equal(check.code, 2, check.out);
+    assert.match(check.out, new RegExp(`slot ${slot}: migrating on 127\\.0\\.0\\.1:${a.port} to [0-9a-f]{8} \\(not a master now\\)`));
+    assert.match(check.out, /Repair: slotwise cluster fix --port/);
+    const fix = await cli(['cluster', 'fix', '--port', port]);
+    assert.equal(fix.code, 0, fix.out);
+    assert.match(fix.out, new RegExp(`slot ${slot}: .*owner 127\\.0\\.0\\.1:${a.port}`));
+    assert.match(fix.out, /1 open slot closed/);
+    await cluster.waitForHealthy();
+    const again = await cli(['cluster', 'check', '--port', port]);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /16384 of 16384 slots covered, 0 open slots/);
+    const c = await connect();
+    for (const k of keys) assert.equal(await c.get(k), `v-${k}`);
   });
 });
