@@ -26,8 +26,8 @@ import type { EngineContext, ManagedNode } from './context.js';
 import { fixOpenSlots, migrateSlotKeys, type NodeAccess, type SlotFix } from './slot-repair.js';
 import type { ReshardOptions, ReshardReport } from './types.js';
 
-/** Attempts to finish a round after a failure before giving up. */
-const RECOVERY_ATTEMPTS = 6;
+/** Pause between attempts to finish a round (doubling): a killed master's shard needs seconds to elect. */
+const RECOVERY_PAUSE_MS = 100;
 
 /** One side of the migration: the shard (master + replicas at plan time) and its master now. */
 interface Side {
@@ -122,9 +122,18 @@ export function nodeAccess(ctx: EngineContext): NodeAccess {
 
 /** `redis-cli --cluster fix` for open slots, on the engine's live nodes; waits for health afterwards. */
 export async function fixEngineOpenSlots(ctx: EngineContext, timeoutMs = ctx.defaultTimeoutMs): Promise<SlotFix[]> {
-  const fixes = await fixOpenSlots(nodeAccess(ctx), ctx.live().map((n) => n.proc.port));
-  await ctx.waitForHealthy(timeoutMs);
-  return fixes;
+  const fixes: SlotFix[] = [];
+  const deadline = Date.now() + timeoutMs;
+  // While a failover is still settling, a slot can be re-opened or seen half-way: fix again until healthy.
+  for (;;) {
+    fixes.push(...(await fixOpenSlots(nodeAccess(ctx), ctx.live().map((n) => n.proc.port))));
+    try {
+      await ctx.waitForHealthy(Math.max(1000, Math.min(10_000, deadline - Date.now())));
+      return fixes;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+  }
 }
 
 /** Moves slots from one master to another, live. See the module comment for the protocol. */
@@ -194,7 +203,10 @@ async function recoverRound(
 ): Promise<number> {
   let failovers = 0;
   let last = first;
-  for (let attempt = 0; attempt < RECOVERY_ATTEMPTS; attempt++) {
+  const deadline = Date.now() + ctx.defaultTimeoutMs;
+  let attempt = 0;
+  for (; attempt === 0 || Date.now() < deadline; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, RECOVERY_PAUSE_MS * 2 ** attempt))); // pacing between polls, not synchronization
     const before = [p.source.master, p.target.master];
     try {
       await currentMaster(ctx, p.source);
@@ -211,7 +223,7 @@ async function recoverRound(
   }
   throw new ClusterEngineError(
     `reshard: could not finish slots ${round[0]}–${round[round.length - 1]} from ${p.source.master.proc.port} to ${p.target.master.proc.port} ` +
-      `after ${RECOVERY_ATTEMPTS} attempts; first problem: ${errorText(first)}; last: ${errorText(last)}`,
+      `after ${attempt} attempts in ${ctx.defaultTimeoutMs} ms; first problem: ${errorText(first)}; last: ${errorText(last)}`,
     { cause: last },
   );
 }
