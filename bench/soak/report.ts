@@ -89,7 +89,7 @@ export function writeReport(dir: string, r: SoakReport): void {
   lines.push('', '## Acknowledged writes lost', '', r.lostWrites.length === 0 ? `None: every one of ${r.ackedKeys} keys holds its last acknowledged value (or the value of a write that failed, which may have applied).` : r.lostWrites.slice(0, 50).map((l) => `- ${l}`).join('\n'));
   lines.push('', '## Latency per minute (SET and GET, each)', '', '| minute | ops | p50 ms | p99 ms | max ms | errors |', '|---|---|---|---|---|---|');
   for (const m of r.minutes) lines.push(`| ${m.minute + 1} | ${m.ops.toLocaleString('en-US')} | ${f1(m.p50Ms)} | ${f1(m.p99Ms)} | ${f1(m.maxMs)} | ${m.errors} |`);
-  lines.push('', '## Heap and RSS every 10 s', '', '| t | heap used MB | RSS MB | redirects in the last 10 s |', '|---|---|---|---|');
+  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Each heap figure is taken right after a full GC (retained heap).' : 'Heap figures are taken wherever the collector happened to be (run without --expose-gc): they swing with GC timing and say little about retention.', '', '| t | heap used MB | RSS MB | redirects in the last 10 s |', '|---|---|---|---|');
   for (const m of r.memory) lines.push(`| ${t(m.t, s)} | ${f1(m.heapUsedMb)} | ${f1(m.rssMb)} | ${m.redirects} |`);
   lines.push('', '## Fault log', '', '| t | fault | took | outcome |', '|---|---|---|---|');
   for (const x of r.faultLog) lines.push(`| ${t(x.at, s)} | ${x.kind} | ${(x.durationMs / 1000).toFixed(1)} s | ${x.ok ? 'ok' : `**failed**: ${(x.error ?? '').replace(/\|/g, '/').slice(0, 200)}`} — ${x.detail.replace(/\|/g, '/')} |`);
