@@ -2,8 +2,11 @@
  * `slotwise` command line:
  *   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms N] [--password P] [--user U]
  *   slotwise cluster status --port N [--host 127.0.0.1] [--password P] [--user U]
+ *   slotwise cluster check|fix --port N [--host 127.0.0.1] [--password P] [--user U]
  * `up` runs a real cluster in the foreground until Ctrl-C/SIGTERM; `status`
- * prints the slot map of any running cluster.
+ * prints the slot map of any running cluster; `check` lists open slots
+ * (IMPORTING/MIGRATING) and uncovered slots, `fix` closes open slots the way
+ * `redis-cli --cluster fix` does.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { isSlotwiseError } from '../lib/errors.js';
 import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
+import { AdminPool } from '../testcontainers/admin.js';
+import { fixOpenSlots, openSlots, readMasters, type NodeAccess } from '../testcontainers/slot-repair.js';
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
@@ -19,7 +24,12 @@ const USAGE = `Usage:
       prints its root nodes. Ctrl-C (or SIGTERM) stops every node and deletes its files.
       --port N uses ports N, N+1, … (bus ports N+10000, …); default: free ports.
   slotwise cluster status --port N [--host 127.0.0.1] [--password P [--user U]]
-      Prints the slot map (ranges → master and replicas) of a running cluster.`;
+      Prints the slot map (ranges → master and replicas) of a running cluster.
+  slotwise cluster check --port N [--host 127.0.0.1] [--password P [--user U]]
+      Lists open slots (IMPORTING/MIGRATING left behind, e.g. by a failover in the
+      middle of a reshard) and uncovered slots. Exit code 0 when there are none, 2 otherwise.
+  slotwise cluster fix --port N [--host 127.0.0.1] [--password P [--user U]]
+      Closes every open slot the way redis-cli --cluster fix does, and says what it did.`;
 
 type Out = (line: string) => void;
 
@@ -147,6 +157,65 @@ async function clusterStatus(args: string[], out: Out): Promise<number> {
   }
 }
 
+const CONNECT_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, password: { type: 'string' }, user: { type: 'string' } } as const;
+
+/** Admin access to the cluster named by --host/--port (all nodes on that host). */
+function connectAdmin(args: string[], command: string): { access: NodeAccess; pool: AdminPool; port: number; host: string } {
+  const { values } = parseArgs({ args, options: CONNECT_OPTIONS, strict: true });
+  if (values.port === undefined) throw new CliError(`cluster ${command} needs --port of any node of the cluster`);
+  if (values.user !== undefined && values.password === undefined) throw new CliError('--user needs --password');
+  const host = values.host ?? '127.0.0.1';
+  const port = intOption('port', values.port, 0);
+  const auth = values.password === undefined ? undefined : { password: values.password, ...(values.user === undefined ? {} : { username: values.user }) };
+  const pool = new AdminPool(() => host, auth);
+  const migrateAuth = auth === undefined ? [] : auth.username === undefined ? ['AUTH', auth.password] : ['AUTH2', auth.username, auth.password];
+  return { access: { host, call: (p, c, ...a) => pool.call(p, c, ...a), migrateAuth }, pool, port, host };
+}
+
+async function clusterCheck(args: string[], out: Out): Promise<number> {
+  const { access, pool, port, host } = connectAdmin(args, 'check');
+  try {
+    const masters = await readMasters(access, [port]);
+    const open = openSlots(masters);
+    const covered = new Set<number>();
+    for (const m of masters) for (const [a, b] of m.self.slots) for (let s = a; s <= b; s++) covered.add(s);
+    const byId = new Map(masters.map((m) => [m.id, m.port]));
+    const name = (id: string) => (byId.has(id) ? `${host}:${byId.get(id)}` : `${id.slice(0, 8)} (not a master now)`);
+    out(`cluster at ${host}:${port}: ${masters.length} masters, ${covered.size} of ${SLOT_COUNT} slots covered, ${open.length} open slot${open.length === 1 ? '' : 's'}`);
+    for (const o of open) {
+      const parts = [
+        ...o.migrating.map((m) => `migrating on ${host}:${m.port} to ${name(m.to)}`),
+        ...o.importing.map((m) => `importing on ${host}:${m.port} from ${name(m.from)}`),
+      ];
+      out(`  slot ${o.slot}: ${parts.join('; ')}`);
+    }
+    if (open.length > 0) out(`Repair: slotwise cluster fix --port ${port}${host === '127.0.0.1' ? '' : ` --host ${host}`}  (or redis-cli --cluster fix ${host}:${port})`);
+    return open.length === 0 && covered.size === SLOT_COUNT ? 0 : 2;
+  } finally {
+    pool.close();
+  }
+}
+
+async function clusterFix(args: string[], out: Out): Promise<number> {
+  const { access, pool, port, host } = connectAdmin(args, 'fix');
+  try {
+    const fixes = await fixOpenSlots(access, [port]);
+    if (fixes.length === 0) out(`cluster at ${host}:${port}: no open slot`);
+    for (const f of fixes) out(`  slot ${f.slot}: ${f.action}; owner ${host}:${f.ownerPort}`);
+    if (fixes.length > 0) out(`cluster at ${host}:${port}: ${fixes.length} open slot${fixes.length === 1 ? '' : 's'} closed`);
+    return 0;
+  } finally {
+    pool.close();
+  }
+}
+
+const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = {
+  up: clusterUp,
+  status: clusterStatus,
+  check: clusterCheck,
+  fix: clusterFix,
+};
+
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`), err: Out = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -155,8 +224,9 @@ export async function main(argv: string[], out: Out = (l) => process.stdout.writ
       out(USAGE);
       return 0;
     }
-    if (group !== 'cluster' || (command !== 'up' && command !== 'status')) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
-    return command === 'up' ? await clusterUp(rest, out) : await clusterStatus(rest, out);
+    const handler = group === 'cluster' && command !== undefined ? COMMANDS[command] : undefined;
+    if (handler === undefined || !Object.hasOwn(COMMANDS, command!)) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
+    return await handler(rest, out);
   } catch (e) {
     if (e instanceof CliError || isSlotwiseError(e) || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       err(`slotwise: ${(e as Error).message}`);

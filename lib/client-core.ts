@@ -75,6 +75,10 @@ export class ClientCore implements Router {
       topology: this.#topology,
       nodes: this.#nodes,
       onRedirect: (info) => this.#emit('redirect', info),
+      migrations: {
+        stuck: (info) => this.#emit('migration:stuck', info),
+        cleared: (info) => this.#emit('migration:cleared', info),
+      },
       wantsDiagnostics: () => channels.command.hasSubscribers,
       onSettled: (info) => channels.command.publish(info),
     });

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { BreakerState } from './node/breaker.js';
 import type { NodeRole } from './node/node-handle.js';
 import type { CommandDiagnostics, RedirectInfo } from './router/request.js';
+import type { MigrationClearedInfo, MigrationStuckInfo } from './router/migration-watch.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 
 /** Events of a ClusterClient (`client.on(name, listener)`). */
@@ -15,6 +16,15 @@ export interface ClusterClientEvents {
   'node:removed': [info: { address: string }];
   /** A command followed a MOVED or ASK. */
   redirect: [info: RedirectInfo];
+  /**
+   * A slot's redirects started going round in a circle (A: `ASK B`, B:
+   * `MOVED A`): its migration lost a side, e.g. a failover mid-reshard.
+   * Commands on it wait (bounded by their deadline) instead of spinning.
+   * Once per episode; `migration:cleared` ends it.
+   */
+  'migration:stuck': [info: MigrationStuckInfo];
+  /** A slot reported by `migration:stuck` answered a command again. */
+  'migration:cleared': [info: MigrationClearedInfo];
   /** A node's circuit breaker changed state. */
   breaker: [info: { address: string; state: BreakerState }];
   /**
@@ -48,4 +58,4 @@ export const channels = {
   topology: diagnostics.channel('slotwise:topology'),
 } as const;
 
-export type { CommandDiagnostics, RedirectInfo };
+export type { CommandDiagnostics, MigrationClearedInfo, MigrationStuckInfo, RedirectInfo };

@@ -91,12 +91,42 @@ export class TopologyError extends SlotwiseError {
   }
 }
 
-/** A command was redirected (MOVED/ASK) more often than `maxRedirections`. */
+/**
+ * A command kept being redirected (MOVED/ASK chains longer than
+ * `maxRedirections`, without a cycle) until its deadline.
+ */
 export class MaxRedirectionsError extends SlotwiseError {
   readonly redirections: number;
   constructor(redirections: number, ctx: ErrorContext = {}) {
     super(`Too many cluster redirections (${redirections}) for ${ctx.command ?? 'command'}`, 'ERR_SLOTWISE_MAX_REDIRECTIONS', ctx);
     this.redirections = redirections;
+  }
+}
+
+/**
+ * A slot's redirects went round in a circle (A answers `ASK B`, B answers
+ * `MOVED A`, or any A→B→A) until the command's deadline: its migration lost
+ * one side, typically because the IMPORTING or MIGRATING master failed over
+ * mid-reshard (the migration state is not replicated). Keys already moved
+ * cannot be read until the slot is repaired; the message says how.
+ */
+export class SlotMigrationStuckError extends SlotwiseError {
+  /** The node that redirected first (for ASK: the MIGRATING one). */
+  readonly source: string;
+  /** The node it redirected to, which sent the command back. */
+  readonly target: string;
+  /** `Date.now()` when this client first saw the loop. */
+  readonly since: number;
+  constructor(slot: number, source: string, target: string, since: number, ctx: ErrorContext = {}) {
+    super(
+      `Slot ${slot} is stuck mid-migration between ${source} and ${target} (redirects loop between them) since ${new Date(since).toISOString()}. ` +
+        `Repair it: redis-cli --cluster fix ${source}  (or: slotwise cluster fix --port ${source.slice(source.lastIndexOf(':') + 1)} --host ${source.slice(0, source.lastIndexOf(':'))})`,
+      'ERR_SLOTWISE_SLOT_MIGRATION_STUCK',
+      { ...ctx, slot, address: source },
+    );
+    this.source = source;
+    this.target = target;
+    this.since = since;
   }
 }
 

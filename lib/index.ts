@@ -1,6 +1,6 @@
 export * from './errors.js';
 export { ClusterClient, type ClientStatus } from './cluster-client.js';
-export { channels, type ClusterClientEvents, type CommandDiagnostics, type RedirectInfo, type RefreshDiagnostics } from './client-events.js';
+export { channels, type ClusterClientEvents, type CommandDiagnostics, type MigrationClearedInfo, type MigrationStuckInfo, type RedirectInfo, type RefreshDiagnostics } from './client-events.js';
 export {
   DEFAULTS,
   type AddressMap,

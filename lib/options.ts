@@ -88,7 +88,11 @@ export interface ClusterClientOptions {
   commandTimeoutMs?: number;
   /** Deadline of one TCP/TLS connect + handshake to a node. @default 2000 */
   connectTimeoutMs?: number;
-  /** MOVED/ASK redirections one command may follow. @default 16 */
+  /**
+   * MOVED/ASK redirections one command follows back-to-back; a longer chain
+   * (or a redirect cycle) is waited out with backoff, and only the command's
+   * deadline ends it (MaxRedirectionsError / SlotMigrationStuckError). @default 16
+   */
   maxRedirections?: number;
   /** First backoff delay between retries of one command (doubles, with jitter). @default 10 */
   retryBaseDelayMs?: number;

@@ -175,6 +175,9 @@ export function splitSlots(n: number): SlotRange[] {
   return ranges;
 }
 
+/** Ending of the health problem an open slot (IMPORTING/MIGRATING) causes. */
+export const OPEN_SLOT_PROBLEM = 'has open slot migrations';
+
 /** What one live node said during a health check. */
 export interface NodeObservation {
   readonly port: number;
@@ -213,7 +216,7 @@ export function healthProblems(observations: readonly NodeObservation[], expecte
     const deadOwners = new Set(owners.filter((o): o is string => o !== undefined && !expectedIds.has(o)));
     if (deadOwners.size > 0) problems.push(`${at}: slots owned by nodes that are not live: ${[...deadOwners].map((i) => i.slice(0, 8)).join(', ')}`);
     for (const n of obs.view) {
-      if (n.migrating.length > 0 || n.importing.length > 0) problems.push(`${at}: ${n.port} has open slot migrations`);
+      if (n.migrating.length > 0 || n.importing.length > 0) problems.push(`${at}: ${n.port} ${OPEN_SLOT_PROBLEM}`);
     }
     const me = obs.view.find((n) => n.myself);
     if (me?.role === 'replica' && obs.masterLinkStatus !== 'up') problems.push(`${at}: master_link_status:${obs.masterLinkStatus ?? '?'}`);

@@ -5,6 +5,7 @@
  */
 import { ClusterEngineError, InvalidArgumentError } from '../lib/errors.js';
 import { retryUntil } from './admin.js';
+import { OPEN_SLOT_PROBLEM } from './cluster-state.js';
 import type { EngineContext, ManagedNode } from './context.js';
 import { PortInUseError } from './node-process.js';
 import type { ConvergenceOptions, FailoverMode, FailoverReport, KillReport, MoveReport, PauseReport, RecoverReport } from './types.js';
@@ -187,7 +188,8 @@ export async function failover(
         throw new Error(`node ${replicaPort} is still a replica`);
       }
       promotedAt ??= Date.now();
-      const problems = await ctx.healthProblems();
+      // A slot left open (a reshard running, or interrupted by this very failover) is not this failover's business.
+      const problems = (await ctx.healthProblems()).filter((p) => !p.endsWith(OPEN_SLOT_PROBLEM));
       if (problems.length > 0) {
         healthySince = undefined;
         throw new Error(problems.slice(0, 4).join('; '));

@@ -10,6 +10,7 @@ export { liveEngineProcesses, liveEngineTempDirs, liveEngineContainers, killAllE
 export { parseClusterNodes, parseInfo, SLOT_COUNT, type ClusterNodesEntry } from './cluster-state.js';
 export { DEFAULT_REDIS_IMAGE } from './docker-node.js';
 export { LOCAL_REDIS_IMAGE, buildLocalRedisImage, ensureImage } from './docker-image.js';
+export { fixOpenSlots, openSlots, readMasters, type NodeAccess, type OpenSlot, type SlotFix, type MasterState } from './slot-repair.js';
 /** The errors the engine throws (the same classes as in `slotwise`). */
 export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 /** Node descriptions and the reports of fault and topology helpers. */

@@ -8,7 +8,8 @@ import type { EngineContext } from './context.js';
 import { rangesOf, slotOwners } from './cluster-state.js';
 import * as faults from './faults.js';
 import * as membership from './membership.js';
-import { reshard } from './reshard.js';
+import { fixEngineOpenSlots, reshard } from './reshard.js';
+import type { SlotFix } from './slot-repair.js';
 import type {
   AddedNode,
   ClusterNodeInfo,
@@ -234,6 +235,17 @@ export class StartedRedisCluster implements AsyncDisposable {
   /** Live migration of slots between two masters (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
   reshard(options: ReshardOptions): Promise<ReshardReport> {
     return this.#serial(() => reshard(this.#ctx, options));
+  }
+
+  /**
+   * Closes every open slot (IMPORTING/MIGRATING left behind, e.g. by a
+   * failover mid-migration) the way `redis-cli --cluster fix` does, then
+   * waits until the cluster is healthy. Runs in the queue of topology
+   * changes, so never in the middle of this engine's own reshard.
+   * @returns what was done per slot (empty when nothing was open).
+   */
+  fixOpenSlots(options: { timeoutMs?: number } = {}): Promise<SlotFix[]> {
+    return this.#serial(() => fixEngineOpenSlots(this.#ctx, options.timeoutMs));
   }
 
   /** Adds an empty master (no slots until you reshard to it). */

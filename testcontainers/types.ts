@@ -145,6 +145,11 @@ export interface ReshardReport {
   /** Keys moved with MIGRATE. */
   readonly keys: number;
   readonly durationMs: number;
+  /**
+   * Times the source or target master changed mid-migration (failover, kill)
+   * and the migration was re-pointed to the new master and finished.
+   */
+  readonly failoversSurvived: number;
 }
 
 /** A node added by `addMaster()` / `addReplica()`. */

@@ -1,7 +1,6 @@
 import { Command } from 'ioredis';
 import {
   ClientClosedError,
-  MaxRedirectionsError,
   QueueFullError,
   RedisReplyError,
   TopologyError,
@@ -18,6 +17,7 @@ import { commandInfo, isIdempotent } from './commands.js';
 import { refusedOnSharedConnection, slotOfKeys } from './keys.js';
 import { DeadlineQueue } from './deadlines.js';
 import { pickReadNode, type NodeLiveness } from './read-from.js';
+import { MigrationWatch, type MigrationWatchEvents } from './migration-watch.js';
 import { ParkingLot } from './parking.js';
 import { classify } from '../core/classify.js';
 import { backoffMs } from '../core/retry.js';
@@ -37,6 +37,8 @@ export interface ExecutorDeps {
   /** Called when a command settles, only while `wantsDiagnostics()` was true at its start. */
   onSettled(info: CommandDiagnostics): void;
   wantsDiagnostics(): boolean;
+  /** `migration:stuck` / `migration:cleared` (see MigrationWatch). */
+  readonly migrations: MigrationWatchEvents;
 }
 
 /**
@@ -53,6 +55,7 @@ export class Executor {
   readonly #options: ResolvedOptions;
   readonly #deadlines: DeadlineQueue<Request>;
   readonly #parked: ParkingLot;
+  readonly #migrations: MigrationWatch;
   /** Requests with their own deadline timer (not in #deadlines' order). */
   readonly #timed = new Set<Request>();
   readonly #live: NodeLiveness;
@@ -65,6 +68,7 @@ export class Executor {
     this.#deps = deps;
     this.#options = deps.options;
     this.#parked = new ParkingLot(deps.options.maxWaitingCommands, (req) => this.#attempt(req), () => deps.topology.nextChange());
+    this.#migrations = new MigrationWatch(deps.options.maxRedirections, deps.migrations);
     this.#deadlines = new DeadlineQueue(Math.min(100, Math.max(5, Math.floor(deps.options.commandTimeoutMs / 10))));
     this.#live = {
       available: (address) => deps.nodes.get(address)?.available ?? true,
@@ -243,6 +247,7 @@ export class Executor {
 
   #onReply(req: Request, node: NodeHandle, value: unknown): void {
     node.replied(req.sampleStart);
+    if (this.#migrations.open !== 0) this.#migrations.served(req.slot);
     if (req.settled) return;
     this.#settle(req, value, undefined);
   }
@@ -266,15 +271,18 @@ export class Executor {
     switch (c.kind) {
       case 'moved':
       case 'ask': {
-        if (++req.redirections > this.#options.maxRedirections) {
-          const cause = new RedisReplyError(err instanceof Error ? err.message : String(err), { address: node.address });
-          this.#settle(req, undefined, new MaxRedirectionsError(req.redirections - 1, {
-            cause, command: req.command, slot: c.slot, address: node.address,
-          }));
-          return;
-        }
+        req.redirections++;
         const to = this.#deps.topology.followRedirect(c.kind, c.slot, c.host, c.port, node.host);
         this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name });
+        // A redirect cycle (a migration that lost a side) or an endless chain:
+        // wait like for a failover instead of spinning; the deadline ends it.
+        const stuck = this.#migrations.redirect(req, req.attempts, c.slot, node.address, to.address, (err as Error).message, req.command, req.redirections);
+        if (stuck !== undefined) {
+          req.lastError = stuck;
+          this.#deps.topology.requestRefresh('redirect-loop');
+          this.#backoff(req);
+          return;
+        }
         // Retry at the target itself (not via the map): a MOVED from a replica,
         // or one naming a slot other than ours, must not loop back.
         req.target = this.#deps.nodes.node(to);

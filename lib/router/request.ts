@@ -1,5 +1,5 @@
 import type { Command } from 'ioredis';
-import { CircuitOpenError, TimeoutError } from '../errors.js';
+import { CircuitOpenError, MaxRedirectionsError, SlotMigrationStuckError, TimeoutError } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { BlockSpec } from './blocking.js';
@@ -156,11 +156,12 @@ export class Request {
 
   /**
    * Why this request could not complete by its deadline: the open breaker
-   * that kept it from being sent, or a TimeoutError carrying the last error.
+   * that kept it from being sent, the redirect loop or endless redirect chain
+   * it was waiting out, or a TimeoutError carrying the last error.
    */
   expiryError(): Error {
     const last = this.lastError;
-    if (last instanceof CircuitOpenError) return last;
+    if (last instanceof CircuitOpenError || last instanceof SlotMigrationStuckError || last instanceof MaxRedirectionsError) return last;
     return new TimeoutError(
       `${this.command} did not complete within ${this.timeoutMs} ms` +
         `${this.attempts > 1 ? ` (${this.attempts} attempts)` : ''}${last ? `; last error: ${last.message}` : ''}`,

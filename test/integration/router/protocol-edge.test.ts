@@ -28,14 +28,20 @@ describe('protocol edge cases (fake node)', function () {
     });
   }
 
-  it('a node that redirects to itself forever ends in MaxRedirectionsError', async () => {
+  it('a node that redirects to itself forever ends in MaxRedirectionsError at the deadline, in bounded chains, not a tight loop', async () => {
     let port = 0;
     node = await startFakeNode(() => new Error(`ASK 1 127.0.0.1:${port}`));
     port = node.port;
-    client = new ClusterClient({ rootNodes: [`127.0.0.1:${node.port}`], protocol: 2, maxRedirections: 5 });
+    client = new ClusterClient({ rootNodes: [`127.0.0.1:${node.port}`], protocol: 2, maxRedirections: 5, commandTimeoutMs: 1000 });
     await client.connect();
-    await assert.rejects(client.get('k'), (e: unknown) => e instanceof MaxRedirectionsError && e.redirections === 5 && /ASK 1/.test(String((e.cause as Error)?.message)));
-    assert.equal(node.received.filter((c) => c[0] === 'GET').length, 6);
-    assert.equal(node.received.filter((c) => c[0] === 'ASKING').length, 5, 'every retry after ASK was preceded by ASKING');
+    const started = Date.now();
+    await assert.rejects(client.get('k'), (e: unknown) => e instanceof MaxRedirectionsError && e.redirections >= 6 && /ASK 1/.test(String((e.cause as Error)?.message)));
+    assert.ok(Date.now() - started >= 900, 'measured in time: the chain is waited out until the deadline');
+    const gets = node.received.filter((c) => c[0] === 'GET').length;
+    const asking = node.received.filter((c) => c[0] === 'ASKING').length;
+    // Chains of 6 sends (1 + 5 redirects followed), each followed by a backoff wait.
+    assert.ok(gets >= 12, `more than one chain (${gets} GETs)`);
+    assert.ok(gets <= 6 * 40, `a bounded number of chains in 1 s (${gets} GETs)`);
+    assert.equal(asking, gets - Math.ceil(gets / 6), 'every send after an ASK was preceded by ASKING');
   });
 });

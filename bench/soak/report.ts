@@ -1,0 +1,98 @@
+/**
+ * The soak report: docs/benchmarks/soak.json (everything) and soak.md (what
+ * a reader needs: verdict, counts, errors by kind with timestamps, lost
+ * writes, heap/RSS every 10 s, p99 per minute, the fault log).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FaultRecord } from './faults.js';
+import type { MinuteStats, SoakError } from './load.js';
+
+export interface MemorySample {
+  readonly t: number;
+  readonly heapUsedMb: number;
+  readonly rssMb: number;
+  /** MOVED/ASK the client followed since the previous sample. */
+  readonly redirects: number;
+}
+
+export interface SoakReport {
+  readonly label: string;
+  readonly command: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly machine: string;
+  readonly config: Record<string, unknown>;
+  readonly ops: number;
+  readonly errorTotal: number;
+  readonly errorsByKind: Record<string, number>;
+  readonly errors: readonly SoakError[];
+  readonly staleReads: readonly string[];
+  readonly ackedKeys: number;
+  readonly lostWrites: readonly string[];
+  readonly faults: Record<string, { ok: number; failed: number }>;
+  readonly faultLog: readonly FaultRecord[];
+  readonly memory: readonly MemorySample[];
+  readonly minutes: readonly MinuteStats[];
+  readonly migrationEvents: { stuck: number; cleared: number };
+  readonly startedAtMs: number;
+}
+
+const t = (ms: number, start: number) => `${((ms - start) / 1000).toFixed(1)} s`;
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+
+export function writeReport(dir: string, r: SoakReport): void {
+  writeFileSync(join(dir, 'soak.json'), `${JSON.stringify(r, null, 2)}\n`);
+  const s = r.startedAtMs;
+  const heap = r.memory.map((m) => m.heapUsedMb);
+  const firstMinute = r.memory.filter((m) => m.t - s <= 60_000).map((m) => m.heapUsedMb);
+  const base = firstMinute.length > 0 ? firstMinute.reduce((a, b) => a + b, 0) / firstMinute.length : NaN;
+  const maxDev = heap.length > 0 ? Math.max(...heap.map((h) => Math.abs(h - base) / base)) * 100 : NaN;
+  const mid = r.faultLog.filter((x) => x.kind === 'failover-mid-migration' && x.ok).length;
+  const lines: string[] = [
+    '# Soak: 64-way load through a continuous stream of engine faults',
+    '',
+    `> **${r.label}**`,
+    '',
+    `Command: \`${r.command}\` · started ${r.startedAt} · ${(r.durationMs / 60_000).toFixed(1)} min · ${r.machine}`,
+    '',
+    '## Verdict',
+    '',
+    '| what | measured | goal (30-min run, issue #21) |',
+    '|---|---|---|',
+    `| errors surfaced to callers | **${r.errorTotal}** | 0 |`,
+    `| acknowledged writes lost | **${r.lostWrites.length}** of ${r.ackedKeys} keys | 0 |`,
+    `| stale reads (GET ≠ just-acknowledged SET) | ${r.staleReads.length} | 0 |`,
+    `| heap vs first-minute mean (${f1(base)} MB) | max deviation ${f1(maxDev)} % | within ±10 % |`,
+    `| reshards completed | ${r.faults.reshard?.ok ?? 0} (${r.faults.reshard?.failed ?? 0} failed) | ≥ 300 |`,
+    `| manual failovers | ${(r.faults.failover?.ok ?? 0) + mid} (${mid} mid-migration) | ≥ 25 (≥ 5 mid-migration) |`,
+    `| kill -9 + restart | ${r.faults['kill-9']?.ok ?? 0} | ≥ 5 |`,
+    `| SIGSTOP/SIGCONT | ${r.faults.pause?.ok ?? 0} | — |`,
+    `| add / remove master | ${r.faults['add-master']?.ok ?? 0} / ${r.faults['remove-master']?.ok ?? 0} | — |`,
+    `| pod-IP moves | ${r.faults['pod-ip-move']?.ok ?? 0} (hook for the k8s branch; not wired here) | — |`,
+    `| commands | ${r.ops.toLocaleString('en-US')} | — |`,
+    `| \`migration:stuck\` / \`migration:cleared\` events | ${r.migrationEvents.stuck} / ${r.migrationEvents.cleared} | — |`,
+    '',
+    '## Errors by kind',
+    '',
+  ];
+  if (r.errorTotal === 0) lines.push('None.');
+  else {
+    lines.push('| kind | count | first | last |', '|---|---|---|---|');
+    for (const [kind, n] of Object.entries(r.errorsByKind)) {
+      const of = r.errors.filter((e) => e.kind === kind);
+      lines.push(`| \`${kind}\` | ${n} | ${of[0] ? t(of[0].at, s) : '?'} | ${of.length ? t(of[of.length - 1]!.at, s) : '?'} |`);
+    }
+    lines.push('', 'First errors (time since start, op, message):', '');
+    for (const e of r.errors.slice(0, 30)) lines.push(`- ${t(e.at, s)} ${e.op} \`${e.kind}\`: ${e.message.replace(/\|/g, '/')}`);
+  }
+  lines.push('', '## Acknowledged writes lost', '', r.lostWrites.length === 0 ? `None: every one of ${r.ackedKeys} keys holds its last acknowledged value (or the value of a write that failed, which may have applied).` : r.lostWrites.slice(0, 50).map((l) => `- ${l}`).join('\n'));
+  lines.push('', '## Latency per minute (SET and GET, each)', '', '| minute | ops | p50 ms | p99 ms | max ms | errors |', '|---|---|---|---|---|---|');
+  for (const m of r.minutes) lines.push(`| ${m.minute + 1} | ${m.ops.toLocaleString('en-US')} | ${f1(m.p50Ms)} | ${f1(m.p99Ms)} | ${f1(m.maxMs)} | ${m.errors} |`);
+  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Each heap figure is taken right after a full GC (retained heap).' : 'Heap figures are taken wherever the collector happened to be (run without --expose-gc): they swing with GC timing and say little about retention.', '', '| t | heap used MB | RSS MB | redirects in the last 10 s |', '|---|---|---|---|');
+  for (const m of r.memory) lines.push(`| ${t(m.t, s)} | ${f1(m.heapUsedMb)} | ${f1(m.rssMb)} | ${m.redirects} |`);
+  lines.push('', '## Fault log', '', '| t | fault | took | outcome |', '|---|---|---|---|');
+  for (const x of r.faultLog) lines.push(`| ${t(x.at, s)} | ${x.kind} | ${(x.durationMs / 1000).toFixed(1)} s | ${x.ok ? 'ok' : `**failed**: ${(x.error ?? '').replace(/\|/g, '/').slice(0, 200)}`} — ${x.detail.replace(/\|/g, '/')} |`);
+  lines.push('', '## Set-up', '', '```json', JSON.stringify(r.config, null, 2), '```', '');
+  writeFileSync(join(dir, 'soak.md'), lines.join('\n'));
+}

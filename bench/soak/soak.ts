@@ -1,0 +1,133 @@
+/**
+ * `npm run soak -- --minutes 30`: a 64-way read/write load with
+ * acknowledged-write tracking on a fresh 3×1 cluster (node timeout 2 s)
+ * through a continuous stream of engine faults (bench/soak/faults.ts), with a
+ * live progress line, and a report in docs/benchmarks/soak.{md,json}.
+ * Not part of `npm test`. Options:
+ *   --minutes N        duration (default 30)
+ *   --workers N        concurrent workers (default 64)
+ *   --label TEXT       report banner (default: says whether it is a full or a short run)
+ *   --out DIR          report directory (default docs/benchmarks)
+ *   --seed N           seed of the fault choices (default: time)
+ */
+import { parseArgs } from 'node:util';
+import { ClusterClient } from '../../lib/index.js';
+import { RedisClusterContainer } from '../../testcontainers/index.js';
+import { REPORT_DIR } from '../harness.js';
+import { FaultStream } from './faults.js';
+import { SoakLoad } from './load.js';
+import { writeReport, type MemorySample } from './report.js';
+import os from 'node:os';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string' },
+    workers: { type: 'string' },
+    label: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+  },
+  strict: true,
+});
+const minutes = Number(values.minutes ?? 30);
+const workers = Number(values.workers ?? 64);
+if (!(minutes > 0) || !Number.isInteger(workers) || workers < 1) {
+  console.error('usage: npm run soak -- [--minutes 30] [--workers 64] [--label TEXT] [--out DIR] [--seed N]');
+  process.exit(2);
+}
+let seed = Number(values.seed ?? Date.now() % 2 ** 31);
+const random = () => {
+  // mulberry32: reproducible fault choices for a given --seed
+  seed = (seed + 0x6d2b79f5) | 0;
+  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+};
+const label = values.label ?? (minutes >= 30 ? `Full ${minutes}-minute run` : `SHORT VALIDATION RUN (${minutes} min) — checks that the harness works; it is not the 30-minute soak the issue asks for`);
+const outDir = values.out ?? REPORT_DIR;
+const gc = (globalThis as { gc?: () => void }).gc;
+const config = {
+  masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 2000, workers, keysPerWorker: 50, valueBytes: 100,
+  heapSampledAfterFullGc: gc !== undefined, commandTimeoutMs: 10_000, reshardSlots: 300, reshardGapMs: [300, 1000], chaosGapMs: [8000, 14000], seed: values.seed ?? 'time',
+};
+
+const startedAtMs = Date.now();
+console.log(`soak: ${label}`);
+const cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).withNodeTimeoutMs(2000).start();
+const client = new ClusterClient({ rootNodes: cluster.getRootNodes(), commandTimeoutMs: config.commandTimeoutMs });
+let redirects = 0;
+const migrationEvents = { stuck: 0, cleared: 0 };
+client.on('redirect', () => redirects++);
+client.on('migration:stuck', () => migrationEvents.stuck++);
+client.on('migration:cleared', () => migrationEvents.cleared++);
+client.on('error', () => {}); // background refresh failures during faults: expected, and not caller-visible
+await client.connect();
+
+const load = new SoakLoad(client, workers, config.keysPerWorker, config.valueBytes).start();
+const faults = new FaultStream(cluster, { random }).start();
+const memory: MemorySample[] = [];
+let lastRedirects = 0;
+// With --expose-gc (npm run soak passes it) each sample follows a full GC: the heap figure is what
+// is retained, not wherever the collector happened to be.
+const sample = () => {
+  gc?.();
+  const m = process.memoryUsage();
+  memory.push({ t: Date.now(), heapUsedMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20, redirects: redirects - lastRedirects });
+  lastRedirects = redirects;
+};
+sample();
+const sampler = setInterval(sample, 10_000);
+let lastOps = 0;
+const progress = setInterval(() => {
+  const el = (Date.now() - startedAtMs) / 1000;
+  const heap = process.memoryUsage().heapUsed / 2 ** 20;
+  const line = `${Math.floor(el / 60)}:${String(Math.floor(el % 60)).padStart(2, '0')} ops ${load.ops.toLocaleString('en-US')} (${(load.ops - lastOps).toLocaleString('en-US')}/s) ` +
+    `errors ${load.errorTotal} reshards ${faults.count('reshard')} failovers ${faults.count('failover') + faults.count('failover-mid-migration')} ` +
+    `(mid ${faults.count('failover-mid-migration')}) kills ${faults.count('kill-9')} pauses ${faults.count('pause')} heap ${heap.toFixed(1)} MB`;
+  lastOps = load.ops;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(150)}`);
+  else if (Math.floor(el) % 10 === 0) console.log(line);
+}, 1000);
+
+await new Promise((resolve) => setTimeout(resolve, minutes * 60_000)); // the soak's duration
+clearInterval(progress);
+if (process.stdout.isTTY) process.stdout.write('\n');
+console.log('soak: stopping faults (waits for the one running)…');
+await faults.stop();
+await load.stop();
+clearInterval(sampler);
+sample();
+console.log('soak: checking acknowledged writes…');
+await cluster.waitForHealthy().catch((err: Error) => console.log(`soak: cluster not healthy at the end: ${err.message}`));
+const lostWrites = await load.lostWrites();
+const durationMs = Date.now() - startedAtMs;
+const faultsByKind: Record<string, { ok: number; failed: number }> = {};
+for (const f of faults.log) {
+  const k = (faultsByKind[f.kind] ??= { ok: 0, failed: 0 });
+  if (f.ok) k.ok++;
+  else k.failed++;
+}
+writeReport(outDir, {
+  label,
+  command: `npm run soak -- --minutes ${minutes}${values.workers ? ` --workers ${workers}` : ''}${values.seed ? ` --seed ${values.seed}` : ''}`,
+  startedAt: new Date(startedAtMs).toISOString(),
+  startedAtMs,
+  durationMs,
+  machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, redis-server from the engine; machine shared with other work during the run`,
+  config,
+  ops: load.ops,
+  errorTotal: load.errorTotal,
+  errorsByKind: Object.fromEntries(load.errorCounts),
+  errors: load.errors,
+  staleReads: load.stale,
+  ackedKeys: load.acked.size,
+  lostWrites,
+  faults: faultsByKind,
+  faultLog: faults.log,
+  memory,
+  minutes: load.minutes(),
+  migrationEvents,
+});
+console.log(`soak: ${load.ops} commands, ${load.errorTotal} errors, ${lostWrites.length} acknowledged writes lost; report in ${outDir}/soak.md`);
+await client.quit();
+await cluster.stop();
