@@ -1,9 +1,9 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { parseAddress, type HostPort, type NodeAddress } from './core/addresses.js';
+import { parseAddress, type DnsLookup, type HostPort, type NodeAddress } from './core/addresses.js';
 import { describe } from './core/describe.js';
 import { InvalidArgumentError } from './errors.js';
 
-export type { HostPort, NodeAddress } from './core/addresses.js';
+export type { DnsLookup, HostPort, NodeAddress } from './core/addresses.js';
 
 /**
  * Maps the addresses the cluster announces to the addresses this process can
@@ -12,12 +12,6 @@ export type { HostPort, NodeAddress } from './core/addresses.js';
  */
 export type AddressMap = Readonly<Record<string, HostPort>> | ((announced: HostPort) => HostPort | undefined);
 
-/**
- * Resolves a node's hostname to an IP, ioredis-style: `callback(err, address)`.
- * Called for every new connection to a node announced by name, so a name
- * whose IP changed (a restarted Kubernetes pod) is reached at its new IP.
- */
-export type DnsLookup = (hostname: string, callback: (err: NodeJS.ErrnoException | null | undefined, address: string, family?: number) => void) => void;
 
 /** A node as seen by a `readFrom` function. */
 export interface ReadCandidate {

@@ -3,7 +3,7 @@
  * `redis-server` processes and inject faults into it.
  */
 export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime, type ContainerNetworkMode } from './container.js';
-export { StartedRedisCluster } from './started-cluster.js';
+export { StartedRedisCluster, type EngineClientOptions } from './started-cluster.js';
 export { findRedisServer, INSTALL_HINT, MIN_REDIS_MAJOR, type RedisServerBinary } from './redis-binary.js';
 export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js';
 export { liveEngineProcesses, liveEngineTempDirs, liveEngineContainers, killAllEngineProcesses, type LiveEngineProcess } from './process-registry.js';

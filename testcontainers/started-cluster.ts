@@ -1,9 +1,26 @@
 /**
+ * The `ClusterClient` options that reach a started cluster (a subset of
+ * `ClusterClientOptions`, written out here so the engine does not import the client).
+ */
+export interface EngineClientOptions {
+  /** Every master's client address. */
+  readonly rootNodes: HostPort[];
+  /** ACL user, when the cluster was started with one. */
+  readonly username?: string;
+  /** Password, when the cluster requires one. */
+  readonly password?: string;
+  /** Announced address → address reachable from this machine (bridge networks). */
+  readonly natMap?: (announced: HostPort) => HostPort | undefined;
+  /** Resolves announced hostnames (hostname mode). */
+  readonly dnsLookup?: DnsLookup;
+}
+
+/**
  * A running Redis Cluster made of redis-server processes this Node process
  * owns. Nodes are named by their client port everywhere.
  */
 import { isIP } from 'node:net';
-import type { ClusterClientOptions, DnsLookup, HostPort } from '../lib/index.js';
+import type { DnsLookup, HostPort } from '../lib/core/addresses.js';
 import type { EngineContext } from './context.js';
 import { rangesOf, slotOwners } from './cluster-state.js';
 import * as faults from './faults.js';
@@ -117,7 +134,7 @@ export class StartedRedisCluster implements AsyncDisposable {
    * nodes, credentials, and the natMap / dnsLookup the network mode calls for.
    * `new ClusterClient({ ...cluster.getClientOptions(), commandTimeoutMs: 8000 })`.
    */
-  getClientOptions(): Pick<ClusterClientOptions, 'rootNodes' | 'username' | 'password' | 'natMap' | 'dnsLookup'> {
+  getClientOptions(): EngineClientOptions {
     const auth = this.#ctx.settings.auth;
     const natMap = this.getNatMap();
     const dnsLookup = this.getDnsLookup();

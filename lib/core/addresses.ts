@@ -30,3 +30,10 @@ export function parseAddress(value: NodeAddress, what = 'address'): HostPort {
 export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * Resolves a node's hostname to an IP, ioredis-style: `callback(err, address)`.
+ * Called for every new connection to a node announced by name, so a name
+ * whose IP changed (a restarted Kubernetes pod) is reached at its new IP.
+ */
+export type DnsLookup = (hostname: string, callback: (err: NodeJS.ErrnoException | null | undefined, address: string, family?: number) => void) => void;

@@ -280,7 +280,8 @@ export class Executor {
         if (stuck !== undefined) {
           req.lastError = stuck;
           this.#deps.topology.requestRefresh('redirect-loop');
-          this.#backoff(req);
+          // Not woken by topology changes: in a MOVED ping-pong each answer patches the map.
+          this.#backoff(req, false);
           return;
         }
         // Retry at the target itself (not via the map): a MOVED from a replica,
@@ -329,7 +330,7 @@ export class Executor {
   }
 
   /** Waits (jittered exponential backoff within the deadline) and tries again. */
-  #backoff(req: Request): void {
+  #backoff(req: Request, wakeOnChange = true): void {
     const o = this.#options;
     const delay = backoffMs(req.retries++, o.retryBaseDelayMs, o.retryMaxDelayMs);
     const remaining = req.deadline - Date.now();
@@ -337,12 +338,12 @@ export class Executor {
       this.#expireRequest(req);
       return;
     }
-    this.#park(req, Math.min(delay, remaining));
+    this.#park(req, Math.min(delay, remaining), wakeOnChange);
   }
 
   /** Parks a request (bounded by `maxWaitingCommands`) until `ms` pass or the topology changes. */
-  #park(req: Request, ms: number | null): void {
-    if (this.#parked.tryPark(req, ms)) {
+  #park(req: Request, ms: number | null, wakeOnChange = true): void {
+    if (this.#parked.tryPark(req, ms, wakeOnChange)) {
       req.seq?.waiting(req);
       return;
     }

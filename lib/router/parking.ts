@@ -8,6 +8,8 @@ import type { Request } from './request.js';
  */
 export class ParkingLot {
   readonly #parked = new Set<Request>();
+  /** Requests a topology change must not wake: a stuck migration's MOVED patches are changes too, and would make it spin. */
+  readonly #timerOnly = new WeakSet<Request>();
   readonly #limit: number;
   readonly #retry: (req: Request) => void;
   readonly #nextChange: () => Promise<void>;
@@ -23,10 +25,12 @@ export class ParkingLot {
     return this.#parked.size;
   }
 
-  /** Parks `req` for `ms` (null: until a topology change). False when full. */
-  tryPark(req: Request, ms: number | null): boolean {
+  /** Parks `req` for `ms` (null: until a topology change; `wakeOnChange` false: only the timer ends it). False when full. */
+  tryPark(req: Request, ms: number | null, wakeOnChange = true): boolean {
     if (this.#parked.size >= this.#limit) return false;
     this.#parked.add(req);
+    if (wakeOnChange || ms === null) this.#timerOnly.delete(req);
+    else this.#timerOnly.add(req);
     req.parked = ms === null ? null : setTimeout(() => this.#unpark(req), ms);
     this.#watch();
     return true;
@@ -62,7 +66,7 @@ export class ParkingLot {
     void this.#nextChange().then(() => {
       this.#watching = false;
       if (this.#parked.size === 0) return;
-      this.wakeAll();
+      for (const req of [...this.#parked]) if (!this.#timerOnly.has(req)) this.#unpark(req);
       if (this.#parked.size > 0) this.#watch();
     });
   }
