@@ -342,7 +342,8 @@ export class Cluster extends EventEmitter {
   #wire(): void {
     const client = this.slotwise;
     client.on('error', (err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
+      // Before ready, the connect loop reports each failed discovery itself.
+      if (this.#status === 'ready' && this.listenerCount('error') > 0) this.emit('error', err);
     });
     client.on('node:added', ({ address }) => {
       const handle = client.nodes('all').find((n) => n.address === address);
