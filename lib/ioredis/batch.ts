@@ -2,8 +2,7 @@ import { list as commandNames } from '@ioredis/commands';
 import type { ChainableCommander } from 'ioredis';
 import { InvalidArgumentError, RedisReplyError } from '../errors.js';
 import { describe } from '../options.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
-import type { Transaction } from '../transaction/transaction.js';
+import type { Pipeline, Transaction } from '../index.js';
 import { splitCall, type DefinedCommand } from '../scripts/define-command.js';
 import { prefixArgs, prefixKey } from './prefix.js';
 

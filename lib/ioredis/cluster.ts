@@ -2,11 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
-import { ClusterClient } from '../cluster-client.js';
+import { ClusterClient, type NodeHandle } from '../index.js';
 import { ClientClosedError, ConnectionError, InvalidArgumentError } from '../errors.js';
 import { describe } from '../options.js';
-import type { NodeHandle } from '../node/node-handle.js';
-import type { ExecOptions } from '../router/request.js';
 import { checkDefinition, installCommand, type CommandDefinition, type DefinedCommand } from '../scripts/define-command.js';
 import { IoredisBatch, type BatchHost } from './batch.js';
 import { ClusterNodeClient } from './node.js';
@@ -27,8 +25,10 @@ type Overridden = 'call' | 'callBuffer' | 'quit' | 'monitor' | 'subscribe' | 'ps
 /** Typed Redis command methods, as on ioredis' Cluster. */
 export interface Cluster extends Omit<RedisCommander<{ type: 'default' }>, Overridden> {}
 
-const UTF8: ExecOptions = Object.freeze({});
-const BUFFER: ExecOptions = Object.freeze({ buffer: true });
+type SendOptions = Parameters<ClusterClient['send']>[2];
+// Shared per-call settings: no object per command.
+const UTF8: SendOptions = Object.freeze({});
+const BUFFER: SendOptions = Object.freeze({ buffer: true });
 const NOT_OFFERED = new Set(['monitor', 'watch', 'exec', 'discard', 'unwatch', 'select', 'quit']);
 
 /** Options reported already in this process (each is reported once). */

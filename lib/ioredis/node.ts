@@ -1,7 +1,7 @@
 import { list as commandNames } from '@ioredis/commands';
 import { Command, type RedisCommander } from 'ioredis';
 import type { Readable } from 'node:stream';
-import type { NodeHandle } from '../node/node-handle.js';
+import type { NodeHandle } from '../index.js';
 import { prefixArgs } from './prefix.js';
 import { cursorStream, scanTail, type ScanStreamOptions } from './scan-stream.js';
 

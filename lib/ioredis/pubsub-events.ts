@@ -1,8 +1,6 @@
-import type { ClusterClient } from '../cluster-client.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../options.js';
-import type { Subscription } from '../pubsub/subscription.js';
-import type { SubscriptionKind } from '../pubsub/types.js';
+import type { ClusterClient, Subscription, SubscriptionKind } from '../index.js';
 
 type Emit = (event: string, ...args: unknown[]) => boolean;
 type Callback = (err: Error | null, result?: unknown) => void;
