@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import IORedis, { Cluster as IoCluster } from 'ioredis';
 import SlotwiseRedis, { Cluster as SwCluster, ReplyError } from '../../../lib/ioredis/index.js';
-import type { StartedRedisCluster } from '../../../testcontainers/index.js';
+import { RedisClusterContainer, type StartedRedisCluster } from '../../../testcontainers/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -342,6 +342,28 @@ describe('slotwise/ioredis: the examples of ioredis\' README give the same resul
     return [viaCb, viaPromise];
   });
 
+  // ── "Special Note: Aws Elasticache Clusters with TLS": the identity dnsLookup (here without TLS) ──
+  same('dnsLookup: (address, cb) => cb(null, address)', async (c) => {
+    const cluster = c.cluster({ dnsLookup: (address: string, cb: (e: null, a: string) => void) => cb(null, address) });
+    return [await cluster.set(c.k('dns'), 'v'), await cluster.get(c.k('dns'))];
+  });
+
+  // ── "Streams" ────────────────────────────────────────────────────────────
+  same('xadd / xread, and a blocking xread woken by an xadd', async (c) => {
+    const cluster = c.cluster();
+    const writer = c.cluster();
+    await cluster.xadd(c.k('stream'), '1-1', 'field', 'value');
+    const read = await cluster.xread('COUNT', 10, 'STREAMS', c.k('stream'), '0');
+    const blocked = cluster.xread('BLOCK', 10_000, 'STREAMS', c.k('stream'), '$');
+    // Written until the blocked read sees it (it may not be blocking yet when the first lands).
+    let id = 2;
+    const woke = await waitFor(async () => {
+      await writer.xadd(c.k('stream'), `${id++}-1`, 'late', 'entry');
+      return Promise.race([blocked, new Promise((r) => setTimeout(() => r(undefined), 50))]);
+    }, { what: 'the blocking XREAD to return' }) as [string, [string, string[]][]][];
+    return [read, woke[0]![0], woke[0]![1][0]![1]];
+  });
+
   same('duplicate(): a second client with the same options', async (c) => {
     const cluster = c.cluster({ keyPrefix: `{${c.ns}}:` });
     const copy = cluster.duplicate();
@@ -352,6 +374,39 @@ describe('slotwise/ioredis: the examples of ioredis\' README give the same resul
     } finally {
       await copy.quit();
     }
+  });
+});
+
+describe('slotwise/ioredis: the "Password" example, on a cluster that requires one (integration)', function () {
+  this.timeout(120_000);
+  let engine: StartedRedisCluster;
+  before(async () => {
+    engine = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(0).withPassword('your-cluster-password').start();
+  });
+  after(async () => {
+    await engine?.stop();
+  });
+
+  it('redisOptions.password: both clients authenticate to every node and give the same answers', async () => {
+    const nodes = engine.getRootNodes().map((n) => ({ host: n.host, port: n.port }));
+    const results: unknown[] = [];
+    for (const make of FLAVOURS) {
+      const cluster = make.make(nodes, { redisOptions: { password: 'your-cluster-password' } });
+      const wrong = make.make(nodes, { redisOptions: { password: 'wrong' }, lazyConnect: true, clusterRetryStrategy: () => null });
+      cluster.on('error', () => undefined);
+      wrong.on('error', () => undefined);
+      try {
+        const keys = Array.from({ length: 6 }, (_, i) => `pw:${make.name}:${i}`);
+        await Promise.all(keys.map((k) => cluster.set(k, 'v')));
+        const values = await Promise.all(keys.map((k) => cluster.get(k)));
+        const refused = await wrong.connect().then(() => 'connected', () => 'refused');
+        results.push([values, refused]);
+      } finally {
+        await cluster.quit();
+        await wrong.quit().catch(() => wrong.disconnect());
+      }
+    }
+    assert.deepEqual(results[1], results[0]);
   });
 });
 
