@@ -36,13 +36,13 @@ export interface IoredisRedisOptions {
 export interface IoredisClusterOptions {
   /** `'master'`, `'slave'`, `'all'`: where reads go (slotwise `readFrom`). @default 'master' */
   scaleReads?: 'master' | 'slave' | 'all' | ((...args: unknown[]) => unknown);
-  /** Announced address → reachable address (slotwise `natMap`). */
+  /** Announced address → reachable address (slotwise `natMap`). @default undefined */
   natMap?: IoredisNatMap;
-  /** Options for every node connection (see IoredisRedisOptions). */
+  /** Options for every node connection (see IoredisRedisOptions). @default {} */
   redisOptions?: IoredisRedisOptions;
-  /** Also accepted at the top level, as in ioredis. */
+  /** Prepended to every key (see redisOptions.keyPrefix); also accepted at the top level, as in ioredis. @default undefined */
   keyPrefix?: string;
-  /** Deadline of one node's answer during a slots refresh (slotwise `topologyQueryTimeoutMs`). */
+  /** Deadline of one node's answer during a slots refresh (slotwise `topologyQueryTimeoutMs`). @default 1000 */
   slotsRefreshTimeout?: number;
   /** Periodic slots refresh (slotwise `topologyRefreshIntervalMs`). @default 5000 (slotwise's) */
   slotsRefreshInterval?: number;
@@ -52,23 +52,23 @@ export interface IoredisClusterOptions {
   lazyConnect?: boolean;
   /** MOVED/ASK redirections one command may follow. @default 16 */
   maxRedirections?: number;
-  /** Longest wait between two retries during a failover (slotwise `retryMaxDelayMs`, with backoff below it). */
+  /** Longest wait between two retries during a failover (slotwise `retryMaxDelayMs`, with backoff below it). @default 250 (slotwise's) */
   retryDelayOnFailover?: number;
-  /** As retryDelayOnFailover, for CLUSTERDOWN. */
+  /** As retryDelayOnFailover, for CLUSTERDOWN. @default 250 (slotwise's) */
   retryDelayOnClusterDown?: number;
-  /** As retryDelayOnFailover, for TRYAGAIN. */
+  /** As retryDelayOnFailover, for TRYAGAIN. @default 250 (slotwise's) */
   retryDelayOnTryAgain?: number;
   /** `(times, reason) => ms | null`: when discovery fails, retry after ms, or give up (`end`). @default ioredis' (100 + 2·times, at most 2000 ms) */
   clusterRetryStrategy?: ((this: unknown, times: number, reason?: Error) => number | void | null) | null;
-  /** Accepted; slotwise always batches the commands of one tick per node. */
+  /** Accepted; slotwise always batches the commands of one tick per node (`false` is reported). @default true */
   enableAutoPipelining?: boolean;
-  /** Accepted for true (the map is always checked before `ready`). */
+  /** Accepted for true (the map is always known before `ready`; `false` is reported). @default true */
   enableReadyCheck?: boolean;
-  /** ioredis `dnsLookup`; see docs/14-ioredis-compat.md. */
+  /** ioredis `dnsLookup`: reported as not yet mapped; see docs/14-ioredis-compat.md. @default undefined */
   dnsLookup?: (...args: unknown[]) => unknown;
-  /** Accepted: sharded pub/sub is always available. */
+  /** Accepted: sharded pub/sub is always available. @default true */
   shardedSubscribers?: boolean;
-  /** Custom commands, as with `defineCommand()`. */
+  /** Custom commands, as with `defineCommand()`. @default {} */
   scripts?: Record<string, CommandDefinition>;
   [other: string]: unknown;
 }

@@ -59,6 +59,10 @@ describe('chaos: slotwise/ioredis under reshard and kill -9', function () {
   it('kill -9 of a master under a 32-way load: 0 errors, 0 lost writes, writes resume on the promoted replica', async () => {
     cluster = await open();
     const victim = engine.getRootNodes()[2]!.port;
+    const events: string[] = [];
+    cluster.on('node error', (_err: Error, address: string) => events.push(`node error ${address}`));
+    cluster.on('-node', (n: { options: { port: number } }) => events.push(`-node ${n.options.port}`));
+    cluster.on('refresh', () => events.push('refresh'));
     const load = new Load(cluster, { workers: 32, keysPerWorker: 20, prefix: 'shim-kill' }).start();
     try {
       await waitFor(() => load.ops > 2000, { timeoutMs: 20_000, what: 'warm-up load' });
@@ -76,6 +80,7 @@ describe('chaos: slotwise/ioredis under reshard and kill -9', function () {
     assert.equal(result.errors.length, 0, describeErrors(result.errors));
     assert.deepEqual(result.staleReads, []);
     assert.deepEqual(await lostWrites(cluster, result.acked), []);
-    console.log(`      kill -9 of :${victim}: ${result.ops} ops through slotwise/ioredis, ${result.errors.length} errors`);
+    console.log(`      kill -9 of :${victim}: ${result.ops} ops through slotwise/ioredis, ${result.errors.length} errors; events: ${[...new Set(events)].join(', ')}`);
+    assert.ok(events.includes('refresh'), 'the map change was announced (refresh)');
   });
 });
