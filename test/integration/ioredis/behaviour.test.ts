@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Cluster as IoCluster } from 'ioredis';
-import { ClusterClient, InvalidArgumentError, QueueFullError, TimeoutError, slotOf } from '../../../lib/index.js';
+import { ClientClosedError, ClusterClient, InvalidArgumentError, QueueFullError, TimeoutError, slotOf } from '../../../lib/index.js';
 import { Cluster, ReplyError } from '../../../lib/ioredis/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -154,6 +154,19 @@ describe('slotwise/ioredis behaviour beyond ioredis (integration)', function () 
     assert.ok(fromNode instanceof ReplyError, 'raw replies from a node match too');
     assert.ok(!(new TimeoutError('t', 1) instanceof ReplyError));
     assert.ok(new ReplyError('ERR x') instanceof ReplyError);
+  });
+
+  it('disconnect(): close then end, status end, later commands fail with ClientClosedError; disconnect(true) is refused', async () => {
+    const sw = await cluster();
+    await sw.get(randomUUID());
+    const seen: string[] = [];
+    sw.on('close', () => seen.push('close'));
+    sw.on('end', () => seen.push('end'));
+    assert.throws(() => sw.disconnect(true), InvalidArgumentError);
+    await sw.disconnect();
+    assert.deepEqual(seen, ['close', 'end']);
+    assert.equal(sw.status, 'end');
+    await assert.rejects(sw.get('x'), ClientClosedError);
   });
 
   it('+node per node of the map on connect; refresh on a map change', async () => {
