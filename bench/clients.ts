@@ -5,6 +5,7 @@
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { ClusterClient } from '../lib/index.js';
+import { Cluster as SlotwiseIoredisCluster } from '../lib/ioredis/index.js';
 import type { NodeAddress } from '../testcontainers/index.js';
 
 /** What a benchmark needs from a client. */
@@ -15,10 +16,11 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-export type ClientKind = 'slotwise' | 'ioredis' | 'ioredis-autopipeline' | 'node-redis';
+export type ClientKind = 'slotwise' | 'slotwise-ioredis' | 'ioredis' | 'ioredis-autopipeline' | 'node-redis';
 
 export const CLIENT_LABELS: Record<ClientKind, string> = {
   slotwise: 'slotwise',
+  'slotwise-ioredis': 'slotwise/ioredis',
   ioredis: 'ioredis Cluster',
   'ioredis-autopipeline': 'ioredis Cluster + autopipelining',
   'node-redis': 'node-redis cluster',
@@ -45,6 +47,16 @@ export async function openClient(kind: ClientKind, roots: readonly NodeAddress[]
   switch (kind) {
     case 'slotwise': {
       const c = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 10_000 });
+      await c.connect();
+      return adapt(name, c, () => c.quit());
+    }
+    case 'slotwise-ioredis': {
+      // The drop-in, configured as the ioredis rows are (same startup nodes, lazyConnect).
+      const c = new SlotwiseIoredisCluster(roots.map((r) => ({ host: r.host, port: r.port })), {
+        lazyConnect: true,
+        redisOptions: { commandTimeout: 10_000 },
+      });
+      c.on('error', () => undefined);
       await c.connect();
       return adapt(name, c, () => c.quit());
     }

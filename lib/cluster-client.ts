@@ -21,6 +21,7 @@ import type { MessageIterator, IteratorOptions, Subscription } from './pubsub/su
 import type { KeyspaceEvent, KeyspaceEventsOptions } from './pubsub/keyspace.js';
 import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
+import { checkDefinition, installCommand, type CommandDefinition } from './scripts/define-command.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 
 export type { ClientStatus } from './client-core.js';
@@ -70,6 +71,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly #core: ClientCore;
   readonly #ops: ClusterOps;
   #pubsub: PubSub | undefined;
+  readonly #defined = new Set<string>();
 
   constructor(options: ClusterClientOptions) {
     super();
@@ -202,6 +204,25 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       ...(buffer ? { buffer } : {}),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     }));
+  }
+
+  /**
+   * ioredis' `defineCommand`: adds `client[name](...keys, ...args)` and
+   * `client[name + 'Buffer']`, running `lua` by EVALSHA on the keys' slot
+   * owner with an EVAL fallback on NOSCRIPT (see defineScript). Without
+   * `numberOfKeys` the first argument of each call is the key count. A
+   * trailing function argument is called back as in ioredis.
+   *
+   * ```ts
+   * client.defineCommand('echoKeys', { numberOfKeys: 2, lua: 'return {KEYS[1], KEYS[2], ARGV[1]}' });
+   * await (client as any).echoKeys('{t}a', '{t}b', 'x'); // ['{t}a', '{t}b', 'x']
+   * ```
+   */
+  defineCommand(name: string, def: CommandDefinition): void {
+    checkDefinition(name, def);
+    const script = this.defineScript({ name, lua: def.lua, ...(def.readOnly === undefined ? {} : { readOnly: def.readOnly }) });
+    installCommand(this, name, { script, numberOfKeys: def.numberOfKeys ?? undefined }, this.#defined,
+      (s, keys, args, buffer) => s.run(keys as (string | Buffer)[], args as (string | Buffer | number)[], { buffer }));
   }
 
   /**

@@ -19,6 +19,7 @@ export type { BreakerState } from './node/breaker.js';
 export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';
 export { slotOf, SLOT_COUNT } from './core/slots.js';
 export { Script, type ScriptDefinition, type ScriptRunOptions } from './scripts/script.js';
+export type { CommandDefinition } from './scripts/define-command.js';
 export type { DedicatedConnection, PoolStats } from './node/pool.js';
 export { ScanIterator, type ScanOptions, type ScanStats } from './scan/scan-iterator.js';
 export type { NodeRoleFilter } from './router/router.js';

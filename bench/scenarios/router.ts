@@ -1,5 +1,6 @@
 /**
- * Router benchmark: slotwise vs ioredis Cluster (plain and auto-pipelined) vs
+ * Router benchmark: slotwise (ClusterClient, and its ioredis-compatible Cluster
+ * from slotwise/ioredis) vs ioredis Cluster (plain and auto-pipelined) vs
  * node-redis cluster, in ONE run on ONE fresh 3×1 cluster:
  * - mixed GET/SET (50/50, 100-byte values) across slots at 1, 64 and 256 in
  *   flight, each client measured twice, interleaved, reported as the mean of the two;
@@ -12,7 +13,7 @@ import type { StartedRedisCluster } from '../../testcontainers/index.js';
 import { CLIENT_LABELS, openClient, type BenchClient, type ClientKind } from '../clients.js';
 import { closedLoop, meanOfRuns, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
-const KINDS: ClientKind[] = ['slotwise', 'ioredis', 'ioredis-autopipeline', 'node-redis'];
+const KINDS: ClientKind[] = ['slotwise', 'slotwise-ioredis', 'ioredis', 'ioredis-autopipeline', 'node-redis'];
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(100);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
@@ -156,6 +157,6 @@ export async function run(): Promise<void> {
       'steady-state rows are the mean of two interleaved runs (both listed under "runs"). ' +
       'Fault rows: errors surfaced to the caller while the fault ran under 64 in flight; each client faces its own reshard (1500 slots, alternating direction) and its own kill -9 (the killed node is restarted as a replica before the next client).',
     measurements,
-    notes: 'Clients use their defaults except: ioredis with `enableAutoPipelining` in the second variant; slotwise with `commandTimeoutMs: 10000`.',
+    notes: 'Clients use their defaults except: ioredis with `enableAutoPipelining` in the second variant; slotwise with `commandTimeoutMs: 10000`; slotwise/ioredis with `redisOptions.commandTimeout: 10000` (the same deadline).',
   });
 }

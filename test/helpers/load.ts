@@ -4,8 +4,13 @@
  * acknowledged value, and per-operation latency tagged with the key's slot.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClusterClient } from '../../lib/index.js';
 import { slotOf } from '../../lib/index.js';
+
+/** What the load needs of a client: ClusterClient, or slotwise/ioredis' Cluster. */
+export interface LoadClient {
+  set(key: string, value: string): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+}
 
 export interface LoadOptions {
   /** Concurrent workers, each awaiting its own operations in sequence. */
@@ -41,7 +46,7 @@ export interface LoadResult {
 
 /** Runs until `stop()`; each iteration writes a fresh value, then reads it back. */
 export class Load {
-  readonly #client: ClusterClient;
+  readonly #client: LoadClient;
   readonly #opts: Required<LoadOptions>;
   readonly #keys: string[][] = [];
   readonly #acked = new Map<string, string>();
@@ -52,7 +57,7 @@ export class Load {
   #running = false;
   #workers: Promise<void>[] = [];
 
-  constructor(client: ClusterClient, opts: LoadOptions) {
+  constructor(client: LoadClient, opts: LoadOptions) {
     this.#client = client;
     this.#opts = { keysPerWorker: 50, prefix: 'load', valueBytes: 64, keyFilter: () => true, ...opts };
     for (let w = 0; w < this.#opts.workers; w++) {
@@ -127,7 +132,7 @@ export class Load {
 }
 
 /** Keys whose last acknowledged value is not what the cluster returns now. */
-export async function lostWrites(client: ClusterClient, acked: ReadonlyMap<string, string>): Promise<string[]> {
+export async function lostWrites(client: LoadClient, acked: ReadonlyMap<string, string>): Promise<string[]> {
   const keys = [...acked.keys()];
   const lost: string[] = [];
   for (let i = 0; i < keys.length; i += 500) {

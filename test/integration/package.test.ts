@@ -41,6 +41,14 @@ describe('package build and exports (integration)', function () {
     assert.equal(out.trim(), 'function function function');
   });
 
+  it('slotwise/ioredis loads with import and require(): Cluster as a named export and on the default export', () => {
+    const cwd = join(tmp, 'app');
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import Redis, { Cluster, ReplyError } from 'slotwise/ioredis'; console.log(typeof Cluster, Redis.Cluster === Cluster, typeof ReplyError)"], { cwd, encoding: 'utf8' });
+    assert.equal(esm.trim(), 'function true function');
+    const cjs = execFileSync(process.execPath, ['-e', "const m = require('slotwise/ioredis'); console.log(typeof m.Cluster, m.default.Cluster === m.Cluster)"], { cwd, encoding: 'utf8' });
+    assert.equal(cjs.trim(), 'function true');
+  });
+
   it('slotwise/express-session loads with import and require() (express-session is an optional peer)', () => {
     const cwd = join(tmp, 'app');
     const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { SlotwiseSessionStore } from 'slotwise/express-session'; console.log(typeof SlotwiseSessionStore, typeof SlotwiseSessionStore.prototype.createSession)"], { cwd, encoding: 'utf8' });
