@@ -15,6 +15,8 @@ import {
 import { DockerRedisNode } from './docker-node.js';
 import { PortInUseError, RedisNodeProcess, type NodeHandle, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
+import { removeDirSync, untrackDir } from './process-registry.js';
+import type { TlsClientOptions, TlsFiles, TlsMaterial } from './tls.js';
 
 /** Everything the builder resolved; frozen before start. */
 export interface EngineSettings {
@@ -31,6 +33,15 @@ export interface EngineSettings {
   readonly runtime: 'process' | 'docker';
   /** Image for container nodes. */
   readonly image: string;
+  /** TLS-only nodes (`withTls()`): the generated material, its files and whether clients need a certificate. */
+  readonly tls?: EngineTls;
+}
+
+/** TLS of a cluster started `withTls()`. */
+export interface EngineTls {
+  readonly mutual: boolean;
+  readonly material: TlsMaterial;
+  readonly files: TlsFiles;
 }
 
 /** One node we own plus what we last learnt about it. */
@@ -53,7 +64,13 @@ export class EngineContext {
 
   constructor(settings: EngineSettings) {
     this.settings = settings;
-    this.admin = new AdminPool(HOST, settings.auth);
+    this.admin = new AdminPool(HOST, settings.auth, this.clientTls);
+  }
+
+  /** What clients (the engine's admin connections included) pass as TLS options; undefined without TLS. */
+  get clientTls(): TlsClientOptions | undefined {
+    const t = this.settings.tls;
+    return t === undefined ? undefined : { ca: t.material.ca, cert: t.material.clientCert, key: t.material.clientKey };
   }
 
   /** Every node not removed, in creation order. */
@@ -98,6 +115,8 @@ export class EngineContext {
   /** Starts one new redis-server, retrying with fresh ports when one was taken meanwhile. */
   async spawnNode(): Promise<ManagedNode> {
     const index = this.#nextIndex++;
+    const t = this.settings.tls;
+    const tls = t && { certFile: t.files.nodeCertFile, keyFile: t.files.nodeKeyFile, caFile: t.files.caFile, mutual: t.mutual };
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
       const ports = await allocateNodePorts(this.settings.ports, index);
@@ -108,6 +127,7 @@ export class EngineContext {
         appendOnly: this.settings.appendOnly,
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
+        ...(tls ? { tls, clientTls: this.clientTls } : {}),
       };
       const proc: NodeHandle =
         this.settings.runtime === 'docker' ? new DockerRedisNode(options, this.settings.image) : RedisNodeProcess.create(options);
@@ -278,5 +298,10 @@ export class EngineContext {
     this.admin.close();
     await Promise.all(this.all().map((n) => n.proc.destroy()));
     this.#nodes.clear();
+    const tlsDir = this.settings.tls?.files.dir;
+    if (tlsDir !== undefined) {
+      removeDirSync(tlsDir);
+      untrackDir(tlsDir);
+    }
   }
 }

@@ -10,6 +10,7 @@
  * in test/integration/engine-docker.test.ts runs wherever one exists.
  * `testcontainers` is loaded only here, lazily.
  */
+import { readFileSync } from 'node:fs';
 import { ClusterEngineError } from '../lib/errors.js';
 import { openAdminConnection, retryUntil } from './admin.js';
 import type { NodeHandle, NodeProcessOptions, NodeState } from './node-process.js';
@@ -47,6 +48,7 @@ interface Testcontainers {
 }
 
 const CONF_PATH = '/usr/local/etc/redis/slotwise.conf';
+const TLS_DIR = '/usr/local/etc/redis/tls';
 
 /** One redis-server in a container on the host network. */
 export class DockerRedisNode implements NodeHandle {
@@ -80,12 +82,28 @@ export class DockerRedisNode implements NodeHandle {
       return;
     }
     const tc = (await import('testcontainers')) as unknown as Testcontainers;
-    const conf = renderRedisConf({ ...this.#options, ...this.#options.ports, dir: '/data', logToStdout: true });
+    const tls = this.#options.tls;
+    // TLS files are copied in beside the config; the config names them by their container paths.
+    const tlsFiles =
+      tls === undefined
+        ? []
+        : [
+            { content: readFileSync(tls.certFile, 'utf8'), target: `${TLS_DIR}/node.crt` },
+            { content: readFileSync(tls.keyFile, 'utf8'), target: `${TLS_DIR}/node.key` },
+            { content: readFileSync(tls.caFile, 'utf8'), target: `${TLS_DIR}/ca.crt` },
+          ];
+    const conf = renderRedisConf({
+      ...this.#options,
+      ...this.#options.ports,
+      dir: '/data',
+      logToStdout: true,
+      ...(tls === undefined ? {} : { tls: { ...tls, certFile: `${TLS_DIR}/node.crt`, keyFile: `${TLS_DIR}/node.key`, caFile: `${TLS_DIR}/ca.crt` } }),
+    });
     let started: { getId(): string };
     try {
       started = await new tc.GenericContainer(this.#image)
         .withNetworkMode('host')
-        .withCopyContentToContainer([{ content: conf, target: CONF_PATH }])
+        .withCopyContentToContainer([{ content: conf, target: CONF_PATH }, ...tlsFiles])
         .withCommand(['redis-server', CONF_PATH])
         .withWaitStrategy(tc.Wait.forLogMessage(/Ready to accept connections/))
         .withStartupTimeout(this.#options.startupTimeoutMs)
@@ -102,7 +120,7 @@ export class DockerRedisNode implements NodeHandle {
   async #waitReady(): Promise<void> {
     await retryUntil(
       async () => {
-        const c = openAdminConnection('127.0.0.1', this.port, this.#options.auth, 2_000);
+        const c = openAdminConnection('127.0.0.1', this.port, this.#options.auth, 2_000, this.#options.clientTls);
         try {
           return (await c.ping()) === 'PONG';
         } finally {

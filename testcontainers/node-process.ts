@@ -12,6 +12,7 @@ import { ClusterEngineError } from '../lib/errors.js';
 import type { NodeAuth } from './admin.js';
 import { retryUntil } from './admin.js';
 import { releasePorts, reservePorts, type NodePorts } from './ports.js';
+import type { TlsClientOptions } from './tls.js';
 import { removeDirSync, trackDir, trackProcess, untrackDir } from './process-registry.js';
 
 /** Lifecycle state of a node as the engine knows it. */
@@ -51,6 +52,17 @@ export interface NodeConfig {
   readonly auth?: NodeAuth;
   /** Log to stdout instead of `<dir>/redis.log` (containers, whose logs the runtime keeps). */
   readonly logToStdout?: boolean;
+  /** TLS-only node: every listener (clients, cluster bus, replication) speaks TLS. */
+  readonly tls?: NodeTlsConfig;
+}
+
+/** TLS files of a node (paths as the node sees them) and whether clients must present a certificate. */
+export interface NodeTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** `tls-auth-clients yes` (mutual TLS) or `no`. */
+  readonly mutual: boolean;
 }
 
 /** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
@@ -61,7 +73,8 @@ function quote(value: string): string {
 /** Renders a node's redis.conf. Exported for unit tests. */
 export function renderRedisConf(c: NodeConfig): string {
   const lines = [
-    `port ${c.port}`,
+    // TLS: the plaintext port is closed (0) and the client port speaks TLS only.
+    ...(c.tls === undefined ? [`port ${c.port}`] : ['port 0', `tls-port ${c.port}`]),
     'bind 127.0.0.1',
     'protected-mode no',
     // Announce the loopback address from the start; otherwise a node only learns its own IP from a peer's MEET.
@@ -89,6 +102,17 @@ export function renderRedisConf(c: NodeConfig): string {
     // Lets tests use DEBUG SLEEP / DEBUG SEGFAULT from localhost only.
     'enable-debug-command local',
   ];
+  if (c.tls !== undefined) {
+    lines.push(
+      `tls-cert-file ${quote(c.tls.certFile)}`,
+      `tls-key-file ${quote(c.tls.keyFile)}`,
+      `tls-ca-cert-file ${quote(c.tls.caFile)}`,
+      // The node certificate carries clientAuth too: nodes present it to each other on bus and replication links.
+      'tls-cluster yes',
+      'tls-replication yes',
+      `tls-auth-clients ${c.tls.mutual ? 'yes' : 'no'}`,
+    );
+  }
   if (c.auth !== undefined) {
     if (c.auth.username === undefined) {
       lines.push(`requirepass ${quote(c.auth.password)}`, `masterauth ${quote(c.auth.password)}`);
@@ -114,6 +138,9 @@ export interface NodeProcessOptions {
   readonly nodeTimeoutMs: number;
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
+  readonly tls?: NodeTlsConfig;
+  /** What the engine's own admin connections present when the nodes speak TLS. */
+  readonly clientTls?: TlsClientOptions;
   readonly startupTimeoutMs: number;
 }
 

@@ -7,6 +7,7 @@ import { rangesOf, slotOwners } from './cluster-state.js';
 import * as faults from './faults.js';
 import * as membership from './membership.js';
 import { reshard } from './reshard.js';
+import type { TlsClientOptions, TlsFiles } from './tls.js';
 import type {
   AddedNode,
   ClusterNodeInfo,
@@ -56,6 +57,26 @@ export class StartedRedisCluster implements AsyncDisposable {
   }
 
   /**
+   * TLS options for clients of a cluster started `withTls()`: the CA (to
+   * verify the nodes) and a client certificate + key signed by it (needed
+   * when the cluster is mutual TLS). Pass them as `tls` to `ClusterClient`.
+   * Undefined for a plaintext cluster.
+   */
+  getTlsOptions(): TlsClientOptions | undefined {
+    return this.#ctx.clientTls;
+  }
+
+  /** Paths of the CA, node and client certificate files (for redis-cli and other tools); undefined without TLS. */
+  getTlsFiles(): TlsFiles | undefined {
+    return this.#ctx.settings.tls?.files;
+  }
+
+  /** True when the cluster requires a client certificate (`withTls({ mutual: true })`). */
+  get mutualTls(): boolean {
+    return this.#ctx.settings.tls?.mutual ?? false;
+  }
+
+  /**
    * Addresses to bootstrap a client from: the running masters as last seen by
    * the engine (after a failover the promoted replica). Synchronous.
    */
@@ -70,12 +91,13 @@ export class StartedRedisCluster implements AsyncDisposable {
     return this.#ctx.all().map((n) => n.proc.port);
   }
 
-  /** `redis://[user:password@]127.0.0.1:port` for each root node. */
+  /** `redis://[user:password@]127.0.0.1:port` (`rediss://` with TLS) for each root node. */
   getConnectionUrls(): string[] {
     const auth = this.#ctx.settings.auth;
     const cred =
       auth === undefined ? '' : `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@`;
-    return this.getRootNodes().map((n) => `redis://${cred}${n.host}:${n.port}`);
+    const scheme = this.#ctx.settings.tls === undefined ? 'redis' : 'rediss';
+    return this.getRootNodes().map((n) => `${scheme}://${cred}${n.host}:${n.port}`);
   }
 
   /**
