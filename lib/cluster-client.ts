@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { list as commandNames } from '@ioredis/commands';
 import type { RedisCommander } from 'ioredis';
-import { ClientClosedError, InvalidArgumentError } from './errors.js';
+import { AuthError, ClientClosedError, InvalidArgumentError } from './errors.js';
 import { trackClient, untrackClient } from './internal/open-clients.js';
 import type { ClusterClientEvents } from './client-events.js';
 import { ClusterOps, pauseUntilChange, type NodeRoleFilter } from './cluster-ops.js';
@@ -12,7 +12,8 @@ import { Transaction } from './transaction/transaction.js';
 import { runWatch, type WatchContext, type WatchOptions } from './transaction/watch.js';
 import type { ClusterClientOptions, ResolvedOptions } from './options.js';
 import { ClientCore, type ClientStatus } from './client-core.js';
-import { openConnection } from './node/connection.js';
+import { credentialsFor, openConnection, reauth } from './node/connection.js';
+import type { Redis } from 'ioredis';
 import type { NodeHandle } from './node/node-handle.js';
 import { DedicatedRouter } from './router/dedicated.js';
 import type { ExecOptions } from './router/executor.js';
@@ -74,6 +75,8 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   readonly #ops: ClusterOps;
   readonly #tx: TransactionHost;
   #pubsub: PubSub | undefined;
+  /** Live subscriber connections, for reauthenticate(). */
+  readonly #subscriberConnections = new Set<Redis>();
 
   constructor(options: ClusterClientOptions) {
     super();
@@ -108,6 +111,31 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   /** The current topology snapshot (undefined before the first discovery). */
   get topology(): TopologySnapshot | undefined {
     return this.#core.topology.current;
+  }
+
+  /**
+   * Re-AUTHs every live connection with fresh credentials from
+   * `credentialsProvider` (one call), or the static `username`/`password`:
+   * each node's multiplexed connection (AUTH is pipelined behind commands
+   * already written: none is dropped), idle pooled connections, and
+   * subscriber connections (RESP3 only: RESP2 forbids AUTH in subscribed
+   * mode). A borrowed pooled connection (inside MULTI, or blocked) is not
+   * touched; it is closed when given back. New connections always ask the
+   * provider themselves. Rejects with AuthError when a node refuses.
+   */
+  async reauthenticate(): Promise<void> {
+    if (this.#core.closed) throw new ClientClosedError();
+    const creds = await credentialsFor(this.options, 'every node');
+    const named = (address: string, p: Promise<unknown> | undefined) =>
+      Promise.resolve(p).catch((err: unknown) => {
+        const user = creds?.username ?? 'default';
+        throw new AuthError(`Re-authentication as user "${user}" failed on ${address}: ${String((err as Error)?.message ?? err).split(' ', 1)[0]}`, user, String((err as Error)?.message ?? '').split(' ', 1)[0] || 'AUTH', { address, cause: err });
+      });
+    const subscribers = this.options.protocol === 3 ? [...this.#subscriberConnections].filter((r) => r.status === 'ready') : [];
+    await Promise.all([
+      ...this.#core.nodes.all().map((n) => named(n.address, n.reauthenticate(creds))),
+      ...subscribers.map((r) => named(`${r.options.host}:${r.options.port}`, reauth(r, creds))),
+    ]);
   }
 
   /**
@@ -264,7 +292,12 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
       if (core.closed) throw new ClientClosedError();
       this.#pubsub = new PubSub({
         client: this,
-        open: (host, port, name) => openConnection(host, port, this.options, name),
+        open: async (host, port, name) => {
+          const r = await openConnection(host, port, this.options, name);
+          this.#subscriberConnections.add(r);
+          r.once('end', () => this.#subscriberConnections.delete(r));
+          return r;
+        },
         followMoved: (err, fromHost) => core.followMoved(err, fromHost),
         refresh: (reason) => core.topology.refresh(reason).then(() => undefined, () => undefined),
       });

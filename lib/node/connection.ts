@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
-import type { ResolvedOptions } from '../options.js';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { AuthError, InvalidArgumentError, TlsError } from '../errors.js';
+import { formatAddress, type Credentials, type ResolvedOptions } from '../options.js';
+import { authFailureReason, tlsFailureReason } from './handshake-errors.js';
 
 /**
  * Opens one ioredis standalone connection to a node with the settings every
@@ -10,14 +13,74 @@ import type { ResolvedOptions } from '../options.js';
  * is ready. `readOnly` (READONLY) only for connections used as replicas: a
  * master demoted by a failover must answer MOVED to reads on a master's
  * connection, not serve them from its now-replica data.
+ *
+ * Credentials and TLS options are resolved per connection: a
+ * `credentialsProvider` or a `tls` function is asked every time, which is
+ * what lets secrets rotate under a running client. A WRONGPASS asks the
+ * provider exactly once more (it may have rotated in between); a refused
+ * handshake or login then fails with AuthError / TlsError, which callers do
+ * not retry.
  */
 export async function openConnection(host: string, port: number, o: ResolvedOptions, name = o.connectionName, readOnly = false): Promise<Redis> {
+  const address = formatAddress(host, port);
+  const tls = await tlsFor(o, address);
+  let creds = await credentialsFor(o, address);
+  try {
+    return await connectOnce(host, port, o, name, readOnly, tls, creds);
+  } catch (err) {
+    const reason = authFailureReason(err);
+    if (reason === undefined) throw typed(err, address, creds);
+    if (reason !== 'WRONGPASS' || o.credentialsProvider === undefined) throw typed(err, address, creds);
+  }
+  creds = await credentialsFor(o, address);
+  try {
+    return await connectOnce(host, port, o, name, readOnly, tls, creds);
+  } catch (err) {
+    throw typed(err, address, creds);
+  }
+}
+
+/** The credentials for one new connection: the provider's, else the static ones. */
+export async function credentialsFor(o: ResolvedOptions, address: string): Promise<Credentials | undefined> {
+  const provider = o.credentialsProvider;
+  if (provider === undefined) return o.password === undefined ? undefined : { ...(o.username === undefined ? {} : { username: o.username }), password: o.password };
+  let c: Credentials;
+  try {
+    c = await provider();
+  } catch (err) {
+    // The provider's own message is not repeated: it may quote what it fetched.
+    throw new AuthError(`credentialsProvider failed for a connection to ${address} (${(err as Error)?.name ?? typeof err})`, 'unknown', 'PROVIDER', { address, cause: err });
+  }
+  if (c === null || typeof c !== 'object' || typeof c.password !== 'string' || c.password === '' || (c.username !== undefined && (typeof c.username !== 'string' || c.username === ''))) {
+    throw new InvalidArgumentError('credentialsProvider', 'expected it to resolve to { username?: non-empty string, password: non-empty string }', { address });
+  }
+  return c;
+}
+
+async function tlsFor(o: ResolvedOptions, address: string): Promise<TlsOptions | undefined> {
+  const t = o.tls;
+  if (typeof t !== 'function') return t;
+  let value: TlsOptions;
+  try {
+    value = await t();
+  } catch (err) {
+    throw new TlsError(`The tls options function failed for a connection to ${address}`, 'TLS_OPTIONS_FUNCTION', { address, cause: err });
+  }
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidArgumentError('tls', 'expected the tls function to return TLS connection options (an object)', { address });
+  }
+  return value;
+}
+
+async function connectOnce(
+  host: string, port: number, o: ResolvedOptions, name: string, readOnly: boolean, tls: TlsOptions | undefined, creds: Credentials | undefined,
+): Promise<Redis> {
   const redis = new Redis({
     host,
     port,
-    username: o.username,
-    password: o.password,
-    tls: o.tls,
+    username: creds?.username,
+    password: creds?.password,
+    tls,
     connectionName: name,
     connectTimeout: o.connectTimeoutMs,
     protocol: o.protocol,
@@ -32,25 +95,53 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     enableAutoPipelining: false,
   });
   // ioredis reports the real cause of a failed handshake (NOAUTH, WRONGPASS,
-  // NOPERM …) as an 'error' event and then rejects connect() with a bare
-  // "Connection is closed": keep the cause so the caller can name it.
+  // NOPERM, a TLS alert …) as an 'error' event and then rejects connect()
+  // with a bare "Connection is closed": keep the cause so the caller can name it.
   let lastError: Error | undefined;
   const onError = (err: Error) => {
-    lastError = err;
+    lastError ??= err;
   };
   redis.on('error', onError);
   try {
     await redis.connect();
+    // A TLS 1.3 server checks the client certificate after the client
+    // considers the handshake done: one round trip proves it was accepted,
+    // so a refused certificate fails here, inside the connect timeout.
+    if (tls !== undefined) await withTimeout(redis.ping(), o.connectTimeoutMs, () => lastError);
   } catch (err) {
     redis.disconnect();
-    if (lastError && lastError !== err && lastError.message !== (err as Error).message) {
-      throw Object.assign(new Error(`${lastError.message} (${(err as Error).message})`, { cause: lastError }), { code: (lastError as { code?: string }).code });
+    const cause = lastError ?? (err as Error);
+    if (cause !== err && cause.message !== (err as Error).message) {
+      throw Object.assign(new Error(`${cause.message} (${(err as Error).message})`, { cause }), { code: (cause as { code?: string }).code });
     }
     throw err;
   }
   redis.off('error', onError);
   redis.on('error', () => undefined);
   return redis;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, cause: () => Error | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(cause() ?? new Error(`No reply to the first command within ${ms} ms after the TLS handshake`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** AuthError / TlsError for handshake and login refusals; anything else unchanged (the caller wraps it). */
+function typed(err: unknown, address: string, creds: Credentials | undefined): unknown {
+  if (err instanceof AuthError || err instanceof TlsError || err instanceof InvalidArgumentError) return err;
+  const user = creds?.username ?? 'default';
+  const auth = authFailureReason(err);
+  if (auth !== undefined) {
+    return new AuthError(`Authentication as user "${user}" failed on ${address}: ${auth}${creds === undefined ? ' (no credentials were given)' : ''}`, user, auth, { address, cause: err });
+  }
+  const tls = tlsFailureReason(err);
+  if (tls !== undefined) {
+    return new TlsError(`TLS handshake with ${address} failed: ${tls.reason} (${tls.detail})`, tls.reason, { address, cause: err });
+  }
+  return err;
 }
 
 /** Closes a connection and resolves once its socket is gone. */
@@ -62,4 +153,10 @@ export async function closeConnection(r: Redis, graceful: boolean): Promise<void
     r.disconnect();
   }
   await ended;
+}
+
+/** Sends AUTH with `creds` on a live connection; resolves with its reply. */
+export function reauth(r: Redis, creds: Credentials | undefined): Promise<unknown> {
+  if (creds === undefined) return Promise.resolve('OK');
+  return creds.username === undefined ? r.call('AUTH', creds.password) : r.call('AUTH', creds.username, creds.password);
 }

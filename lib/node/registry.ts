@@ -23,6 +23,11 @@ export class NodeRegistry {
     return this.#nodes.get(address);
   }
 
+  /** Every open handle. */
+  all(): NodeHandle[] {
+    return [...this.#nodes.values()];
+  }
+
   getOrCreate(address: string, host: string, port: number, role: NodeRole = 'master'): NodeHandle {
     let node = this.#nodes.get(address);
     if (node === undefined || node.closed) {
