@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { connect as connectTls, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { AuthError, InvalidArgumentError, TlsError } from '../errors.js';
 import { formatAddress, type Credentials, type ResolvedOptions } from '../options.js';
 import { authFailureReason, tlsFailureReason } from './handshake-errors.js';
@@ -29,15 +29,29 @@ export async function openConnection(host: string, port: number, o: ResolvedOpti
     return await connectOnce(host, port, o, name, readOnly, tls, creds);
   } catch (err) {
     const reason = authFailureReason(err);
-    if (reason === undefined) throw typed(err, address, creds);
-    if (reason !== 'WRONGPASS' || o.credentialsProvider === undefined) throw typed(err, address, creds);
+    if (reason !== 'WRONGPASS' || o.credentialsProvider === undefined) throw await explained(err, host, port, o, tls, creds);
   }
   creds = await credentialsFor(o, address);
   try {
     return await connectOnce(host, port, o, name, readOnly, tls, creds);
   } catch (err) {
-    throw typed(err, address, creds);
+    throw await explained(err, host, port, o, tls, creds);
   }
+}
+
+/**
+ * The typed error for a failed connect. A TLS 1.3 server verifies the client
+ * certificate after the client already wrote its first command; its alert
+ * then often loses the race against the reset of that write, leaving only
+ * ECONNRESET. A second handshake that writes nothing reproduces the refusal
+ * with its real reason (bounded by the connect timeout; only on failure).
+ */
+async function explained(err: unknown, host: string, port: number, o: ResolvedOptions, tls: TlsOptions | undefined, creds: Credentials | undefined): Promise<unknown> {
+  const address = formatAddress(host, port);
+  const t = typed(err, address, creds);
+  if (t !== err || tls === undefined || !/ECONNRESET|EPIPE|Connection is closed/.test(String((err as Error)?.message))) return t;
+  const why = await probeTls(host, port, tls, o.connectTimeoutMs);
+  return why === undefined ? err : new TlsError(`TLS handshake with ${address} failed: ${why.reason} (${why.detail})`, why.reason, { address, cause: err });
 }
 
 /** The credentials for one new connection: the provider's, else the static ones. */
@@ -119,6 +133,29 @@ async function connectOnce(
   redis.off('error', onError);
   redis.on('error', () => undefined);
   return redis;
+}
+
+/**
+ * Handshakes without writing and waits for the server's verdict: a session
+ * ticket (TLS 1.3 servers send it once they accepted our certificate), a
+ * TLS alert, or nothing within `ms`. Resolves with the TLS reason of a refusal.
+ */
+function probeTls(host: string, port: number, tls: TlsOptions, ms: number): Promise<{ reason: string; detail: string } | undefined> {
+  return new Promise((resolve) => {
+    const socket = connectTls({ ...tls, host, port });
+    let settled = false;
+    const done = (v: { reason: string; detail: string } | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), ms);
+    socket.once('session', () => done(undefined));
+    socket.once('error', (e) => done(tlsFailureReason(e)));
+    socket.once('close', () => done(undefined));
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, cause: () => Error | undefined): Promise<T> {
