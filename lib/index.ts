@@ -6,6 +6,8 @@ export {
   type AddressMap,
   type CircuitBreakerOptions,
   type ClusterClientOptions,
+  type Credentials,
+  type TlsSource,
   type HostPort,
   type NodeAddress,
   type PoolOptions,
