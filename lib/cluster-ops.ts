@@ -5,6 +5,7 @@ import type { ExecOptions, RouteOptions } from './router/request.js';
 import { ScanIterator, type ScanHost, type ScanOptions } from './scan/scan-iterator.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 
+/** Which nodes `client.nodes()` returns. */
 export type NodeRoleFilter = 'master' | 'replica' | 'all';
 
 /** What cluster-wide operations need from the client. */

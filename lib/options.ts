@@ -2,11 +2,18 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidArgumentError } from './errors.js';
 
 /** `host:port` string or object naming one cluster node. */
-export type NodeAddress = string | { host: string; port: number };
+export type NodeAddress = string | {
+  /** Host name or IP. */
+  host: string;
+  /** TCP port. */
+  port: number;
+};
 
 /** A node address after parsing: host and port, plus `host:port`. */
 export interface HostPort {
+  /** Host name or IP. */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
 }
 
@@ -19,7 +26,9 @@ export type AddressMap = Readonly<Record<string, HostPort>> | ((announced: HostP
 
 /** A node as seen by a `readFrom` function. */
 export interface ReadCandidate {
+  /** `host:port` of the node. */
   readonly address: string;
+  /** Whether it is the shard's master or a replica. */
   readonly role: 'master' | 'replica';
   /** Latency EWMA in ms, or undefined before the first measured reply. */
   readonly latencyMs: number | undefined;
@@ -174,12 +183,19 @@ export const DEFAULTS = {
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
   extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap'>> {
+  /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
+  /** {@inheritDoc ClusterClientOptions.username} */
   readonly username: string | undefined;
+  /** {@inheritDoc ClusterClientOptions.password} */
   readonly password: string | undefined;
+  /** {@inheritDoc ClusterClientOptions.tls} */
   readonly tls: TlsOptions | undefined;
+  /** {@inheritDoc ClusterClientOptions.natMap} */
   readonly natMap: AddressMap | undefined;
+  /** {@inheritDoc ClusterClientOptions.circuitBreaker} */
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
+  /** {@inheritDoc ClusterClientOptions.pool} */
   readonly pool: Readonly<Required<PoolOptions>>;
 }
 

@@ -1,6 +1,7 @@
 /**
  * `slotwise/testcontainers`: start a real Redis Cluster from local
  * `redis-server` processes and inject faults into it.
+ * @module slotwise/testcontainers
  */
 export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime } from './container.js';
 export { StartedRedisCluster } from './started-cluster.js';

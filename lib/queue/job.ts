@@ -2,7 +2,9 @@ import { JobLostError } from '../errors.js';
 
 /** One delivery of a job, as a handler sees it. */
 export class Job<T = unknown> {
+  /** The job's id, unique in its queue. */
   readonly id: string;
+  /** The payload given to `add()`. */
   readonly data: T;
   /** 1 for the first delivery; each failure or stall before this one adds 1. */
   readonly attempt: number;

@@ -112,27 +112,35 @@ export class ScanIterator implements AsyncIterableIterator<string> {
   #abandoned = 0;
   #keys = 0;
 
-  /** Validates `opts` at once (InvalidArgumentError); nothing is sent before the first `next()`. */
+  /**
+   * Validates `opts` at once (InvalidArgumentError); nothing is sent before the first `next()`.
+   * Made by `client.scanIterator()`.
+   * @internal
+   */
   constructor(host: ScanHost, opts?: ScanOptions) {
     this.#host = host;
     this.#opts = resolve(opts);
     this.#gen = this.#run();
   }
 
+  /** What the scan did so far: rounds, node scans, keys yielded. */
   get stats(): ScanStats {
     return { rounds: this.#rounds, nodeScans: this.#nodeScans, abandonedNodeScans: this.#abandoned, keys: this.#keys };
   }
 
+  /** The next key; scans further nodes as needed. */
   async next(): Promise<IteratorResult<string, undefined>> {
     const r = await this.#gen.next();
     return r.done === true ? { done: true, value: undefined } : r;
   }
 
+  /** Stops the scan early (what `break` in `for await` calls). */
   async return(): Promise<IteratorResult<string, undefined>> {
     await this.#gen.return(undefined);
     return { done: true, value: undefined };
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
