@@ -1,4 +1,4 @@
-import { list as commandNames } from '@ioredis/commands';
+import { installCommandMethods } from '../pipeline/command-methods.js';
 import type { ChainableCommander } from 'ioredis';
 import { InvalidArgumentError, RedisReplyError } from '../errors.js';
 import { describe } from '../core/describe.js';
@@ -156,15 +156,6 @@ export class IoredisBatch {
   }
 
   static {
-    const proto = this.prototype as unknown as Record<string, unknown>;
-    for (const name of commandNames) {
-      if (name in proto) continue;
-      proto[name] = function (this: IoredisBatch, ...args: unknown[]) {
-        return this.#push(name, args, false);
-      };
-      proto[`${name}Buffer`] = function (this: IoredisBatch, ...args: unknown[]) {
-        return this.#push(name, args, true);
-      };
-    }
+    installCommandMethods<IoredisBatch>(this.prototype, (self, name, args, buffer) => self.#push(name, args, buffer));
   }
 }

@@ -1,4 +1,4 @@
-import { list as commandNames } from '@ioredis/commands';
+import { installCommandMethods } from './command-methods.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../core/describe.js';
 
@@ -92,16 +92,7 @@ export abstract class CommandQueue {
   }
 
   static {
-    const proto = this.prototype as unknown as Record<string, unknown>;
-    for (const name of commandNames) {
-      if (name in proto) continue;
-      proto[name] = function (this: CommandQueue, ...args: unknown[]) {
-        return this.#push(name, args, false);
-      };
-      proto[`${name}Buffer`] = function (this: CommandQueue, ...args: unknown[]) {
-        return this.#push(name, args, true);
-      };
-    }
+    installCommandMethods<CommandQueue>(this.prototype, (self, name, args, buffer) => self.#push(name, args, buffer));
   }
 }
 
