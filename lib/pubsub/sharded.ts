@@ -25,9 +25,20 @@ interface ChannelState {
   /** Resolved the first time the channel is live. */
   readonly ready: Deferred<void>;
   everLive: boolean;
+  /** The node that took the subscription back (server SUNSUBSCRIBE), while that is news. */
+  droppedBy: string | undefined;
 }
 
 const MAX_REDIRECTS = 5;
+
+/**
+ * How long a view naming, as the slot's master, the node that just took the
+ * channel back counts as stale. A demoted master accepts SSUBSCRIBE for its
+ * new master's slots (a replica serves sharded pub/sub), so subscribing there
+ * would "work" while the rest of the cluster has not yet heard of the
+ * failover; past this window the view is believed (a fail-back is possible).
+ */
+const STALE_VIEW_MS = 3000;
 
 interface ConnEntry {
   readonly promise: Promise<SubscriberConnection>;
@@ -63,7 +74,7 @@ export class ShardedSubscriber {
     for (const channel of channels) {
       let s = this.#channels.get(channel);
       if (s === undefined) {
-        s = { channel, slot: slotOf(channel), conn: undefined, live: false, inFlight: false, lost: undefined, ready: deferred(), everLive: false };
+        s = { channel, slot: slotOf(channel), conn: undefined, live: false, inFlight: false, lost: undefined, ready: deferred(), everLive: false, droppedBy: undefined };
         s.ready.promise.catch(() => undefined);
         this.#channels.set(channel, s);
       }
@@ -131,9 +142,11 @@ export class ShardedSubscriber {
     const snap = router.current!;
     const bySlot = new Map<number, ChannelState[]>();
     for (const s of todo) append(bySlot, s.slot, s);
+    const now = Date.now();
     const results = await Promise.all([...bySlot].map(([slot, states]) => {
       const m = snap.shardOf(slot)?.master;
-      return m === undefined ? Promise.resolve(false) : this.#subscribeGroup(states, m, 0);
+      if (m === undefined || states.some((s) => isStaleOwner(s, m.address, now))) return Promise.resolve(false);
+      return this.#subscribeGroup(states, m, 0);
     }));
     await this.#closeUnused();
     const ok = results.every(Boolean);
@@ -191,6 +204,7 @@ export class ShardedSubscriber {
         continue;
       }
       s.live = true;
+      s.droppedBy = undefined;
       if (s.lost) {
         this.#deps.gap({ kind: 'ssubscribe', channel: s.channel, from: s.lost.since, to: now, reason: s.lost.reason, address: conn.address });
         s.lost = undefined;
@@ -236,7 +250,10 @@ export class ShardedSubscriber {
   #onDropped(conn: SubscriberConnection, channels: string[]): void {
     for (const c of channels) {
       const s = this.#channels.get(c);
-      if (s !== undefined && s.conn === conn && s.live) this.#markLost(s, 'migrated');
+      if (s !== undefined && s.conn === conn && s.live) {
+        this.#markLost(s, 'migrated');
+        s.droppedBy = conn.address;
+      }
     }
     this.#needRefresh = true;
     this.#reconciler.now();
@@ -284,6 +301,11 @@ export class ShardedSubscriber {
     }
     await Promise.all(closing);
   }
+}
+
+/** The view still names the node that just gave the channel up as its slot's master. */
+function isStaleOwner(s: ChannelState, master: string, now: number): boolean {
+  return s.droppedBy === master && s.lost !== undefined && now - s.lost.since < STALE_VIEW_MS;
 }
 
 /** Adds `value` to the group of `key` (copying the group on every add made large groups quadratic). */
