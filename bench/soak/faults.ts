@@ -4,7 +4,7 @@
  * that injects one fault every few seconds in a fixed rotation — manual
  * failovers (some timed to land mid-migration on the reshard's source or
  * target), kill -9 + restart of a master, SIGSTOP/SIGCONT, add and remove a
- * master, and the pod-IP move hook. Every fault is logged with its time,
+ * master, and a pod-IP move. Every fault is logged with its time,
  * duration and outcome.
  */
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,12 +29,6 @@ export interface FaultOptions {
   readonly reshardGapMs?: readonly [number, number];
   /** Pause between chaos faults, ms [min, max]. @default [8000, 14000] */
   readonly chaosGapMs?: readonly [number, number];
-  /**
-   * HOOK(k8s, issue #13): moves a node to a new pod IP (the k8s branch adds
-   * this to the engine). Until it is wired, the 'pod-ip-move' step of the
-   * rotation is logged as skipped. Returns a description of what moved.
-   */
-  readonly podIpMove?: (cluster: StartedRedisCluster) => Promise<string>;
   /** Deterministic choices. */
   readonly random?: () => number;
 }
@@ -47,7 +41,7 @@ const ROTATION: readonly FaultKind[] = [
 export class FaultStream {
   readonly log: FaultRecord[] = [];
   readonly #cluster: StartedRedisCluster;
-  readonly #o: Required<Omit<FaultOptions, 'podIpMove'>> & Pick<FaultOptions, 'podIpMove'>;
+  readonly #o: Required<FaultOptions>;
   #running = false;
   #loops: Promise<void>[] = [];
   #migration: { from: number; to: number; migrated: number } | undefined;
@@ -55,6 +49,7 @@ export class FaultStream {
   #added: number[] = [];
   #rot = 0;
   readonly #raw = new Map<number, Redis>();
+  readonly #hosts = new Map<number, string>();
 
   constructor(cluster: StartedRedisCluster, options: FaultOptions = {}) {
     this.#cluster = cluster;
@@ -63,7 +58,6 @@ export class FaultStream {
       reshardGapMs: options.reshardGapMs ?? [300, 1000],
       chaosGapMs: options.chaosGapMs ?? [8000, 14000],
       random: options.random ?? Math.random,
-      podIpMove: options.podIpMove,
     };
   }
 
@@ -103,13 +97,21 @@ export class FaultStream {
   }
 
   async #nodes(): Promise<ClusterNodeInfo[]> {
-    return (await this.#cluster.getNodes()).filter((n) => n.state === 'up');
+    const nodes = (await this.#cluster.getNodes()).filter((n) => n.state === 'up');
+    for (const n of nodes) this.#hosts.set(n.port, n.announcedIp);
+    return nodes;
   }
 
+  /** An admin connection to the node on `port`, at the IP it announces now (a pod-IP move changes it). */
   #conn(port: number): Redis {
+    const host = this.#hosts.get(port) ?? '127.0.0.1';
     let r = this.#raw.get(port);
+    if (r !== undefined && r.options.host !== host) {
+      r.disconnect();
+      r = undefined;
+    }
     if (r === undefined || r.status === 'end') {
-      r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0, protocol: 2, disableClientInfo: true, commandTimeout: 2000 });
+      r = new Redis({ host, port, lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0, protocol: 2, disableClientInfo: true, commandTimeout: 2000 });
       r.on('error', () => {});
       this.#raw.set(port, r);
     }
@@ -255,13 +257,13 @@ export class FaultStream {
         return;
       }
       case 'pod-ip-move': {
-        // HOOK(k8s, issue #13): wire `podIpMove` once the engine can move a node to a new pod IP.
-        const move = this.#o.podIpMove;
-        if (move === undefined) {
-          this.log.push({ at: Date.now(), kind, detail: 'skipped: no pod-IP move in this engine yet (k8s branch, #13)', durationMs: 0, ok: false, error: 'not wired' });
-          return;
-        }
-        await this.#record(kind, 'pod-IP move', () => move(this.#cluster));
+        // The Kubernetes pod restart: same node id and data, a new IP (the next loopback alias).
+        const victim = this.#pick(nodes);
+        if (!victim) return;
+        await this.#record(kind, `${victim.role} ${victim.port}`, async () => {
+          const m = await this.#cluster.restartNodeWithNewIp(victim.port);
+          return `${m.previousIp} → ${m.ip}, back ${(m.convergedAt ?? Date.now()) - m.killedAt} ms after the kill`;
+        });
         return;
       }
       default:
