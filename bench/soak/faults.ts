@@ -31,6 +31,8 @@ export interface FaultOptions {
   readonly chaosGapMs?: readonly [number, number];
   /** Deterministic choices. */
   readonly random?: () => number;
+  /** Called with each fault record as it is logged. */
+  readonly onRecord?: (record: FaultRecord) => void;
 }
 
 const ROTATION: readonly FaultKind[] = [
@@ -41,7 +43,8 @@ const ROTATION: readonly FaultKind[] = [
 export class FaultStream {
   readonly log: FaultRecord[] = [];
   readonly #cluster: StartedRedisCluster;
-  readonly #o: Required<FaultOptions>;
+  readonly #o: Required<Omit<FaultOptions, 'onRecord'>>;
+  readonly #onRecord: FaultOptions['onRecord'];
   #running = false;
   #loops: Promise<void>[] = [];
   #migration: { from: number; to: number; migrated: number } | undefined;
@@ -59,6 +62,7 @@ export class FaultStream {
       chaosGapMs: options.chaosGapMs ?? [8000, 14000],
       random: options.random ?? Math.random,
     };
+    this.#onRecord = options.onRecord;
   }
 
   count(kind: FaultKind, okOnly = true): number {
@@ -94,6 +98,7 @@ export class FaultStream {
     } catch (err) {
       this.log.push({ at, kind, detail, durationMs: Date.now() - at, ok: false, error: String((err as Error).message).slice(0, 400) });
     }
+    this.#onRecord?.(this.log[this.log.length - 1]!);
   }
 
   async #nodes(): Promise<ClusterNodeInfo[]> {

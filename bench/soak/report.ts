@@ -30,6 +30,8 @@ export interface SoakReport {
   readonly staleReads: readonly string[];
   readonly ackedKeys: number;
   readonly lostWrites: readonly string[];
+  /** The cluster's state once the faults stopped, and what repaired it. */
+  readonly endState: string;
   readonly faults: Record<string, { ok: number; failed: number }>;
   readonly faultLog: readonly FaultRecord[];
   readonly memory: readonly MemorySample[];
@@ -67,6 +69,7 @@ export function writeReport(dir: string, r: SoakReport): void {
     '|---|---|---|',
     `| errors surfaced to callers | **${r.errorTotal}** | 0 |`,
     `| acknowledged writes lost | **${r.lostWrites.length}** of ${r.ackedKeys} keys | 0 |`,
+    `| cluster when the faults stopped | ${r.endState} | healthy |`,
     `| stale reads (GET ≠ just-acknowledged SET) | ${r.staleReads.length} | 0 |`,
     `| heap vs first-minute mean (${f1(base)} MB, samples after a ${WARMUP_MS / 1000} s warm-up) | max deviation ${f1(maxDev)} % | within ±10 % |`,
     `| reshards completed | ${r.faults.reshard?.ok ?? 0} (${r.faults.reshard?.failed ?? 0} failed) | ≥ 300 |`,
