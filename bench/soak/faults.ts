@@ -53,6 +53,8 @@ export class FaultStream {
   #rot = 0;
   readonly #raw = new Map<number, Redis>();
   readonly #hosts = new Map<number, string>();
+  /** Set while a pod-IP move runs: the reshard loop starts no migration meanwhile. */
+  #moving: Promise<void> | undefined;
 
   constructor(cluster: StartedRedisCluster, options: FaultOptions = {}) {
     this.#cluster = cluster;
@@ -137,6 +139,7 @@ export class FaultStream {
 
   async #reshardLoop(): Promise<void> {
     while (this.#running) {
+      while (this.#moving) await this.#moving;
       const masters = (await this.#nodes().catch(() => [])).filter((n) => n.role === 'master');
       const from = this.#pick(masters.filter((m) => m.slots.length > 0 && countSlots(m) > this.#o.reshardSlots));
       const to = this.#pick(masters.filter((m) => m !== from));
@@ -263,12 +266,24 @@ export class FaultStream {
       }
       case 'pod-ip-move': {
         // The Kubernetes pod restart: same node id and data, a new IP (the next loopback alias).
-        const victim = this.#pick(nodes);
-        if (!victim) return;
-        await this.#record(kind, `${victim.role} ${victim.port}`, async () => {
-          const m = await this.#cluster.restartNodeWithNewIp(victim.port);
-          return `${m.previousIp} → ${m.ip}, back ${(m.convergedAt ?? Date.now()) - m.killedAt} ms after the kill`;
-        });
+        // Not while a migration runs: a node restarted mid-migration comes back with its
+        // MIGRATING/IMPORTING state from nodes.conf and a peer list of old IPs, and the engine's
+        // reshard cannot yet finish a migration whose node moved (the 2nd 30-min run broke the
+        // cluster for good that way). Failovers mid-migration stay in the rotation.
+        let done!: () => void;
+        this.#moving = new Promise<void>((resolve) => (done = resolve));
+        try {
+          while (this.#migration !== undefined && this.#running) await delay(50);
+          const victim = this.#pick(await this.#nodes().catch(() => [] as ClusterNodeInfo[]));
+          if (!victim || !this.#running) return;
+          await this.#record(kind, `${victim.role} ${victim.port} (no migration running)`, async () => {
+            const m = await this.#cluster.restartNodeWithNewIp(victim.port);
+            return `${m.previousIp} → ${m.ip}, back ${(m.convergedAt ?? Date.now()) - m.killedAt} ms after the kill`;
+          });
+        } finally {
+          this.#moving = undefined;
+          done();
+        }
         return;
       }
       default:
