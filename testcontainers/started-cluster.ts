@@ -51,7 +51,12 @@ import type {
 export class StartedRedisCluster implements AsyncDisposable {
   readonly #ctx: EngineContext;
   /** `Date.now()` when `start()` was called and when the cluster became healthy. */
-  readonly startedAt: { readonly requestedAt: number; readonly healthyAt: number };
+  readonly startedAt: {
+    /** `Date.now()` when `start()` was called. */
+    readonly requestedAt: number;
+    /** `Date.now()` when the cluster was healthy. */
+    readonly healthyAt: number;
+  };
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -72,7 +77,12 @@ export class StartedRedisCluster implements AsyncDisposable {
   }
 
   /** Password (and ACL user) clients need, if any. */
-  get auth(): { readonly username?: string; readonly password: string } | undefined {
+  get auth(): {
+    /** ACL user, when not `default`. */
+    readonly username?: string;
+    /** Its password. */
+    readonly password: string;
+  } | undefined {
     return this.#ctx.settings.auth;
   }
 

@@ -1,15 +1,28 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../core/describe.js';
-import { formatAddress } from '../core/addresses.js';
+import { formatAddress, type DnsLookup } from '../core/addresses.js';
 import type { AddressMap, ClusterClientOptions, HostPort, ReadCandidate, ReadFrom } from '../options.js';
 import type { CommandDefinition } from '../scripts/define-command.js';
 
 /** A startup node as ioredis takes it: a port, `"host:port"`, `"redis://host:port"`, or `{ host, port }`. */
-export type ClusterNode = string | number | { host?: string | undefined; port?: number | undefined };
+export type ClusterNode = string | number | {
+  /** Host name or IP. @default '127.0.0.1' */
+  host?: string | undefined;
+  /** TCP port. @default 6379 */
+  port?: number | undefined;
+};
 
 /** ioredis' `natMap`: keyed by the announced `"host:port"`, or a function of it. */
-export type IoredisNatMap = Record<string, { host: string; port: number }> | ((key: string) => { host: string; port: number } | null | undefined);
+export type IoredisNatMap = Record<string, IoredisNatTarget> | ((key: string) => IoredisNatTarget | null | undefined);
+
+/** Where a `natMap` entry sends an announced address. */
+export interface IoredisNatTarget {
+  /** Reachable host. */
+  host: string;
+  /** Reachable port. */
+  port: number;
+}
 
 /** The per-node connection options ioredis' Cluster takes in `redisOptions` that slotwise maps. */
 export interface IoredisRedisOptions {
@@ -66,8 +79,12 @@ export interface IoredisClusterOptions {
   enableAutoPipelining?: boolean;
   /** Accepted for true (the map is always known before `ready`; `false` is reported). @default true */
   enableReadyCheck?: boolean;
-  /** ioredis `dnsLookup`: reported as not yet mapped; see docs/14-ioredis-compat.md. @default undefined */
-  dnsLookup?: (...args: unknown[]) => unknown;
+  /**
+   * `(hostname, callback)` like `dns.lookup` (slotwise `dnsLookup`): resolves the startup nodes given by name,
+   * and also nodes the cluster announces by name, on every connect. IPs are never looked up.
+   * @default undefined (the system resolver)
+   */
+  dnsLookup?: DnsLookup;
   /** Accepted: sharded pub/sub is always available. @default true */
   shardedSubscribers?: boolean;
   /** Custom commands, as with `defineCommand()`. @default {} */
@@ -99,7 +116,6 @@ const IGNORED_WHY: Record<string, string> = {
   autoPipeliningIgnoredCommands: 'slotwise batches every command of a tick per node; nothing is excluded',
   showFriendlyErrorStack: 'errors carry their own stack and a stable code',
   himportFieldsets: 'managed HIMPORT fieldsets are not supported',
-  dnsLookup: 'not yet mapped: slotwise connects to the startup hosts by name (as the identity lookup `(address, cb) => cb(null, address)` does); a custom resolver is not called',
   // redisOptions.* below
   'redisOptions.maxRetriesPerRequest': 'one deadline per command (commandTimeout) bounds every retry instead',
   'redisOptions.retryStrategy': 'slotwise reconnects each node itself, with backoff and a circuit breaker',
@@ -136,6 +152,7 @@ export function mapOptions(startupNodes: readonly ClusterNode[], options: Ioredi
     switch (key) {
       case 'scaleReads': client.readFrom = mapScaleReads(value, ignored); break;
       case 'natMap': client.natMap = mapNatMap(value); break;
+      case 'dnsLookup': client.dnsLookup = mapDnsLookup(value); break;
       case 'slotsRefreshTimeout': client.topologyQueryTimeoutMs = value as number; break;
       case 'slotsRefreshInterval': client.topologyRefreshIntervalMs = value as number; break;
       case 'enableOfflineQueue': if (value === false) client.maxWaitingCommands = 0; break;
@@ -259,4 +276,10 @@ function mapNatMap(v: unknown): AddressMap {
   }
   if (v !== null && typeof v === 'object') return v as AddressMap;
   throw new InvalidArgumentError('natMap', `expected an object keyed by "host:port" or a function, got ${describe(v)}`);
+}
+
+function mapDnsLookup(v: unknown): DnsLookup {
+  // Same signature as ioredis' DNSLookupFunction: passed through as it is.
+  if (typeof v === 'function') return v as DnsLookup;
+  throw new InvalidArgumentError('dnsLookup', `expected a function (hostname, callback) like dns.lookup, got ${describe(v)}`);
 }

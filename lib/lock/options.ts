@@ -51,8 +51,10 @@ export interface LeaseOptions {
   replicaAckTimeoutMs?: number;
 }
 
+/** LeaseOptions with every default filled in (`lock.options`). */
 export type ResolvedLeaseOptions = Readonly<Required<LeaseOptions>>;
 
+/** The default of every LeaseOptions field. */
 export const LEASE_DEFAULTS = {
   leaseMs: 10_000,
   autoExtend: false,
