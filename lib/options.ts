@@ -136,9 +136,9 @@ export interface ClusterClientOptions {
   autoPipelining?: boolean;
   /** RESP protocol version spoken to every node. @default 3 */
   protocol?: 2 | 3;
-  /** Per-node circuit breaker. */
+  /** Per-node circuit breaker. @default {} (each field's own default) */
   circuitBreaker?: CircuitBreakerOptions;
-  /** Per-node pool of dedicated connections. */
+  /** Per-node pool of dedicated connections. @default {} (each field's own default) */
   pool?: PoolOptions;
 }
 

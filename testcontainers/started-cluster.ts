@@ -5,13 +5,13 @@
 export interface EngineClientOptions {
   /** Every master's client address. */
   readonly rootNodes: HostPort[];
-  /** ACL user, when the cluster was started with one. */
+  /** ACL user, when the cluster was started with one. @default undefined */
   readonly username?: string;
-  /** Password, when the cluster requires one. */
+  /** Password, when the cluster requires one. @default undefined */
   readonly password?: string;
-  /** Announced address → address reachable from this machine (bridge networks). */
+  /** Announced address → address reachable from this machine (bridge networks). @default undefined (host networking: none needed) */
   readonly natMap?: (announced: HostPort) => HostPort | undefined;
-  /** Resolves announced hostnames (hostname mode). */
+  /** Resolves announced hostnames (hostname mode). @default undefined (nodes announce IPs) */
   readonly dnsLookup?: DnsLookup;
 }
 

@@ -153,9 +153,9 @@ export interface ReshardOptions {
   readonly batchSize?: number;
   /** Slots opened (IMPORTING/MIGRATING) and finalized together per round; bigger is faster. @default 64 */
   readonly slotsPerRound?: number;
-  /** Callbacks at precise points of each slot's migration (for tests of the ASK window). */
+  /** Callbacks at precise points of each slot's migration (for tests of the ASK window). @default undefined (none) */
   readonly hooks?: ReshardHooks;
-  /** Stops after the current round (no slot is left half-migrated); the promise rejects with the reason. */
+  /** Stops after the current round (no slot is left half-migrated); the promise rejects with the reason. @default undefined */
   readonly signal?: AbortSignal;
   /** Upper bound of the final agreement wait. @default 30000 */
   readonly timeoutMs?: number;

@@ -26,23 +26,23 @@ export interface IoredisNatTarget {
 
 /** The per-node connection options ioredis' Cluster takes in `redisOptions` that slotwise maps. */
 export interface IoredisRedisOptions {
-  /** Password for every node. */
+  /** Password for every node. @default undefined */
   password?: string | null;
-  /** ACL user for every node. */
+  /** ACL user for every node. @default undefined (the `default` user) */
   username?: string;
-  /** TLS options for every node connection. */
+  /** TLS options for every node connection. @default undefined (plain TCP) */
   tls?: TlsOptions;
-  /** Only 0: a Redis Cluster has one database. */
+  /** Only 0: a Redis Cluster has one database. @default 0 */
   db?: number;
-  /** Prepended to every key of every command (not to patterns or replies), as in ioredis. */
+  /** Prepended to every key of every command (not to patterns or replies), as in ioredis. @default undefined */
   keyPrefix?: string;
-  /** Deadline of one connect + handshake, ms (slotwise `connectTimeoutMs`). */
+  /** Deadline of one connect + handshake, ms (slotwise `connectTimeoutMs`). @default 2000 (slotwise's) */
   connectTimeout?: number;
-  /** Deadline of a command, ms (slotwise `commandTimeoutMs`, which covers every retry of the command). */
+  /** Deadline of a command, ms (slotwise `commandTimeoutMs`, which covers every retry of the command). @default 5000 (slotwise's) */
   commandTimeout?: number;
-  /** CLIENT SETNAME on every connection. */
+  /** CLIENT SETNAME on every connection. @default undefined */
   connectionName?: string;
-  /** RESP version (slotwise `protocol`). */
+  /** RESP version (slotwise `protocol`); replies have ioredis' shapes either way. @default 3 (slotwise's) */
   protocol?: 2 | 3;
   [other: string]: unknown;
 }

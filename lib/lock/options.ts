@@ -117,7 +117,7 @@ function ratio(o: Record<string, unknown>, key: string, min: number, max: number
 export interface AcquireOptions {
   /** How long to wait for the lock (ms); 0 = one try. @default the lock's `waitMs` */
   waitMs?: number;
-  /** Gives up waiting when aborted (rejects with the signal's reason). */
+  /** Gives up waiting when aborted (rejects with the signal's reason). @default undefined */
   signal?: AbortSignal;
 }
 

@@ -46,15 +46,16 @@ export interface CommandDiagnostics {
 
 /** Per-call settings. */
 export interface ExecOptions {
-  /** Reply as Buffers instead of strings. */
+  /** Reply as Buffers instead of strings. @default false */
   readonly buffer?: boolean;
-  /** Deadline for this command instead of `commandTimeoutMs`. */
+  /** Deadline for this command instead of `commandTimeoutMs`. @default the client's `commandTimeoutMs` */
   readonly timeoutMs?: number;
   /**
    * Gives up on the command when aborted: the promise rejects with the
    * signal's reason at once, and a blocking command's dedicated connection is
    * closed (so the server stops blocking). A command already written may
    * still run on the server.
+   * @default undefined
    */
   readonly signal?: AbortSignal;
 }

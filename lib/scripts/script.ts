@@ -21,7 +21,7 @@ export type ScriptRunner = (name: string, args: readonly unknown[], buffer: bool
 export interface ScriptRunOptions {
   /** Reply as Buffers instead of strings. @default false */
   readonly buffer?: boolean;
-  /** Deadline for this call (both the EVALSHA and a NOSCRIPT fallback) instead of `commandTimeoutMs`. */
+  /** Deadline for this call (both the EVALSHA and a NOSCRIPT fallback) instead of `commandTimeoutMs`. @default the client's `commandTimeoutMs` */
   readonly timeoutMs?: number;
 }
 

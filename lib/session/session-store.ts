@@ -39,13 +39,13 @@ export interface SessionEntry<T extends SessionData = SessionData> {
 
 /** Options of `create()`. */
 export interface CreateOptions {
-  /** Use this id instead of a generated one; fails with SessionExistsError if it exists or was destroyed recently. */
+  /** Use this id instead of a generated one; fails with SessionExistsError if it exists or was destroyed recently. @default a generated id */
   id?: string;
   /** Idle timeout of this session. @default the store's `ttlMs` */
   ttlMs?: number;
   /** Absolute lifetime of this session; 0 for none. @default the store's `absoluteTtlMs` */
   absoluteTtlMs?: number;
-  /** Owner: makes the session findable by `listByUser()` / `destroyByUser()`. */
+  /** Owner: makes the session findable by `listByUser()` / `destroyByUser()`. @default undefined (no owner) */
   userId?: string;
 }
 
@@ -55,7 +55,7 @@ export interface WriteOptions {
   ttlMs?: number;
   /** New owner; `null` removes the owner. @default unchanged */
   userId?: string | null;
-  /** Write only if the session's version is still this one; otherwise SessionConflictError. */
+  /** Write only if the session's version is still this one; otherwise SessionConflictError. @default undefined (no check) */
   expectedVersion?: number;
 }
 

@@ -1,12 +1,15 @@
 /**
  * The API reference cannot rot: TypeDoc's validation (typedoc.json: every
- * public export, member and option documented, links resolve, nothing public
- * refers to an unexported type; warnings are errors) passes on the four
+ * public export, member and option documented, every option of an
+ * `…Options` interface with `@default` (scripts/typedoc-require-defaults.mjs),
+ * links resolve, nothing public refers to an unexported type; warnings are
+ * errors) passes on the four
  * entry points — and the same rules fail on a fixture whose export and option
- * lost their doc comments, naming both.
+ * lost their doc comments (or an option its `@default`), naming each.
  *
  * Runs TypeDoc with `--emit none` (conversion and validation only, about
- * 13 s of CPU for the whole project); `npm run docs` renders the Markdown.
+ * 8 s of CPU for the whole project: `skipErrorChecking`, since type errors are
+ * tsc's job); `npm run docs` renders the Markdown.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -49,11 +52,12 @@ describe('API reference (TypeDoc validation)', function () {
     assert.equal(run.code, 0, run.output);
   });
 
-  it('fails on the same fixture once an export and an option lose their doc comments, naming both', async () => {
+  it('fails on the same fixture once an export and an option lose their doc comments and an option its @default, naming each', async () => {
     const run = await runTypedoc(['--options', fixtureOptions, '--entryPoints', 'test/fixtures/docs/undocumented.ts']);
     assert.notEqual(run.code, 0, `expected the check to fail:\n${run.output}`);
     assert.match(run.output, /greet \(CallSignature\).*does not have any documentation/);
     assert.match(run.output, /GreetOptions\.name \(Property\).*does not have any documentation/);
+    assert.match(run.output, /GreetOptions\.excited \(option\).*has no @default tag/);
     assert.doesNotMatch(run.output, /GreetOptions\.loud/, 'a documented option is not reported');
   });
 });
