@@ -129,7 +129,7 @@ const IGNORED_WHY: Record<string, string> = {
 /** Options that need no mapping because slotwise always does what they ask. */
 const ALWAYS = new Set(['shardedSubscribers']);
 /** redisOptions keys with no effect on a cluster client's behaviour. */
-const HARMLESS_REDIS = new Set(['lazyConnect', 'disableClientInfo', 'clientInfoTag', 'family', 'keepAlive', 'noDelay', 'stringNumbers']);
+const HARMLESS_REDIS = new Set(['lazyConnect', 'disableClientInfo', 'clientInfoTag', 'family', 'keepAlive', 'noDelay']);
 
 /**
  * Maps `(startupNodes, ClusterOptions)` of ioredis onto ClusterClient options.
@@ -188,6 +188,10 @@ export function mapOptions(startupNodes: readonly ClusterNode[], options: Ioredi
       case 'connectionName': client.connectionName = value as string; break;
       case 'protocol': client.protocol = value as 2 | 3; break;
       case 'keyPrefix': break; // below
+      case 'stringNumbers':
+        // It changes reply shapes (integers as strings): never drop it silently.
+        if (value === true) ignored.push({ option: 'redisOptions.stringNumbers', why: 'integer replies are JavaScript numbers (exact up to 2^53); use call() with a Lua script or store big values as strings' });
+        break;
       default:
         if (HARMLESS_REDIS.has(key)) break;
         ignored.push({ option: `redisOptions.${key}`, why: IGNORED_WHY[`redisOptions.${key}`] ?? 'not an option slotwise knows' });

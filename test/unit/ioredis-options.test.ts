@@ -23,7 +23,7 @@ describe('slotwise/ioredis option mapping (unit)', () => {
       scaleReads: 'slave', slotsRefreshTimeout: 800, slotsRefreshInterval: 2000, enableOfflineQueue: false, maxRedirections: 5,
       retryDelayOnFailover: 200, retryDelayOnClusterDown: 300, retryDelayOnTryAgain: 50, enableAutoPipelining: true, enableReadyCheck: true,
       lazyConnect: true, shardedSubscribers: true,
-      redisOptions: { username: 'u', password: 'p', tls: { servername: 'x' }, db: 0, connectTimeout: 1500, commandTimeout: 900, connectionName: 'svc', keyPrefix: 'app:' },
+      redisOptions: { username: 'u', password: 'p', tls: { servername: 'x' }, db: 0, connectTimeout: 1500, commandTimeout: 900, connectionName: 'svc', keyPrefix: 'app:', stringNumbers: false },
     });
     assert.deepEqual(m.ignored, []);
     assert.equal(m.keyPrefix, 'app:');
@@ -59,10 +59,10 @@ describe('slotwise/ioredis option mapping (unit)', () => {
   it('lists every option it does not honour, with why', () => {
     const m = mapOptions([{ host: 'a', port: 1, password: 'x' } as never], {
       retryDelayOnMoved: 10, enableReadyCheck: false, enableAutoPipelining: false, scaleReads: () => undefined,
-      someFutureOption: 1, redisOptions: { maxRetriesPerRequest: 3, reconnectOnError: () => true },
+      someFutureOption: 1, redisOptions: { maxRetriesPerRequest: 3, reconnectOnError: () => true, stringNumbers: true },
     });
     assert.deepEqual(m.ignored.map((i) => i.option).sort(), [
-      'enableAutoPipelining', 'enableReadyCheck', 'redisOptions.maxRetriesPerRequest', 'redisOptions.reconnectOnError',
+      'enableAutoPipelining', 'enableReadyCheck', 'redisOptions.maxRetriesPerRequest', 'redisOptions.reconnectOnError', 'redisOptions.stringNumbers',
       'retryDelayOnMoved', 'scaleReads', 'someFutureOption', 'startupNodes[0].password',
     ]);
     for (const i of m.ignored) assert.ok(i.why.length > 10, `${i.option} says why`);
