@@ -17,6 +17,7 @@ import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topo
 import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
 
+/** Lifecycle of a ClusterClient: `idle` until `connect()` (or the first command), then `connecting`, `ready`, and `closing`/`closed` after `quit()`/`disconnect()`. */
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
 
 type Emit = <K extends keyof ClusterClientEvents>(event: K, ...args: ClusterClientEvents[K]) => boolean;

@@ -84,6 +84,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     trackClient(this);
   }
 
+  /** Where the client is in its lifecycle. */
   get status(): ClientStatus {
     return this.#core.status;
   }
@@ -340,6 +341,7 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     untrackClient(this);
   }
 
+  /** `await using client = …` closes the client like `quit()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.quit();
   }

@@ -2,7 +2,9 @@ import { InvalidArgumentError } from './errors.js';
 
 /** Turns values into the strings stored in Redis and back (queue payloads, topic messages). */
 export interface Serializer<T = unknown> {
+  /** The string stored for `value`. */
   serialize(value: T): string;
+  /** The value a stored string stands for; throws on text it cannot read. */
   deserialize(text: string): T;
 }
 

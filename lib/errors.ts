@@ -20,8 +20,11 @@ export interface ErrorContext {
 export class SlotwiseError extends Error {
   /** Stable machine-readable code, e.g. `ERR_SLOTWISE_TIMEOUT`. */
   readonly code: string;
+  /** `host:port` of the node involved, when one was. */
   readonly address?: string;
+  /** Hash slot (0–16383) involved, when one was. */
   readonly slot?: number;
+  /** Upper-case name of the command involved, when one was. */
   readonly command?: string;
 
   constructor(message: string, code: string, ctx: ErrorContext = {}) {
@@ -32,6 +35,7 @@ export class SlotwiseError extends Error {
     if (ctx.command !== undefined) this.command = ctx.command;
   }
 
+  /** The class name, e.g. `TimeoutError` (so stack traces and logs name the subclass). */
   override get name(): string {
     return this.constructor.name;
   }
@@ -42,7 +46,9 @@ export class SlotwiseError extends Error {
  * the first word of the reply, `reply` the whole text, unchanged.
  */
 export class RedisReplyError extends SlotwiseError {
+  /** First word of the reply, e.g. `WRONGTYPE` or `ERR`: decide on this, not on the text. */
   readonly prefix: string;
+  /** The whole reply text, unchanged. */
   readonly reply: string;
   constructor(reply: string, ctx: ErrorContext = {}) {
     super(reply, 'ERR_SLOTWISE_REPLY', ctx);
@@ -96,6 +102,7 @@ export class TopologyError extends SlotwiseError {
  * `maxRedirections`, without a cycle) until its deadline.
  */
 export class MaxRedirectionsError extends SlotwiseError {
+  /** How many MOVED/ASK redirections were followed before giving up. */
   readonly redirections: number;
   constructor(redirections: number, ctx: ErrorContext = {}) {
     super(`Too many cluster redirections (${redirections}) for ${ctx.command ?? 'command'}`, 'ERR_SLOTWISE_MAX_REDIRECTIONS', ctx);
@@ -222,7 +229,9 @@ export class LockLostError extends SlotwiseError {
 
 /** A lock was granted but not replicated to enough replicas; it was released. */
 export class LockNotReplicatedError extends SlotwiseError {
+  /** Replicas the lock had to reach. */
   readonly wanted: number;
+  /** Replicas that acknowledged the lock in time. */
   readonly acknowledged: number;
   constructor(name: string, wanted: number, acknowledged: number, ctx: ErrorContext = {}) {
     super(`Lock "${name}" reached ${acknowledged} of ${wanted} replicas; released`, 'ERR_SLOTWISE_LOCK_NOT_REPLICATED', ctx);
@@ -240,7 +249,9 @@ export class FencingTokenRejectedError extends SlotwiseError {
 
 /** A write was not acknowledged by the requested number of replicas (WAIT). */
 export class NotReplicatedError extends SlotwiseError {
+  /** Replicas the write had to reach. */
   readonly wanted: number;
+  /** Replicas that acknowledged the write in time. */
   readonly acknowledged: number;
   constructor(message: string, wanted: number, acknowledged: number, ctx: ErrorContext = {}) {
     super(message, 'ERR_SLOTWISE_NOT_REPLICATED', ctx);
@@ -287,6 +298,7 @@ export class MessageDecodeError extends SlotwiseError {
 export interface QuorumInstanceOutcome {
   /** Position of the instance in the Redlock's client list. */
   readonly index: number;
+  /** `granted`: this instance gave the lock; `held`: someone else holds it there; `error`: it could not answer. */
   readonly outcome: 'granted' | 'held' | 'error';
   /** For 'error': the ConnectionError, TimeoutError, … that instance raised. */
   readonly error?: Error;
@@ -302,6 +314,7 @@ export class LockQuorumError extends SlotwiseError {
   readonly granted: number;
   /** Instances needed. */
   readonly quorum: number;
+  /** What each instance answered, in the Redlock's client order. */
   readonly instances: readonly QuorumInstanceOutcome[];
   constructor(name: string, granted: number, quorum: number, instances: readonly QuorumInstanceOutcome[], ctx: ErrorContext = {}) {
     const failed = instances.filter((i) => i.outcome === 'error');
@@ -321,6 +334,7 @@ export class LockQuorumError extends SlotwiseError {
 
 /** A job handler threw (or rejected with) something that is not an Error; `thrown` is that value. */
 export class NonErrorThrownError extends SlotwiseError {
+  /** The value that was thrown (not an Error). */
   readonly thrown: unknown;
   constructor(thrown: unknown, ctx: ErrorContext = {}) {
     super(`The job handler threw a non-Error value: ${describeThrown(thrown)} (throw an Error so the stack is kept)`, 'ERR_SLOTWISE_NON_ERROR_THROWN', ctx);
@@ -359,6 +373,7 @@ function describeThrown(v: unknown): string {
 
 /** A session could not be created under the id given: it exists, or was destroyed recently (tombstone). Nothing was written. */
 export class SessionExistsError extends SlotwiseError {
+  /** The session id that was to be created. */
   readonly sessionId: string;
   /** `'exists'`: a live session has this id; `'destroyed'`: its tombstone is still there. */
   readonly reason: 'exists' | 'destroyed';
@@ -377,6 +392,7 @@ export class SessionExistsError extends SlotwiseError {
 
 /** A session changed since the version the caller read (`expectedVersion`), or kept changing during `regenerate()`. Nothing was written. */
 export class SessionConflictError extends SlotwiseError {
+  /** The session whose write conflicted. */
   readonly sessionId: string;
   /** The version stored now (0 when unknown). */
   readonly currentVersion: number;

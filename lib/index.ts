@@ -1,3 +1,8 @@
+/**
+ * `slotwise`: the Redis Cluster client ({@link ClusterClient}), cluster-native
+ * locks, work queues, pub/sub and sessions, and the errors they throw.
+ * @module slotwise
+ */
 export * from './errors.js';
 export { ClusterClient, type ClientStatus } from './cluster-client.js';
 export { channels, type ClusterClientEvents, type CommandDiagnostics, type MigrationClearedInfo, type MigrationStuckInfo, type RedirectInfo, type RefreshDiagnostics } from './client-events.js';
@@ -38,3 +43,10 @@ export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type Queue
 export { Job } from './queue/job.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
 export * from './session/index.js';
+// Types that public fields and parameters refer to (named in the API reference).
+export type { ConnectionStatus } from './node/node-handle.js';
+export type { DedicatedPool } from './node/pool.js';
+export type { NodeHealth } from './topology/parse.js';
+export type { ExecOptions } from './router/request.js';
+export type { ResolvedQueueOptions } from './queue/options.js';
+export type { PartitionKeys } from './queue/keys.js';

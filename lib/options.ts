@@ -15,7 +15,9 @@ export type AddressMap = Readonly<Record<string, HostPort>> | ((announced: HostP
 
 /** A node as seen by a `readFrom` function. */
 export interface ReadCandidate {
+  /** `host:port` of the node. */
   readonly address: string;
+  /** Whether it is the shard's master or a replica. */
   readonly role: 'master' | 'replica';
   /** Latency EWMA in ms, or undefined before the first measured reply. */
   readonly latencyMs: number | undefined;
@@ -134,9 +136,9 @@ export interface ClusterClientOptions {
   autoPipelining?: boolean;
   /** RESP protocol version spoken to every node. @default 3 */
   protocol?: 2 | 3;
-  /** Per-node circuit breaker. */
+  /** Per-node circuit breaker. @default {} (each field's own default) */
   circuitBreaker?: CircuitBreakerOptions;
-  /** Per-node pool of dedicated connections. */
+  /** Per-node pool of dedicated connections. @default {} (each field's own default) */
   pool?: PoolOptions;
 }
 
@@ -182,13 +184,21 @@ export const DEFAULTS = {
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
   extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
+  /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
+  /** {@inheritDoc ClusterClientOptions.username} */
   readonly username: string | undefined;
+  /** {@inheritDoc ClusterClientOptions.password} */
   readonly password: string | undefined;
+  /** {@inheritDoc ClusterClientOptions.tls} */
   readonly tls: TlsOptions | undefined;
+  /** {@inheritDoc ClusterClientOptions.natMap} */
   readonly natMap: AddressMap | undefined;
+  /** {@inheritDoc ClusterClientOptions.dnsLookup} */
   readonly dnsLookup: DnsLookup | undefined;
+  /** {@inheritDoc ClusterClientOptions.circuitBreaker} */
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
+  /** {@inheritDoc ClusterClientOptions.pool} */
   readonly pool: Readonly<Required<PoolOptions>>;
 }
 

@@ -15,7 +15,9 @@ export interface ClusterNodesEntry {
   readonly id: string;
   /** Announced IP ('' while unknown). */
   readonly host: string;
+  /** Client port. */
   readonly port: number;
+  /** Cluster bus port (node-to-node gossip). */
   readonly busPort: number;
   /** Announced hostname, when the node has one. */
   readonly hostname?: string;
@@ -27,14 +29,26 @@ export interface ClusterNodesEntry {
   readonly role: 'master' | 'replica';
   /** Id of the master this replica follows; null for masters. */
   readonly masterId: string | null;
+  /** The node's config epoch (the newest epoch wins a slot conflict). */
   readonly configEpoch: number;
+  /** State of the answering node's bus link to this node. */
   readonly linkState: 'connected' | 'disconnected';
   /** Owned slots, ranges sorted ascending. Migration markers are NOT ownership. */
   readonly slots: readonly SlotRange[];
   /** `[slot->-id]` markers: slots this node is migrating away. */
-  readonly migrating: ReadonlyArray<{ slot: number; to: string }>;
+  readonly migrating: ReadonlyArray<{
+    /** The slot. */
+    slot: number;
+    /** Id of the node it goes to. */
+    to: string;
+  }>;
   /** `[slot-<-id]` markers: slots this node is importing. */
-  readonly importing: ReadonlyArray<{ slot: number; from: string }>;
+  readonly importing: ReadonlyArray<{
+    /** The slot. */
+    slot: number;
+    /** Id of the node it comes from. */
+    from: string;
+  }>;
   /** `fail` flag: the cluster agreed this node is down. */
   readonly failed: boolean;
   /** `fail?` flag: the answering node suspects it is down. */

@@ -9,8 +9,18 @@
 
 /** Result of {@link detectContainerRuntime}. */
 export type ContainerRuntimeStatus =
-  | { readonly available: true; readonly description: string }
-  | { readonly available: false; readonly reason: string };
+  | {
+    /** A runtime answered. */
+    readonly available: true;
+    /** Which runtime, as testcontainers describes it. */
+    readonly description: string;
+  }
+  | {
+    /** No runtime answered. */
+    readonly available: false;
+    /** Why not. */
+    readonly reason: string;
+  };
 
 let cached: Promise<ContainerRuntimeStatus> | undefined;
 

@@ -1,6 +1,7 @@
 /**
  * `slotwise/testcontainers`: start a real Redis Cluster from local
  * `redis-server` processes and inject faults into it.
+ * @module slotwise/testcontainers
  */
 export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime, type ContainerNetworkMode } from './container.js';
 export { StartedRedisCluster, type EngineClientOptions } from './started-cluster.js';

@@ -26,8 +26,11 @@ import { basename, dirname, resolve } from 'node:path';
 
 /** A redis-server started by the engine and not yet reaped. */
 export interface LiveEngineProcess {
+  /** Process id of the redis-server. */
   readonly pid: number;
+  /** Its client port. */
   readonly port: number;
+  /** Its working directory (a temp dir of the engine). */
   readonly dir: string;
 }
 
@@ -121,7 +124,12 @@ export function untrackDir(dir: string): void {
  * Emergency teardown: SIGKILLs every tracked process, waits for each exit,
  * removes every tracked dir. Returns what it had to clean (for leak reports).
  */
-export async function killAllEngineProcesses(timeoutMs = 10_000): Promise<{ processes: LiveEngineProcess[]; dirs: string[] }> {
+export async function killAllEngineProcesses(timeoutMs = 10_000): Promise<{
+  /** The processes that were killed. */
+  processes: LiveEngineProcess[];
+  /** The temp dirs that were removed. */
+  dirs: string[];
+}> {
   const leakedProcs = liveEngineProcesses();
   const leakedDirs = liveEngineTempDirs();
   await Promise.all(

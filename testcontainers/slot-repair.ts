@@ -29,9 +29,11 @@ import { parseClusterNodes, type ClusterNodesEntry } from './cluster-state.js';
 
 /** How slot repair reaches the nodes. */
 export interface NodeAccess {
+  /** The host every node listens on (nodes are told apart by port). */
   readonly host: string;
   /** The address node `port` announces, which MIGRATE sent BY a node must use (on a bridge network it is not ours). */
   targetHost?(port: number): string;
+  /** Sends one command to the node on `port`; resolves its reply. */
   call(port: number, command: string, ...args: Array<string | number>): Promise<unknown>;
   /** `AUTH …`/`AUTH2 …` arguments MIGRATE needs for the target ('' when none). */
   readonly migrateAuth: readonly string[];
@@ -39,22 +41,37 @@ export interface NodeAccess {
 
 /** A master as it describes itself. */
 export interface MasterState {
+  /** Its port. */
   readonly port: number;
+  /** Its cluster node id. */
   readonly id: string;
+  /** Its own line of CLUSTER NODES (`myself`), parsed. */
   readonly self: ClusterNodesEntry;
 }
 
 /** One slot with a migration marker somewhere. */
 export interface OpenSlot {
+  /** The hash slot. */
   readonly slot: number;
   /** Ports of masters MIGRATING it, with the id they migrate to. */
-  readonly migrating: ReadonlyArray<{ port: number; to: string }>;
+  readonly migrating: ReadonlyArray<{
+    /** Port of the MIGRATING master. */
+    port: number;
+    /** Node id it migrates to. */
+    to: string;
+  }>;
   /** Ports of masters IMPORTING it, with the id they import from. */
-  readonly importing: ReadonlyArray<{ port: number; from: string }>;
+  readonly importing: ReadonlyArray<{
+    /** Port of the IMPORTING master. */
+    port: number;
+    /** Node id it imports from. */
+    from: string;
+  }>;
 }
 
 /** What was done to close one slot. */
 export interface SlotFix {
+  /** The hash slot. */
   readonly slot: number;
   /** Which rule applied, e.g. 'moved to importing node'. */
   readonly action: string;

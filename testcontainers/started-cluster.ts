@@ -5,13 +5,13 @@
 export interface EngineClientOptions {
   /** Every master's client address. */
   readonly rootNodes: HostPort[];
-  /** ACL user, when the cluster was started with one. */
+  /** ACL user, when the cluster was started with one. @default undefined */
   readonly username?: string;
-  /** Password, when the cluster requires one. */
+  /** Password, when the cluster requires one. @default undefined */
   readonly password?: string;
-  /** Announced address → address reachable from this machine (bridge networks). */
+  /** Announced address → address reachable from this machine (bridge networks). @default undefined (host networking: none needed) */
   readonly natMap?: (announced: HostPort) => HostPort | undefined;
-  /** Resolves announced hostnames (hostname mode). */
+  /** Resolves announced hostnames (hostname mode). @default undefined (nodes announce IPs) */
   readonly dnsLookup?: DnsLookup;
 }
 
@@ -51,7 +51,12 @@ import type {
 export class StartedRedisCluster implements AsyncDisposable {
   readonly #ctx: EngineContext;
   /** `Date.now()` when `start()` was called and when the cluster became healthy. */
-  readonly startedAt: { readonly requestedAt: number; readonly healthyAt: number };
+  readonly startedAt: {
+    /** `Date.now()` when `start()` was called. */
+    readonly requestedAt: number;
+    /** `Date.now()` when the cluster was healthy. */
+    readonly healthyAt: number;
+  };
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -72,7 +77,12 @@ export class StartedRedisCluster implements AsyncDisposable {
   }
 
   /** Password (and ACL user) clients need, if any. */
-  get auth(): { readonly username?: string; readonly password: string } | undefined {
+  get auth(): {
+    /** ACL user, when not `default`. */
+    readonly username?: string;
+    /** Its password. */
+    readonly password: string;
+  } | undefined {
     return this.#ctx.settings.auth;
   }
 

@@ -10,7 +10,9 @@ export type { NodeState } from './node-process.js';
 
 /** `host:port` of a node clients can connect to. */
 export interface NodeAddress {
+  /** Host (always a loopback address for local nodes). */
   readonly host: string;
+  /** Client port. */
   readonly port: number;
 }
 
@@ -24,6 +26,7 @@ export interface ClusterNodeInfo extends NodeAddress {
   readonly announcedIp: string;
   /** Name the node announces (`withHostnames()`), else undefined. */
   readonly hostname?: string;
+  /** Its role now. */
   readonly role: 'master' | 'replica';
   /** Id of the master a replica follows; null for masters. */
   readonly masterId: string | null;
@@ -53,14 +56,23 @@ export interface ConvergenceOptions {
 
 /** What `killNode()` did and observed. */
 export interface KillReport {
+  /** Client port of the killed node. */
   readonly port: number;
+  /** Its node id. */
   readonly id: string;
   /** The node was a master (with or without slots) when killed. */
   readonly wasMaster: boolean;
   /** `Date.now()` right after the process was seen to exit. */
   readonly killedAt: number;
   /** The replica that took over, with `Date.now()` when it first reported itself master (polled every ~20 ms). */
-  readonly promoted?: { readonly port: number; readonly id: string; readonly at: number };
+  readonly promoted?: {
+    /** Client port of the new master. */
+    readonly port: number;
+    /** Its node id. */
+    readonly id: string;
+    /** `Date.now()` when it first reported itself master. */
+    readonly at: number;
+  };
   /** True when a master with slots died without a replica to take over: those slots stay uncovered. */
   readonly slotsUncovered: boolean;
   /** `Date.now()` when the convergence wait ended (undefined when not waited for). */
@@ -69,18 +81,23 @@ export interface KillReport {
 
 /** What `pauseNode()` did. */
 export interface PauseReport {
+  /** Client port of the paused node. */
   readonly port: number;
+  /** `Date.now()` right after SIGSTOP was sent. */
   readonly pausedAt: number;
 }
 
 /** What `resumeNode()` / `restartNode()` did and observed. */
 export interface RecoverReport {
+  /** Client port of the node. */
   readonly port: number;
+  /** Its node id. */
   readonly id: string;
   /** `Date.now()` when SIGCONT was sent / the restarted process accepted connections. */
   readonly at: number;
   /** Role after convergence (a master that was failed over comes back as a replica). */
   readonly role: 'master' | 'replica';
+  /** `Date.now()` when the convergence wait ended (undefined when not waited for). */
   readonly convergedAt?: number;
 }
 
@@ -99,13 +116,17 @@ export type FailoverMode = 'default' | 'force' | 'takeover';
 
 /** What `failover()` did and observed. */
 export interface FailoverReport {
+  /** Client port of the replica that was promoted. */
   readonly port: number;
+  /** The flavour that was asked for. */
   readonly mode: FailoverMode;
   /** Client port of the master that was replaced, when known. */
   readonly previousMasterPort: number | null;
+  /** `Date.now()` when CLUSTER FAILOVER was sent. */
   readonly requestedAt: number;
   /** `Date.now()` when the node first reported itself master. */
   readonly promotedAt: number;
+  /** `Date.now()` when every node agreed on the new master. */
   readonly convergedAt: number;
 }
 
@@ -132,8 +153,9 @@ export interface ReshardOptions {
   readonly batchSize?: number;
   /** Slots opened (IMPORTING/MIGRATING) and finalized together per round; bigger is faster. @default 64 */
   readonly slotsPerRound?: number;
+  /** Callbacks at precise points of each slot's migration (for tests of the ASK window). @default undefined (none) */
   readonly hooks?: ReshardHooks;
-  /** Stops after the current round (no slot is left half-migrated); the promise rejects with the reason. */
+  /** Stops after the current round (no slot is left half-migrated); the promise rejects with the reason. @default undefined */
   readonly signal?: AbortSignal;
   /** Upper bound of the final agreement wait. @default 30000 */
   readonly timeoutMs?: number;
@@ -141,9 +163,11 @@ export interface ReshardOptions {
 
 /** What `reshard()` moved. */
 export interface ReshardReport {
+  /** The slots that moved, ascending. */
   readonly slots: readonly number[];
   /** Keys moved with MIGRATE. */
   readonly keys: number;
+  /** Wall time of the whole reshard. */
   readonly durationMs: number;
   /**
    * Times the source or target master changed mid-migration (failover, kill)
@@ -154,7 +178,9 @@ export interface ReshardReport {
 
 /** A node added by `addMaster()` / `addReplica()`. */
 export interface AddedNode {
+  /** Client port of the new node. */
   readonly port: number;
+  /** Its node id. */
   readonly id: string;
   /** For replicas: the client port of their master. */
   readonly masterPort?: number;
@@ -162,7 +188,9 @@ export interface AddedNode {
 
 /** What `removeNode()` did. */
 export interface RemoveReport {
+  /** Client port of the removed node. */
   readonly port: number;
+  /** Its node id. */
   readonly id: string;
   /** Slots resharded away before removal. */
   readonly movedSlots: number;

@@ -2,11 +2,18 @@ import { InvalidArgumentError } from '../errors.js';
 import { describe } from './describe.js';
 
 /** `host:port` string or object naming one cluster node. */
-export type NodeAddress = string | { host: string; port: number };
+export type NodeAddress = string | {
+  /** Host name or IP. */
+  host: string;
+  /** TCP port. */
+  port: number;
+};
 
 /** A node address after parsing: host and port, plus `host:port`. */
 export interface HostPort {
+  /** Host name or IP. */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
 }
 

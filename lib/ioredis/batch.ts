@@ -71,10 +71,12 @@ export class IoredisBatch {
     return this.#queue.length;
   }
 
+  /** Queues any command by name; a trailing function argument is its callback. */
   call(name: string, ...args: unknown[]): this {
     return this.#push(name, args, false);
   }
 
+  /** As call, string replies as Buffers. */
   callBuffer(name: string, ...args: unknown[]): this {
     return this.#push(name, args, true);
   }

@@ -53,9 +53,11 @@ const reported = new Set<string>();
 export class Cluster extends EventEmitter {
   /** The options as given. */
   readonly options: IoredisClusterOptions;
+  /** The startup nodes as given (ioredis' `startupNodes`). */
   readonly startupNodes: readonly ClusterNode[];
   /** The slotwise ClusterClient underneath: the primary API, usable side by side (`client` is the CLIENT command here). */
   readonly slotwise: ClusterClient;
+  /** Always true, as on ioredis' Cluster (code that handles `Redis | Cluster` tests it). */
   readonly isCluster = true;
   /** Options given that slotwise does not honour (each also reported once per process by `process.emitWarning`). */
   readonly ignoredOptions: readonly string[];
@@ -183,26 +185,32 @@ export class Cluster extends EventEmitter {
     return iteratorStream(iterator, count ?? 10);
   }
 
+  /** SSCAN of the set `key`, as an object-mode stream of member arrays (one per SSCAN step). */
   sscanStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('sscan', [key, c, ...scanTail(opts)], false));
   }
 
+  /** As sscanStream, members as Buffers. */
   sscanBufferStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('sscan', [key, c, ...scanTail(opts)], true));
   }
 
+  /** HSCAN of the hash `key`, as an object-mode stream of flat `[field, value, …]` arrays (one per HSCAN step). */
   hscanStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('hscan', [key, c, ...scanTail(opts)], false));
   }
 
+  /** As hscanStream, fields and values as Buffers. */
   hscanBufferStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('hscan', [key, c, ...scanTail(opts)], true));
   }
 
+  /** ZSCAN of the sorted set `key`, as an object-mode stream of flat `[member, score, …]` arrays (one per ZSCAN step). */
   zscanStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('zscan', [key, c, ...scanTail(opts)], false));
   }
 
+  /** As zscanStream, members and scores as Buffers. */
   zscanBufferStream(key: string, opts?: ScanStreamOptions): Readable {
     return cursorStream((c) => this.#send('zscan', [key, c, ...scanTail(opts)], true));
   }
@@ -222,14 +230,17 @@ export class Cluster extends EventEmitter {
     return this.#safe(() => this.#pubsub.subscribe('ssubscribe', channels));
   }
 
+  /** UNSUBSCRIBE from `channels` (all when none given). Resolves the number of channels still subscribed. */
   unsubscribe(...channels: unknown[]): Promise<number> {
     return this.#safe(() => this.#pubsub.unsubscribe('subscribe', channels));
   }
 
+  /** PUNSUBSCRIBE from `patterns` (all when none given). */
   punsubscribe(...patterns: unknown[]): Promise<number> {
     return this.#safe(() => this.#pubsub.unsubscribe('psubscribe', patterns));
   }
 
+  /** SUNSUBSCRIBE from sharded `channels` (all when none given). */
   sunsubscribe(...channels: unknown[]): Promise<number> {
     return this.#safe(() => this.#pubsub.unsubscribe('ssubscribe', channels));
   }

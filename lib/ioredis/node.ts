@@ -26,7 +26,15 @@ export interface ClusterNodeClient extends Omit<RedisCommander<{ type: 'default'
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ClusterNodeClient {
-  readonly options: { readonly host: string; readonly port: number; readonly readOnly: boolean };
+  /** Where the node is, as on ioredis' node objects. */
+  readonly options: {
+    /** Host of the node. */
+    readonly host: string;
+    /** Port of the node. */
+    readonly port: number;
+    /** True for a replica. */
+    readonly readOnly: boolean;
+  };
   readonly #node: NodeHandle;
   readonly #keyPrefix: string | undefined;
 
@@ -47,10 +55,12 @@ export class ClusterNodeClient {
     return this.#node.closed ? 'end' : 'ready';
   }
 
+  /** Any command by name, sent to this node; a trailing function argument is a Node-style callback. */
   call(name: string, ...args: unknown[]): Promise<unknown> {
     return this.#run(name, args, false);
   }
 
+  /** As call, string replies as Buffers. */
   callBuffer(name: string, ...args: unknown[]): Promise<unknown> {
     return this.#run(name, args, true);
   }

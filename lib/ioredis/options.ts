@@ -1,35 +1,48 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../core/describe.js';
-import { formatAddress } from '../core/addresses.js';
+import { formatAddress, type DnsLookup } from '../core/addresses.js';
 import type { AddressMap, ClusterClientOptions, HostPort, ReadCandidate, ReadFrom } from '../options.js';
 import type { CommandDefinition } from '../scripts/define-command.js';
 
 /** A startup node as ioredis takes it: a port, `"host:port"`, `"redis://host:port"`, or `{ host, port }`. */
-export type ClusterNode = string | number | { host?: string | undefined; port?: number | undefined };
+export type ClusterNode = string | number | {
+  /** Host name or IP. @default '127.0.0.1' */
+  host?: string | undefined;
+  /** TCP port. @default 6379 */
+  port?: number | undefined;
+};
 
 /** ioredis' `natMap`: keyed by the announced `"host:port"`, or a function of it. */
-export type IoredisNatMap = Record<string, { host: string; port: number }> | ((key: string) => { host: string; port: number } | null | undefined);
+export type IoredisNatMap = Record<string, IoredisNatTarget> | ((key: string) => IoredisNatTarget | null | undefined);
+
+/** Where a `natMap` entry sends an announced address. */
+export interface IoredisNatTarget {
+  /** Reachable host. */
+  host: string;
+  /** Reachable port. */
+  port: number;
+}
 
 /** The per-node connection options ioredis' Cluster takes in `redisOptions` that slotwise maps. */
 export interface IoredisRedisOptions {
-  /** Password for every node. */
+  /** Password for every node. @default undefined */
   password?: string | null;
-  /** ACL user for every node. */
+  /** ACL user for every node. @default undefined (the `default` user) */
   username?: string;
-  /** TLS options for every node connection. */
+  /** TLS options for every node connection. @default undefined (plain TCP) */
   tls?: TlsOptions;
-  /** Only 0: a Redis Cluster has one database. */
+  /** Only 0: a Redis Cluster has one database. @default 0 */
   db?: number;
-  /** Prepended to every key of every command (not to patterns or replies), as in ioredis. */
+  /** Prepended to every key of every command (not to patterns or replies), as in ioredis. @default undefined */
   keyPrefix?: string;
-  /** Deadline of one connect + handshake, ms (slotwise `connectTimeoutMs`). */
+  /** Deadline of one connect + handshake, ms (slotwise `connectTimeoutMs`). @default 2000 (slotwise's) */
   connectTimeout?: number;
-  /** Deadline of a command, ms (slotwise `commandTimeoutMs`, which covers every retry of the command). */
+  /** Deadline of a command, ms (slotwise `commandTimeoutMs`, which covers every retry of the command). @default 5000 (slotwise's) */
   commandTimeout?: number;
-  /** CLIENT SETNAME on every connection. */
+  /** CLIENT SETNAME on every connection. @default undefined */
   connectionName?: string;
-  /** RESP version (slotwise `protocol`). */
+  /** RESP version (slotwise `protocol`); replies have ioredis' shapes either way. @default 3 (slotwise's) */
   protocol?: 2 | 3;
   [other: string]: unknown;
 }
@@ -66,8 +79,12 @@ export interface IoredisClusterOptions {
   enableAutoPipelining?: boolean;
   /** Accepted for true (the map is always known before `ready`; `false` is reported). @default true */
   enableReadyCheck?: boolean;
-  /** ioredis `dnsLookup`: reported as not yet mapped; see docs/14-ioredis-compat.md. @default undefined */
-  dnsLookup?: (...args: unknown[]) => unknown;
+  /**
+   * `(hostname, callback)` like `dns.lookup` (slotwise `dnsLookup`): resolves the startup nodes given by name,
+   * and also nodes the cluster announces by name, on every connect. IPs are never looked up.
+   * @default undefined (the system resolver)
+   */
+  dnsLookup?: DnsLookup;
   /** Accepted: sharded pub/sub is always available. @default true */
   shardedSubscribers?: boolean;
   /** Custom commands, as with `defineCommand()`. @default {} */
@@ -99,7 +116,6 @@ const IGNORED_WHY: Record<string, string> = {
   autoPipeliningIgnoredCommands: 'slotwise batches every command of a tick per node; nothing is excluded',
   showFriendlyErrorStack: 'errors carry their own stack and a stable code',
   himportFieldsets: 'managed HIMPORT fieldsets are not supported',
-  dnsLookup: 'not yet mapped: slotwise connects to the startup hosts by name (as the identity lookup `(address, cb) => cb(null, address)` does); a custom resolver is not called',
   // redisOptions.* below
   'redisOptions.maxRetriesPerRequest': 'one deadline per command (commandTimeout) bounds every retry instead',
   'redisOptions.retryStrategy': 'slotwise reconnects each node itself, with backoff and a circuit breaker',
@@ -113,7 +129,7 @@ const IGNORED_WHY: Record<string, string> = {
 /** Options that need no mapping because slotwise always does what they ask. */
 const ALWAYS = new Set(['shardedSubscribers']);
 /** redisOptions keys with no effect on a cluster client's behaviour. */
-const HARMLESS_REDIS = new Set(['lazyConnect', 'disableClientInfo', 'clientInfoTag', 'family', 'keepAlive', 'noDelay', 'stringNumbers']);
+const HARMLESS_REDIS = new Set(['lazyConnect', 'disableClientInfo', 'clientInfoTag', 'family', 'keepAlive', 'noDelay']);
 
 /**
  * Maps `(startupNodes, ClusterOptions)` of ioredis onto ClusterClient options.
@@ -136,6 +152,7 @@ export function mapOptions(startupNodes: readonly ClusterNode[], options: Ioredi
     switch (key) {
       case 'scaleReads': client.readFrom = mapScaleReads(value, ignored); break;
       case 'natMap': client.natMap = mapNatMap(value); break;
+      case 'dnsLookup': client.dnsLookup = mapDnsLookup(value); break;
       case 'slotsRefreshTimeout': client.topologyQueryTimeoutMs = value as number; break;
       case 'slotsRefreshInterval': client.topologyRefreshIntervalMs = value as number; break;
       case 'enableOfflineQueue': if (value === false) client.maxWaitingCommands = 0; break;
@@ -171,6 +188,10 @@ export function mapOptions(startupNodes: readonly ClusterNode[], options: Ioredi
       case 'connectionName': client.connectionName = value as string; break;
       case 'protocol': client.protocol = value as 2 | 3; break;
       case 'keyPrefix': break; // below
+      case 'stringNumbers':
+        // It changes reply shapes (integers as strings): never drop it silently.
+        if (value === true) ignored.push({ option: 'redisOptions.stringNumbers', why: 'integer replies are JavaScript numbers (exact up to 2^53); use call() with a Lua script or store big values as strings' });
+        break;
       default:
         if (HARMLESS_REDIS.has(key)) break;
         ignored.push({ option: `redisOptions.${key}`, why: IGNORED_WHY[`redisOptions.${key}`] ?? 'not an option slotwise knows' });
@@ -259,4 +280,10 @@ function mapNatMap(v: unknown): AddressMap {
   }
   if (v !== null && typeof v === 'object') return v as AddressMap;
   throw new InvalidArgumentError('natMap', `expected an object keyed by "host:port" or a function, got ${describe(v)}`);
+}
+
+function mapDnsLookup(v: unknown): DnsLookup {
+  // Same signature as ioredis' DNSLookupFunction: passed through as it is.
+  if (typeof v === 'function') return v as DnsLookup;
+  throw new InvalidArgumentError('dnsLookup', `expected a function (hostname, callback) like dns.lookup, got ${describe(v)}`);
 }

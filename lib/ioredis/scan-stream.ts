@@ -2,13 +2,13 @@ import { Readable } from 'node:stream';
 
 /** ioredis' scan stream options. */
 export interface ScanStreamOptions {
-  /** MATCH pattern (not prefixed by keyPrefix, as in ioredis). */
+  /** MATCH pattern (not prefixed by keyPrefix, as in ioredis). @default undefined (every key) */
   match?: string;
-  /** COUNT hint per SCAN step. */
+  /** COUNT hint per SCAN step; the cluster-wide scanStream also emits arrays of at most this many keys. @default 10 */
   count?: number;
-  /** TYPE filter (SCAN only). */
+  /** TYPE filter (SCAN only). @default undefined (any type) */
   type?: string;
-  /** HSCAN NOVALUES (Redis ≥ 7.4). */
+  /** HSCAN NOVALUES (Redis ≥ 7.4). @default false */
   noValues?: boolean;
 }
 

@@ -61,8 +61,11 @@ export async function runHolding<H extends HeldGrant, T>(handle: H, fn: (signal:
 export abstract class LeaseLock extends EventEmitter<LockEvents> {
   /** The lock's name (without prefix or braces). */
   readonly name: string;
+  /** The client the lock lives on. */
   readonly client: ClusterClient;
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedLeaseOptions;
+  /** The lock's keys, all in one slot. */
   readonly keys: LockKeys;
   protected readonly runtime: LockRuntime;
   readonly #ctx: GrantContext;

@@ -46,7 +46,9 @@ export interface FencedSetOptions {
 
 /** Arguments of {@link fencedSet}. */
 export interface FencedSetArgs extends FencedSetOptions {
+  /** The key to write (the fence record goes in its slot). */
   readonly key: string;
+  /** The value to write. */
   readonly value: string | Buffer | number;
   /** The writer's fencing token (`handle.token`). */
   readonly token: number;
@@ -91,6 +93,7 @@ export interface FencedScriptDefinition {
 
 /** A Lua script that runs only for a current fencing token; made by {@link fenced}. */
 export class FencedScript {
+  /** The definition's name. */
   readonly name: string;
   readonly #script: Script;
 

@@ -176,7 +176,12 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
   }
 
   /** What fenced writes need: this grant's token and the lock it belongs to (see `fenced()`). */
-  get fence(): { readonly token: number; readonly lock: string } {
+  get fence(): {
+    /** This grant's fencing token. */
+    readonly token: number;
+    /** Which lock the token belongs to. */
+    readonly lock: string;
+  } {
     return { token: this.token, lock: this.#ctx.fenceId };
   }
 
@@ -185,6 +190,7 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
     return fencedSet(this.#ctx.runtime.client, { key, value, token: this.token, lock: this.#ctx.fenceId, ...options });
   }
 
+  /** `await using handle = …` releases the lock at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

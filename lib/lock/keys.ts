@@ -38,7 +38,9 @@ export function checkPrefix(prefix: unknown): string {
  * all share the `{name}` hash tag, hence one slot.
  */
 export class LockKeys {
+  /** `<prefix><kind>:{<name>}`: the lock's own key. */
   readonly base: string;
+  /** The hash slot every key of the lock is in. */
   readonly slot: number;
   constructor(prefix: string, kind: string, name: string) {
     this.base = `${prefix}${kind}:{${name}}`;

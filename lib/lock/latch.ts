@@ -23,8 +23,11 @@ export interface CountDownLatchOptions {
  * that was never armed (or already opened) counts as open.
  */
 export class CountDownLatch {
+  /** The latch's name (without prefix or braces). */
   readonly name: string;
+  /** The client the latch lives on. */
   readonly client: ClusterClient;
+  /** The latch's keys, all in one slot. */
   readonly keys: LockKeys;
   readonly #rt: LockRuntime;
   readonly #retryDelayMs: number;

@@ -32,7 +32,9 @@ export interface MutexOptions extends LeaseOptions {
  * ```
  */
 export class Mutex extends LeaseLock {
+  /** Whether waiters are granted the lock in arrival order (`options.fair`). */
   readonly fair: boolean;
+  /** How long a fair-queue place outlives its waiter's last sign of life (`options.queueTtlMs`). */
   readonly queueTtlMs: number;
 
   constructor(client: ClusterClient, name: string, options?: MutexOptions) {
@@ -62,7 +64,16 @@ export class Mutex extends LeaseLock {
   }
 
   /** The current state on the server: who holds it (no owner ids, just whether), for how long, which token. */
-  async inspect(): Promise<{ held: boolean; remainingMs: number; token: number | null; fence: number }> {
+  async inspect(): Promise<{
+    /** Whether anyone holds it. */
+    held: boolean;
+    /** Lease left on the server (0 when free). */
+    remainingMs: number;
+    /** The current holder's fencing token, or null when free. */
+    token: number | null;
+    /** The highest token ever granted for this lock. */
+    fence: number;
+  }> {
     const [token, ttl, fence] = await Promise.all([
       this.client.hget(this.keys.base, 'token'),
       this.client.pttl(this.keys.base),

@@ -51,8 +51,10 @@ export interface LeaseOptions {
   replicaAckTimeoutMs?: number;
 }
 
+/** LeaseOptions with every default filled in (`lock.options`). */
 export type ResolvedLeaseOptions = Readonly<Required<LeaseOptions>>;
 
+/** The default of every LeaseOptions field. */
 export const LEASE_DEFAULTS = {
   leaseMs: 10_000,
   autoExtend: false,
@@ -115,7 +117,7 @@ function ratio(o: Record<string, unknown>, key: string, min: number, max: number
 export interface AcquireOptions {
   /** How long to wait for the lock (ms); 0 = one try. @default the lock's `waitMs` */
   waitMs?: number;
-  /** Gives up waiting when aborted (rejects with the signal's reason). */
+  /** Gives up waiting when aborted (rejects with the signal's reason). @default undefined */
   signal?: AbortSignal;
 }
 

@@ -29,10 +29,18 @@ export interface RedlockOptions extends Omit<LeaseOptions, 'replicaAck' | 'repli
  * and it has no fencing tokens.
  */
 export class Redlock {
+  /** The lock's name (without prefix or braces). */
   readonly name: string;
+  /** The independent instances, one client each. */
   readonly clients: readonly ClusterClient[];
+  /** How many instances must grant: a majority of `clients`. */
   readonly quorum: number;
-  readonly options: ReturnType<typeof resolveLeaseOptions> & { readonly instanceTimeoutMs: number };
+  /** The options in force, defaults filled in. */
+  readonly options: ReturnType<typeof resolveLeaseOptions> & {
+    /** Bound on one instance's answer to a grant or renewal. */
+    readonly instanceTimeoutMs: number;
+  };
+  /** The lock's keys (the same names on every instance). */
   readonly keys: LockKeys;
 
   constructor(clients: readonly ClusterClient[], name: string, options?: RedlockOptions) {
@@ -152,7 +160,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** A Redlock grant: no fencing token (N independent counters cannot give a single order). */
-export class RedlockHandle extends EventEmitter<{ lost: [error: LockLostError] }> implements AsyncDisposable {
+export class RedlockHandle extends EventEmitter<{
+  /** The grant was lost (see `lostError`). */
+  lost: [error: LockLostError];
+}> implements AsyncDisposable {
+  /** The lock's name. */
   readonly name: string;
   readonly #lock: Redlock;
   readonly #owner: string;
@@ -177,10 +189,12 @@ export class RedlockHandle extends EventEmitter<{ lost: [error: LockLostError] }
     this.#plan(performance.now());
   }
 
+  /** Aborted when the grant is lost: pass it to the work the lock protects. */
   get signal(): AbortSignal {
     return this.#ac.signal;
   }
 
+  /** Why the grant was lost, once it was. */
   get lostError(): LockLostError | undefined {
     return this.#lostError;
   }
@@ -190,6 +204,7 @@ export class RedlockHandle extends EventEmitter<{ lost: [error: LockLostError] }
     return this.#state === 'held' ? Math.max(0, Math.floor(this.#validUntil - performance.now())) : 0;
   }
 
+  /** Whether the grant is still certainly valid on a majority. */
   get held(): boolean {
     return this.remainingMs > 0;
   }
@@ -229,6 +244,7 @@ export class RedlockHandle extends EventEmitter<{ lost: [error: LockLostError] }
     return this.#release;
   }
 
+  /** `await using handle = …` releases the grant at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

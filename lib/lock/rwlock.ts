@@ -15,6 +15,7 @@ export interface ReadWriteLockOptions extends LeaseOptions {
 
 /** One side of a ReadWriteLock: a lock object of its own (acquire, using, …). */
 export class ReadWriteSide extends LeaseLock {
+  /** Which side this is: shared readers or the exclusive writer. */
   readonly mode: 'read' | 'write';
   readonly #intentTtlMs: number;
 
@@ -52,8 +53,11 @@ export class ReadWriteSide extends LeaseLock {
  * ```
  */
 export class ReadWriteLock {
+  /** The lock's name (without prefix or braces). */
   readonly name: string;
+  /** The shared side: any number of readers at once, none while a writer holds or waits. */
   readonly readLock: ReadWriteSide;
+  /** The exclusive side: one writer, no readers. */
   readonly writeLock: ReadWriteSide;
 
   constructor(client: ClusterClient, name: string, options?: ReadWriteLockOptions) {

@@ -20,6 +20,7 @@ export interface SemaphoreOptions extends LeaseOptions {
  * fairly. Every grant carries a fencing token.
  */
 export class Semaphore extends LeaseLock {
+  /** How many holders the semaphore admits at once. */
   readonly permits: number;
 
   constructor(client: ClusterClient, name: string, options: SemaphoreOptions) {

@@ -1,5 +1,6 @@
 import CircuitBreaker from 'opossum';
 
+/** A node's circuit breaker: `closed` passes commands, `open` fails them fast (CircuitOpenError) or parks them, `halfOpen` lets a probe through. */
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
 export interface NodeBreakerOptions {

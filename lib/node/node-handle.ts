@@ -8,20 +8,30 @@ import { closeConnection, openConnection } from './connection.js';
 import { DedicatedPool } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
 
+/** Whether a node serves a shard as its master or as one of its replicas. */
 export type NodeRole = 'master' | 'replica';
+/** State of a node's multiplexed connection. */
 export type ConnectionStatus = 'idle' | 'connecting' | 'ready' | 'closed';
 
 /** Live counters of one node, from `node.stats`. */
 export interface NodeStats {
+  /** `host:port` of the node. */
   readonly address: string;
+  /** Its role in the current topology. */
   readonly role: NodeRole;
+  /** State of its multiplexed connection. */
   readonly connection: ConnectionStatus;
+  /** State of its circuit breaker. */
   readonly breaker: BreakerState;
   /** Commands written and not yet answered. */
   readonly inFlight: number;
+  /** Commands written to it since the client started. */
   readonly commands: number;
+  /** Times its connection was (re)established. */
   readonly connects: number;
+  /** Times its connection was lost or failed to open. */
   readonly connectionLosses: number;
+  /** Commands to it that ran out of time. */
   readonly timeouts: number;
   /** Latency EWMA in ms of sampled replies, undefined before the first. */
   readonly latencyMs: number | undefined;
@@ -56,8 +66,11 @@ const RECONNECT_MAX_MS = 1000;
  * latency EWMA.
  */
 export class NodeHandle {
+  /** `host:port` of the node. */
   readonly address: string;
+  /** Host part of `address`. */
   readonly host: string;
+  /** Port part of `address`. */
   readonly port: number;
   #role: NodeRole;
   readonly #options: ResolvedOptions;
@@ -102,6 +115,7 @@ export class NodeHandle {
       : undefined;
   }
 
+  /** Its role in the current topology. */
   get role(): NodeRole {
     return this.#role;
   }
@@ -128,6 +142,7 @@ export class NodeHandle {
     return !this.#closed && (this.#breaker === undefined || this.#breaker.allows);
   }
 
+  /** State of its circuit breaker (`closed` when breakers are disabled). */
   get breakerState(): BreakerState {
     return this.#breaker?.state ?? 'closed';
   }
@@ -143,10 +158,12 @@ export class NodeHandle {
     return this.#pool;
   }
 
+  /** Whether the handle was closed (the node left the map, or the client closed). */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Live counters of this node. */
   get stats(): NodeStats {
     return {
       address: this.address,

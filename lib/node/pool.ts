@@ -8,15 +8,23 @@ import { writeCommand } from './safe-write.js';
 
 /** Live counters of one node's pool, from `pool.stats`. */
 export interface PoolStats {
+  /** Connections open now (available + borrowed). */
   readonly size: number;
+  /** Open connections waiting to be borrowed. */
   readonly available: number;
+  /** Connections lent out now. */
   readonly borrowed: number;
   /** Callers waiting for a connection. */
   readonly pending: number;
+  /** The pool's `min` option. */
   readonly min: number;
+  /** The pool's `max` option. */
   readonly max: number;
+  /** Connections opened since the pool started. */
   readonly created: number;
+  /** Connections closed since the pool started. */
   readonly destroyed: number;
+  /** Borrowers that gave up waiting (PoolError). */
   readonly acquireTimeouts: number;
 }
 
@@ -27,6 +35,7 @@ export interface PoolStats {
  * unknown (e.g. a blocking command was abandoned mid-wait).
  */
 export class DedicatedConnection {
+  /** `host:port` of the node this connection is to. */
   readonly address: string;
   readonly #redis: Redis;
   readonly #pool: DedicatedPool;
@@ -126,6 +135,7 @@ export class DedicatedPool {
     );
   }
 
+  /** Live counters of this pool. */
   get stats(): PoolStats {
     const p = this.#pool;
     return {

@@ -37,6 +37,7 @@ export interface KeyspaceEventsOptions {
 export interface KeyspaceEvent {
   /** Event name, e.g. `expired`. */
   readonly event: string;
+  /** The key the event happened to. */
   readonly key: string;
   /** `host:port` of the master that emitted it. */
   readonly address: string;

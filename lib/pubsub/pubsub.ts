@@ -77,14 +77,17 @@ export class PubSub extends EventEmitter<PubSubEvents> {
     return this.#subscribe('ssubscribe', channels, handler);
   }
 
+  /** `subscribe()` as an async iterator; breaking out of the loop unsubscribes. */
   subscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
     return this.#iterator('subscribe', channels, options);
   }
 
+  /** `psubscribe()` as an async iterator; messages carry the matching `pattern`. */
   psubscribeIterator(patterns: string | readonly string[], options?: IteratorOptions): MessageIterator {
     return this.#iterator('psubscribe', patterns, options);
   }
 
+  /** `ssubscribe()` as an async iterator (sharded channels). */
   ssubscribeIterator(channels: string | readonly string[], options?: IteratorOptions): MessageIterator {
     return this.#iterator('ssubscribe', channels, options);
   }

@@ -15,6 +15,7 @@ export interface SubscriptionEvents {
  * `gap` event. Call `unsubscribe()` (or `await using`) to end it.
  */
 export class Subscription extends EventEmitter<SubscriptionEvents> {
+  /** How it was made: `subscribe`, `psubscribe`, `ssubscribe` or keyspace events. */
   readonly kind: SubscriptionKind | 'keyspace';
   /** Channels, patterns or keyspace channels this subscription covers. */
   readonly channels: readonly string[];
@@ -29,6 +30,7 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     this.#end = end;
   }
 
+  /** Whether `unsubscribe()` was called. */
   get closed(): boolean {
     return this.#closed !== undefined;
   }
@@ -39,6 +41,7 @@ export class Subscription extends EventEmitter<SubscriptionEvents> {
     return this.#closed;
   }
 
+  /** `await using sub = …` unsubscribes at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.unsubscribe();
   }
@@ -87,6 +90,7 @@ export class MessageIterator implements AsyncIterableIterator<PubSubMessage> {
     return this.#dropped;
   }
 
+  /** The next message; waits for one when the buffer is empty. */
   next(): Promise<IteratorResult<PubSubMessage>> {
     const m = this.#buffer.shift();
     if (m !== undefined) return Promise.resolve({ value: m, done: false });
@@ -95,6 +99,7 @@ export class MessageIterator implements AsyncIterableIterator<PubSubMessage> {
     return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
   }
 
+  /** Ends the iteration and unsubscribes (what `break` in `for await` calls). */
   async return(): Promise<IteratorResult<PubSubMessage>> {
     this.#finish();
     const sub = await this.ready.catch(() => undefined);
@@ -102,6 +107,7 @@ export class MessageIterator implements AsyncIterableIterator<PubSubMessage> {
     return { value: undefined, done: true };
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -5,6 +5,7 @@ export type SubscriptionKind = 'subscribe' | 'psubscribe' | 'ssubscribe';
 export interface PubSubMessage {
   /** The channel it was published to. */
   readonly channel: string;
+  /** The message text. */
   readonly message: string;
   /** The pattern that matched, for `psubscribe` subscriptions. */
   readonly pattern?: string;
@@ -23,6 +24,7 @@ export type MessageHandler = (message: string, channel: string, pattern?: string
  * Pub/sub is at-most-once; this event is how slotwise is honest about it.
  */
 export interface GapEvent {
+  /** What kind of subscription the gap was in. */
   readonly kind: SubscriptionKind | 'keyspace';
   /** The channel (or pattern) that was not subscribed. */
   readonly channel: string;

@@ -6,7 +6,9 @@ export type JobHandler<T, R = unknown> = (job: Job<T>) => R | Promise<R>;
 
 /** One delivery of a job, as a handler sees it. */
 export class Job<T = unknown> {
+  /** The job's id, unique in its queue. */
   readonly id: string;
+  /** The payload given to `add()`. */
   readonly data: T;
   /** 1 for the first delivery; each failure or stall before this one adds 1. */
   readonly attempt: number;

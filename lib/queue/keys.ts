@@ -2,7 +2,9 @@ import { SLOT_COUNT, slotOf } from '../core/slots.js';
 
 /** Every key of one partition; all share one hash tag, hence one slot. */
 export interface PartitionKeys {
+  /** The partition's number, 0-based. */
   readonly index: number;
+  /** The hash slot all its keys are in. */
   readonly slot: number;
   /** Stream of jobs ready to run (consumer group `group`). */
   readonly ready: string;

@@ -84,18 +84,31 @@ export interface ProcessOptions {
   promoteIntervalMs?: number;
 }
 
+/** WorkQueueOptions with every default filled in (`queue.options`). */
 export interface ResolvedQueueOptions<T> {
+  /** {@inheritDoc WorkQueueOptions.partitions} */
   readonly partitions: number;
+  /** {@inheritDoc WorkQueueOptions.prefix} */
   readonly prefix: string;
+  /** {@inheritDoc WorkQueueOptions.group} */
   readonly group: string;
+  /** {@inheritDoc WorkQueueOptions.maxDeliveries} */
   readonly maxDeliveries: number;
+  /** {@inheritDoc WorkQueueOptions.visibilityTimeoutMs} */
   readonly visibilityTimeoutMs: number;
+  /** {@inheritDoc WorkQueueOptions.backoffBaseMs} */
   readonly backoffBaseMs: number;
+  /** {@inheritDoc WorkQueueOptions.backoffMaxMs} */
   readonly backoffMaxMs: number;
+  /** {@inheritDoc WorkQueueOptions.replicas} */
   readonly replicas: number;
+  /** {@inheritDoc WorkQueueOptions.replicaTimeoutMs} */
   readonly replicaTimeoutMs: number;
+  /** {@inheritDoc WorkQueueOptions.completedRetentionMs} */
   readonly completedRetentionMs: number;
+  /** {@inheritDoc WorkQueueOptions.addTimeoutMs} */
   readonly addTimeoutMs: number;
+  /** {@inheritDoc WorkQueueOptions.serializer} */
   readonly serializer: Serializer<T>;
 }
 
@@ -106,6 +119,7 @@ export interface ResolvedProcessOptions {
   readonly promoteIntervalMs: number;
 }
 
+/** The default of every WorkQueueOptions field. */
 export const QUEUE_DEFAULTS = {
   partitions: 1,
   prefix: 'q',

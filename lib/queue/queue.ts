@@ -26,9 +26,11 @@ export type { JobHandler } from './job.js';
 
 /** What `add` did with one job. */
 export interface AddResult {
+  /** The job's id (given, or generated). */
   readonly jobId: string;
   /** False when a job with this id already existed (or completed within `completedRetentionMs`). */
   readonly added: boolean;
+  /** The partition the job went to. */
   readonly partition: number;
 }
 
@@ -42,12 +44,15 @@ export interface QueueStats {
   readonly inFlight: number;
   /** In the dead-letter streams. */
   readonly dead: number;
+  /** The same counts per partition, by partition index. */
   readonly partitions: readonly Omit<QueueStats, 'partitions'>[];
 }
 
 /** A dead-lettered job, from `queue.deadLetters()`. */
 export interface DeadLetter<T> {
+  /** The job's id. */
   readonly jobId: string;
+  /** The job's payload. */
   readonly data: T;
   /** The last error, as `Name: message`. */
   readonly error: string;
@@ -55,6 +60,7 @@ export interface DeadLetter<T> {
   readonly attempts: number;
   /** Server time (ms) it was dead-lettered. */
   readonly failedAt: number;
+  /** The partition it was in. */
   readonly partition: number;
 }
 
@@ -65,11 +71,23 @@ export interface WorkQueueEvents<T> {
   /** A delivery succeeded, but the job had already been completed by another delivery (at-least-once). */
   duplicate: [job: Job<T>, result: unknown];
   /** A delivery failed; `retry` is set when another delivery is scheduled, undefined when the job went dead. */
-  failed: [job: Job<T>, error: Error, retry: { readonly delayMs: number; readonly attempt: number } | undefined];
+  failed: [job: Job<T>, error: Error, retry: {
+    /** Wait before the next delivery. */
+    readonly delayMs: number;
+    /** Number of the next delivery (1 = the first). */
+    readonly attempt: number;
+  } | undefined];
   /** The job used all its deliveries and moved to the dead-letter stream. */
   dead: [job: Job<T>, error: Error];
   /** A delivery whose worker stopped renewing it was taken over by this worker. */
-  stalled: [info: { readonly jobId: string; readonly partition: number; readonly attempt: number }];
+  stalled: [info: {
+    /** The job taken over. */
+    readonly jobId: string;
+    /** Its partition. */
+    readonly partition: number;
+    /** Number of the delivery this worker now runs. */
+    readonly attempt: number;
+  }];
   /** A background problem (a read, promotion or ack that failed and will be retried). Emitted only while someone listens. */
   error: [error: Error];
 }
@@ -85,7 +103,9 @@ const BULK_CHUNK = 200;
  * See docs/05-queues.md.
  */
 export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
+  /** The queue's name (part of every key). */
   readonly name: string;
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedQueueOptions<T>;
   /** Keys of every partition (for operators: what to look at with redis-cli). */
   readonly partitions: readonly PartitionKeys[];
@@ -262,6 +282,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     await this.#worker?.close(timeoutMs);
   }
 
+  /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#closing.signal.aborted;
   }

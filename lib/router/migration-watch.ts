@@ -2,6 +2,7 @@ import { MaxRedirectionsError, RedisReplyError, SlotMigrationStuckError } from '
 
 /** A slot whose redirects go round in a circle (the `migration:stuck` event). */
 export interface MigrationStuckInfo {
+  /** The hash slot (0–16383). */
   readonly slot: number;
   /** The node that sent the command away first (for ASK: the MIGRATING node). */
   readonly source: string;

@@ -14,35 +14,48 @@ export type RequestSequencer = SlotSequencer<Request>;
 
 /** A redirect followed by the executor (the `redirect` event). */
 export interface RedirectInfo {
+  /** `moved`: the slot has a new owner (the map is patched); `ask`: one command went to the importing node during a migration. */
   readonly kind: 'moved' | 'ask';
+  /** The slot the command's keys hash to. */
   readonly slot: number;
+  /** `host:port` that answered with the redirect. */
   readonly from: string;
+  /** `host:port` it pointed to. */
   readonly to: string;
+  /** The command's name. */
   readonly command: string;
 }
 
 /** A settled command (the `slotwise:command` diagnostics channel). */
 export interface CommandDiagnostics {
+  /** The command's name. */
   readonly command: string;
+  /** The slot it was routed by (-1 for keyless commands). */
   readonly slot: number;
+  /** `host:port` of the node that answered last, if any did. */
   readonly address: string | undefined;
+  /** How many times it was sent (retries included). */
   readonly attempts: number;
+  /** MOVED/ASK redirections it followed. */
   readonly redirections: number;
+  /** From the call to the settled reply. */
   readonly durationMs: number;
+  /** The error it failed with, if it did. */
   readonly error?: Error;
 }
 
 /** Per-call settings. */
 export interface ExecOptions {
-  /** Reply as Buffers instead of strings. */
+  /** Reply as Buffers instead of strings. @default false */
   readonly buffer?: boolean;
-  /** Deadline for this command instead of `commandTimeoutMs`. */
+  /** Deadline for this command instead of `commandTimeoutMs`. @default the client's `commandTimeoutMs` */
   readonly timeoutMs?: number;
   /**
    * Gives up on the command when aborted: the promise rejects with the
    * signal's reason at once, and a blocking command's dedicated connection is
    * closed (so the server stops blocking). A command already written may
    * still run on the server.
+   * @default undefined
    */
   readonly signal?: AbortSignal;
 }

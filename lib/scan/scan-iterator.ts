@@ -104,8 +104,9 @@ export class ScanIterator implements AsyncIterableIterator<string> {
   #keys = 0;
 
   /**
-   * @internal Use `client.scanIterator()`. Validates `opts` at once
+   * Use `client.scanIterator()`. Validates `opts` at once
    * (InvalidArgumentError); nothing is sent before the first `next()`.
+   * @internal
    */
   constructor(router: Router, opts?: ScanOptions) {
     this.#router = router;
@@ -120,20 +121,24 @@ export class ScanIterator implements AsyncIterableIterator<string> {
     return this.#router.current;
   }
 
+  /** What the scan did so far: rounds, node scans, keys yielded. */
   get stats(): ScanStats {
     return { rounds: this.#rounds, nodeScans: this.#nodeScans, abandonedNodeScans: this.#abandoned, keys: this.#keys };
   }
 
+  /** The next key; scans further nodes as needed. */
   async next(): Promise<IteratorResult<string, undefined>> {
     const r = await this.#gen.next();
     return r.done === true ? { done: true, value: undefined } : r;
   }
 
+  /** Stops the scan early (what `break` in `for await` calls). */
   async return(): Promise<IteratorResult<string, undefined>> {
     await this.#gen.return(undefined);
     return { done: true, value: undefined };
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

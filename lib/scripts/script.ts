@@ -21,7 +21,7 @@ export type ScriptRunner = (name: string, args: readonly unknown[], buffer: bool
 export interface ScriptRunOptions {
   /** Reply as Buffers instead of strings. @default false */
   readonly buffer?: boolean;
-  /** Deadline for this call (both the EVALSHA and a NOSCRIPT fallback) instead of `commandTimeoutMs`. */
+  /** Deadline for this call (both the EVALSHA and a NOSCRIPT fallback) instead of `commandTimeoutMs`. @default the client's `commandTimeoutMs` */
   readonly timeoutMs?: number;
 }
 
@@ -33,13 +33,17 @@ export interface ScriptRunOptions {
  * All keys must hash to one slot; that is checked before anything is sent.
  */
 export class Script {
+  /** {@inheritDoc ScriptDefinition.name} */
   readonly name: string;
+  /** The Lua source. */
   readonly lua: string;
   /** SHA1 of the source, as the server computes it. */
   readonly sha: string;
+  /** {@inheritDoc ScriptDefinition.readOnly} */
   readonly readOnly: boolean;
   readonly #send: ScriptRunner;
 
+  /** Made by `client.defineScript()`. @internal */
   constructor(def: ScriptDefinition, send: ScriptRunner) {
     if (!def || typeof def.name !== 'string' || def.name.length === 0) {
       throw new InvalidArgumentError('script name', `expected a non-empty string, got ${String(def?.name)}`);

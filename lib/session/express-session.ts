@@ -10,6 +10,7 @@
  * request changed. Two concurrent requests changing different attributes
  * therefore both persist, and a save of a loaded session never re-creates
  * it once destroyed or expired. See docs/08-sessions.md.
+ * @module slotwise/express-session
  */
 import { Store, type SessionData as ExpressSessionData } from 'express-session';
 import type { Serializer } from '../codec.js';
@@ -46,7 +47,9 @@ export interface SlotwiseSessionStoreOptions extends Omit<SessionStoreOptions, '
 
 /** The serializer shape connect-redis takes (`JSON` itself fits). */
 export interface ConnectStyleSerializer {
+  /** The string stored for `value`. */
   stringify(value: unknown): string;
+  /** The value a stored string stands for. */
   parse(text: string): unknown;
 }
 
@@ -64,6 +67,7 @@ const DEFAULT_TTL_MS = 86_400_000;
 export class SlotwiseSessionStore extends Store {
   /** The underlying store: `listByUser`, `destroyByUser`, `patch`, `sweep`, … */
   readonly sessions: SessionStore;
+  /** {@inheritDoc SlotwiseSessionStoreOptions.disableTouch} */
   readonly disableTouch: boolean;
   readonly #ttl: number | ((session: ExpressSessionData) => number);
   readonly #serializer: Serializer;
@@ -115,6 +119,7 @@ export class SlotwiseSessionStore extends Store {
     return settle(this.sessions.clear().then(() => undefined), cb);
   }
 
+  /** Ids of every live session (see `sessions.ids()`). */
   ids(cb?: Callback<string[]>): Promise<string[]> {
     return settle(this.sessions.ids(), cb);
   }

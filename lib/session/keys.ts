@@ -45,21 +45,26 @@ export function parseMeta(text: string | undefined): SessionMeta | undefined {
   };
 }
 
+/** The key names of one session store (`sessions.keys`): for operators and for scripts of your own. */
 export class SessionKeys {
+  /** The store's key prefix. */
   readonly prefix: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
   }
 
+  /** The hash holding session `id`. */
   session(id: string): string {
     return `${this.prefix}{${id}}`;
   }
 
+  /** The tombstone `destroy()` leaves for session `id`. */
   tombstone(id: string): string {
     return `${this.prefix}{${id}}:destroyed`;
   }
 
+  /** The sorted set indexing the sessions of `userId`. */
   userIndex(userId: string): string {
     return `${this.prefix}user:{${userId}}`;
   }

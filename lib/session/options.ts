@@ -40,6 +40,7 @@ export interface SessionStoreOptions {
   sweepIntervalMs?: number;
 }
 
+/** The default of every SessionStoreOptions field. */
 export const SESSION_DEFAULTS = {
   prefix: 'sess:',
   ttlMs: 1_800_000,
@@ -53,6 +54,7 @@ export const SESSION_DEFAULTS = {
   sweepIntervalMs: 0,
 } as const satisfies Required<SessionStoreOptions>;
 
+/** SessionStoreOptions with every default filled in (`sessions.options`). */
 export type ResolvedSessionOptions = Readonly<Required<SessionStoreOptions>>;
 
 const KNOWN = new Set(Object.keys(SESSION_DEFAULTS));

@@ -21,7 +21,9 @@ export type SessionData = Record<string, unknown>;
 
 /** A session with its metadata, as `getEntry()`, `listByUser()` and `all()` return it. */
 export interface SessionEntry<T extends SessionData = SessionData> {
+  /** The session id. */
   readonly id: string;
+  /** The session's attributes. */
   readonly data: T;
   /** Owner, when the session has one. */
   readonly userId: string | undefined;
@@ -37,13 +39,13 @@ export interface SessionEntry<T extends SessionData = SessionData> {
 
 /** Options of `create()`. */
 export interface CreateOptions {
-  /** Use this id instead of a generated one; fails with SessionExistsError if it exists or was destroyed recently. */
+  /** Use this id instead of a generated one; fails with SessionExistsError if it exists or was destroyed recently. @default a generated id */
   id?: string;
   /** Idle timeout of this session. @default the store's `ttlMs` */
   ttlMs?: number;
   /** Absolute lifetime of this session; 0 for none. @default the store's `absoluteTtlMs` */
   absoluteTtlMs?: number;
-  /** Owner: makes the session findable by `listByUser()` / `destroyByUser()`. */
+  /** Owner: makes the session findable by `listByUser()` / `destroyByUser()`. @default undefined (no owner) */
   userId?: string;
 }
 
@@ -53,14 +55,17 @@ export interface WriteOptions {
   ttlMs?: number;
   /** New owner; `null` removes the owner. @default unchanged */
   userId?: string | null;
-  /** Write only if the session's version is still this one; otherwise SessionConflictError. */
+  /** Write only if the session's version is still this one; otherwise SessionConflictError. @default undefined (no check) */
   expectedVersion?: number;
 }
 
 /** Events of a SessionStore. */
 export interface SessionStoreEvents {
   /** A session expired (after `watchExpiry()`; see docs/08-sessions.md). */
-  expired: [{ id: string }];
+  expired: [{
+    /** The expired session's id. */
+    id: string;
+  }];
   /** A window in which expiry events of some master could not be received (they may have been missed). */
   gap: [GapEvent];
   /** A background task (sweep, expiry watch) failed. */
@@ -76,6 +81,7 @@ type WriteReply = [string, number, number, string];
  * See docs/08-sessions.md.
  */
 export class SessionStore extends EventEmitter<SessionStoreEvents> {
+  /** The options in force, defaults filled in. */
   readonly options: ResolvedSessionOptions;
   readonly #client: ClusterClient;
   readonly #keys: SessionKeys;
@@ -323,6 +329,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     await (await expiry?.catch(() => undefined))?.unsubscribe();
   }
 
+  /** `await using sessions = …` closes the store at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -30,6 +30,7 @@ const KNOWN = new Set(['serializer', 'prefix']);
  * ```
  */
 export class Topic<T = unknown> {
+  /** The topic's name. */
   readonly name: string;
   /** The sharded channel carrying this topic. */
   readonly channel: string;
@@ -72,7 +73,10 @@ export class Topic<T = unknown> {
    * `for await (const message of topic.iterator())`; breaking out
    * unsubscribes. `await it.ready` resolves once the subscription is live.
    */
-  iterator(options?: IteratorOptions): AsyncIterableIterator<T> & { readonly ready: Promise<Subscription> } {
+  iterator(options?: IteratorOptions): AsyncIterableIterator<T> & {
+    /** Resolves once the subscription is live. */
+    readonly ready: Promise<Subscription>;
+  } {
     const it: MessageIterator = this.#client.ssubscribeIterator(this.channel, options);
     const decode = (text: string) => this.#decode(text);
     return {

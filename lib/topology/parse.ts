@@ -1,5 +1,6 @@
 import { TopologyError } from '../errors.js';
 
+/** A node's health as CLUSTER SHARDS reports it (`unknown` when only known from a redirect). */
 export type NodeHealth = 'online' | 'failed' | 'loading' | 'unknown';
 
 /** A node as one cluster member described it (announced address, before mapping). */

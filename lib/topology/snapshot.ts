@@ -8,19 +8,27 @@ export interface NodeDescriptor {
   readonly id: string;
   /** `host:port` used to connect (mapped). */
   readonly address: string;
+  /** Host part of `address`. */
   readonly host: string;
+  /** Port part of `address`. */
   readonly port: number;
+  /** Its role in the shard. */
   readonly role: 'master' | 'replica';
+  /** Its health as the cluster reports it. */
   readonly health: NodeHealth;
   /** `host:port` the cluster announced, before mapping. */
   readonly announced: string;
+  /** The host name the node announced (`cluster-announce-hostname`), if any. */
   readonly hostname?: string;
 }
 
 /** A master and its replicas. */
 export interface Shard {
+  /** Position of the shard in `snapshot.shards`. */
   readonly index: number;
+  /** The shard's master. */
   readonly master: NodeDescriptor;
+  /** Its replicas. */
   readonly replicas: readonly NodeDescriptor[];
 }
 
@@ -35,10 +43,13 @@ export type AddressMapper = (host: string, port: number) => HostPort;
  * Changes produce a new snapshot; readers never see a half-applied update.
  */
 export class TopologySnapshot {
+  /** Increases by one with every snapshot that replaced another. */
   readonly version: number;
+  /** Every shard with its master and replicas. */
   readonly shards: readonly Shard[];
   /** Canonical description of the views it was built from ('' after a patch). */
   readonly fingerprint: string;
+  /** `Date.now()` when it was made. */
   readonly createdAt: number;
   readonly #slots: Uint16Array;
   readonly #byAddress: ReadonlyMap<string, NodeDescriptor>;

@@ -65,6 +65,7 @@ export class WatchContext {
     return this.#run(name, args, false);
   }
 
+  /** `call()` with the reply as Buffers. */
   callBuffer(name: string, ...args: unknown[]): Promise<unknown> {
     return this.#run(name, args, true);
   }

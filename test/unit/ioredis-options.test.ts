@@ -23,7 +23,7 @@ describe('slotwise/ioredis option mapping (unit)', () => {
       scaleReads: 'slave', slotsRefreshTimeout: 800, slotsRefreshInterval: 2000, enableOfflineQueue: false, maxRedirections: 5,
       retryDelayOnFailover: 200, retryDelayOnClusterDown: 300, retryDelayOnTryAgain: 50, enableAutoPipelining: true, enableReadyCheck: true,
       lazyConnect: true, shardedSubscribers: true,
-      redisOptions: { username: 'u', password: 'p', tls: { servername: 'x' }, db: 0, connectTimeout: 1500, commandTimeout: 900, connectionName: 'svc', keyPrefix: 'app:' },
+      redisOptions: { username: 'u', password: 'p', tls: { servername: 'x' }, db: 0, connectTimeout: 1500, commandTimeout: 900, connectionName: 'svc', keyPrefix: 'app:', stringNumbers: false },
     });
     assert.deepEqual(m.ignored, []);
     assert.equal(m.keyPrefix, 'app:');
@@ -58,14 +58,21 @@ describe('slotwise/ioredis option mapping (unit)', () => {
 
   it('lists every option it does not honour, with why', () => {
     const m = mapOptions([{ host: 'a', port: 1, password: 'x' } as never], {
-      retryDelayOnMoved: 10, dnsLookup: () => undefined, enableReadyCheck: false, enableAutoPipelining: false, scaleReads: () => undefined,
-      someFutureOption: 1, redisOptions: { maxRetriesPerRequest: 3, reconnectOnError: () => true },
+      retryDelayOnMoved: 10, enableReadyCheck: false, enableAutoPipelining: false, scaleReads: () => undefined,
+      someFutureOption: 1, redisOptions: { maxRetriesPerRequest: 3, reconnectOnError: () => true, stringNumbers: true },
     });
     assert.deepEqual(m.ignored.map((i) => i.option).sort(), [
-      'dnsLookup', 'enableAutoPipelining', 'enableReadyCheck', 'redisOptions.maxRetriesPerRequest', 'redisOptions.reconnectOnError',
+      'enableAutoPipelining', 'enableReadyCheck', 'redisOptions.maxRetriesPerRequest', 'redisOptions.reconnectOnError', 'redisOptions.stringNumbers',
       'retryDelayOnMoved', 'scaleReads', 'someFutureOption', 'startupNodes[0].password',
     ]);
     for (const i of m.ignored) assert.ok(i.why.length > 10, `${i.option} says why`);
+  });
+
+  it('passes dnsLookup through as slotwise dnsLookup (same signature as ioredis\' DNSLookupFunction)', () => {
+    const lookup = (name: string, cb: (e: null, a: string, f?: number) => void) => cb(null, name === 'seed' ? '127.0.0.1' : '10.0.0.1', 4);
+    const m = mapOptions(['seed:7000'], { dnsLookup: lookup });
+    assert.deepEqual(m.ignored, []);
+    assert.equal(resolveOptions(m.client).dnsLookup, lookup);
   });
 
   it('rejects what cannot be honoured with InvalidArgumentError', () => {
@@ -76,6 +83,7 @@ describe('slotwise/ioredis option mapping (unit)', () => {
       [[7000], { keyPrefix: '' }, /keyPrefix/],
       [[7000], { retryDelayOnFailover: -1 }, /retryDelayOnFailover/],
       [[7000], { clusterRetryStrategy: 5 }, /clusterRetryStrategy/],
+      [[7000], { dnsLookup: 'dns' }, /dnsLookup/],
       [['nohost'], {}, /startupNodes\[0\]/],
     ];
     for (const [nodes, options, message] of bad) {

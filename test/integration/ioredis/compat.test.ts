@@ -35,8 +35,8 @@ interface Ctx {
   readonly ns: string;
   /** `{ns}:name` — every key of one example in one slot, so ioredis' pipelines accept them. */
   k(name: string): string;
-  /** A client of this flavour (closed after the example). */
-  cluster(options?: Record<string, unknown>): AnyCluster;
+  /** A client of this flavour (closed after the example); `startup` replaces the engine's nodes as startup nodes. */
+  cluster(options?: Record<string, unknown>, startup?: unknown[]): AnyCluster;
   readonly flavour: Flavour;
 }
 
@@ -83,8 +83,8 @@ describe('slotwise/ioredis: the examples of ioredis\' README give the same resul
           ns,
           flavour,
           k: (name) => `{${ns}}:${name}`,
-          cluster: (o) => {
-            const c = flavour.make(nodes, { ...options, ...o });
+          cluster: (o, startup) => {
+            const c = flavour.make(startup ?? nodes, { ...options, ...o });
             c.on('error', () => undefined);
             opened.push(c);
             return c;
@@ -346,6 +346,22 @@ describe('slotwise/ioredis: the examples of ioredis\' README give the same resul
   same('dnsLookup: (address, cb) => cb(null, address)', async (c) => {
     const cluster = c.cluster({ dnsLookup: (address: string, cb: (e: null, a: string) => void) => cb(null, address) });
     return [await cluster.set(c.k('dns'), 'v'), await cluster.get(c.k('dns'))];
+  });
+
+  // ── ClusterOptions.dnsLookup: startup nodes given by a name only dnsLookup knows ──
+  same('dnsLookup resolves startup nodes given by name', async (c) => {
+    const asked = new Set<string>();
+    const byName = new Map(nodes.map((n, i) => [`node${i}.cluster.slotwise.test`, n.host]));
+    const dnsLookup = (name: string, cb: (e: NodeJS.ErrnoException | null, a: string, f?: number) => void) => {
+      asked.add(name);
+      const ip = byName.get(name);
+      if (ip === undefined) cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' }), '');
+      else cb(null, ip, 4);
+    };
+    const cluster = c.cluster({ dnsLookup }, [...byName.keys()].map((host, i) => ({ host, port: nodes[i]!.port })));
+    const result = [await cluster.set(c.k('dns-name'), 'v'), await cluster.get(c.k('dns-name'))];
+    // Each client asks for at least one of the names (slotwise: the first that answers), never for anything else.
+    return [result, asked.size > 0 && [...asked].every((n) => byName.has(n))];
   });
 
   // ── "Streams" ────────────────────────────────────────────────────────────
