@@ -53,7 +53,7 @@ export class FaultStream {
   #rot = 0;
   readonly #raw = new Map<number, Redis>();
   readonly #hosts = new Map<number, string>();
-  /** Set while a pod-IP move runs: the reshard loop starts no migration meanwhile. */
+  /** Set while an exclusive step (pod-IP move, open-slot repair) runs: no migration starts meanwhile. */
   #moving: Promise<void> | undefined;
 
   constructor(cluster: StartedRedisCluster, options: FaultOptions = {}) {
@@ -182,6 +182,47 @@ export class FaultStream {
       if (!this.#running) return;
       const kind = ROTATION[this.#rot++ % ROTATION.length]!;
       await this.#inject(kind);
+      if (this.#running) await this.#exclusive(() => this.#closeStaleOpenSlots());
+    }
+  }
+
+  /**
+   * What an operator runs after an incident (`redis-cli --cluster fix`): a master killed
+   * mid-migration restarts with its MIGRATING/IMPORTING markers in nodes.conf, keeps them
+   * as a replica (SETSLOT is refused there), and brings them back when it is promoted
+   * again — an open slot no reshard is running, which sends ASK to a node that is not
+   * importing, and the client can only wait for a repair (migration:stuck). The third
+   * 30-min attempt (seed 25) found such open slots on restarted masters, then failed
+   * reshards and 287 timed-out commands. With no migration running, any open slot is stale.
+   */
+  async #closeStaleOpenSlots(): Promise<void> {
+    const at = Date.now();
+    try {
+      const fixed = await this.#cluster.fixOpenSlots();
+      if (fixed.length === 0) return;
+      this.log.push({ at, kind: 'fix-open-slots', detail: `stale open slots after a fault: ${JSON.stringify(fixed).slice(0, 300)}`, durationMs: Date.now() - at, ok: true });
+    } catch (err) {
+      this.log.push({ at, kind: 'fix-open-slots', detail: 'stale open slots after a fault', durationMs: Date.now() - at, ok: false, error: String((err as Error).message).slice(0, 400) });
+    }
+    this.#onRecord?.(this.log[this.log.length - 1]!);
+  }
+
+  /**
+   * Runs `fn` with no migration running: the reshard loop starts none meanwhile, and `fn`
+   * starts once the running one has ended. A node restarted mid-migration comes back with
+   * open slot state and a peer list of old IPs; the second 30-min attempt (seed 24) broke
+   * its cluster for good by moving a master to a new IP mid-migration.
+   */
+  async #exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.#moving) await this.#moving;
+    let done!: () => void;
+    this.#moving = new Promise<void>((resolve) => (done = resolve));
+    try {
+      while (this.#migration !== undefined && this.#running) await delay(50);
+      await fn();
+    } finally {
+      this.#moving = undefined;
+      done();
     }
   }
 
@@ -266,24 +307,15 @@ export class FaultStream {
       }
       case 'pod-ip-move': {
         // The Kubernetes pod restart: same node id and data, a new IP (the next loopback alias).
-        // Not while a migration runs: a node restarted mid-migration comes back with its
-        // MIGRATING/IMPORTING state from nodes.conf and a peer list of old IPs, and the engine's
-        // reshard cannot yet finish a migration whose node moved (the 2nd 30-min run broke the
-        // cluster for good that way). Failovers mid-migration stay in the rotation.
-        let done!: () => void;
-        this.#moving = new Promise<void>((resolve) => (done = resolve));
-        try {
-          while (this.#migration !== undefined && this.#running) await delay(50);
+        // Not while a migration runs (see #exclusive). Failovers mid-migration stay in the rotation.
+        await this.#exclusive(async () => {
           const victim = this.#pick(await this.#nodes().catch(() => [] as ClusterNodeInfo[]));
           if (!victim || !this.#running) return;
           await this.#record(kind, `${victim.role} ${victim.port} (no migration running)`, async () => {
             const m = await this.#cluster.restartNodeWithNewIp(victim.port);
             return `${m.previousIp} → ${m.ip}, back ${(m.convergedAt ?? Date.now()) - m.killedAt} ms after the kill`;
           });
-        } finally {
-          this.#moving = undefined;
-          done();
-        }
+        });
         return;
       }
       default:
