@@ -55,7 +55,9 @@ function findJava(): string | undefined {
  * outage would; `stop()` ends it for good.
  */
 export class ZooKeeperServer implements AsyncDisposable {
+  /** The server's temp dir (zoo.cfg, data); removed by `stop()`. */
   readonly dir: string;
+  /** Its client port on 127.0.0.1. */
   readonly port: number;
   readonly #ports: NodePorts;
   readonly #bin: { jar: string; java: string };
@@ -185,6 +187,7 @@ export class ZooKeeperServer implements AsyncDisposable {
     releasePorts(this.#ports);
   }
 
+  /** `await using zk = await ZooKeeperServer.start()` stops it at scope end. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, parseNodesDocument, ZooKeeperStore } from '../../lib/index.js';
 import { liveEngineProcesses, RedisClusterContainer, ZooKeeperServer, type StartedRedisCluster } from '../../testcontainers/index.js';
+import { spawnFixture } from '../helpers/children.js';
+import { isProcessGone } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { requireZooKeeper } from '../helpers/zookeeper.js';
 
@@ -73,5 +75,16 @@ describe('engine: ZooKeeper (withZooKeeper, ZooKeeperServer)', function () {
     zk = undefined;
     assert.equal(existsSync(dir), false);
     await waitFor(() => !liveEngineProcesses().some((p) => p.pid === pid), { timeoutMs: 5000, what: 'the process to be reaped' });
+  });
+
+  it('ZooKeeperServer: when its owner is SIGKILLed the watchdog kills it and removes its dir', async function () {
+    requireZooKeeper(this);
+    const child = spawnFixture('test/fixtures/zookeeper-child.ts', {});
+    const up = (await child.next('up')) as { pid: number; dir: string };
+    assert.ok(up.pid > 0 && existsSync(up.dir));
+    child.proc.kill('SIGKILL');
+    assert.equal(await child.exited, 'SIGKILL');
+    await waitFor(() => isProcessGone(up.pid), { timeoutMs: 15_000, what: `ZooKeeper pid ${up.pid} to be gone` });
+    await waitFor(() => !existsSync(up.dir), { timeoutMs: 15_000, what: `${up.dir} to be removed` });
   });
 });
