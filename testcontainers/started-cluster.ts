@@ -77,8 +77,11 @@ export class StartedRedisCluster implements AsyncDisposable {
     if (publisher === undefined) throw new ClusterEngineError('publishNodes(): this cluster was started without withZooKeeper()');
     clearTimeout(this.#republishTimer);
     this.#republishTimer = undefined;
+    const nodes = this.#ctx.live().map((n) => ({ host: n.proc.host, port: n.proc.port }));
+    // No node answers (all killed or paused): an empty list would only be rejected by clients; keep the last one.
+    if (nodes.length === 0) return;
     try {
-      await publisher.publish(this.#ctx.live().map((n) => ({ host: n.proc.host, port: n.proc.port })));
+      await publisher.publish(nodes);
       this.#publishError = undefined;
     } catch (err) {
       this.#publishError = err as Error;
