@@ -9,6 +9,8 @@ import { findZooKeeper } from '../../testcontainers/index.js';
 export function requireZooKeeper(ctx: Context): void {
   const found = findZooKeeper();
   if (!('missing' in found)) return;
-  if (ctx.test) ctx.test.title += ` — skipped: ${found.missing}`;
+  // In a beforeEach hook the test about to run is currentTest (ctx.test is the hook).
+  const test = ctx.currentTest ?? ctx.test;
+  if (test) test.title += ` — skipped: ${found.missing}`;
   ctx.skip();
 }
