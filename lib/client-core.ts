@@ -16,6 +16,8 @@ import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
+import { watchSources } from './config/watch-sources.js';
+import { thawOptions } from './config/live-options.js';
 
 /** Lifecycle of a ClusterClient: `idle` until `connect()` (or the first command), then `connecting`, `ready`, and `closing`/`closed` after `quit()`/`disconnect()`. */
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
@@ -47,11 +49,17 @@ export class ClientCore implements Router {
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Stops the discovery and configuration watches started by connect(). */
+  #unwatch: (() => void) | undefined;
+  readonly #input: ClusterClientOptions;
 
   constructor(input: ClusterClientOptions, emit: Emit, hasErrorListener: () => boolean, createNode?: NodeFactory) {
     this.#emit = emit;
     this.#hasErrorListener = hasErrorListener;
-    this.options = resolveOptions(input);
+    this.#input = input;
+    const resolved = resolveOptions(input);
+    // With a configuration source the options object is updated in place, so it must not be frozen.
+    this.options = resolved.config ? thawOptions(resolved) : resolved;
     this.#nodes = new NodeRegistry(this.options, {
       onBreaker: (node, state) => {
         this.#topology.setUnreachable(node.address, state !== 'closed');
@@ -66,6 +74,7 @@ export class ClientCore implements Router {
       map: createAddressMapper(this.options.natMap),
       query: (address, host, port) => this.#query(address, host, port),
       onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
+      ...(this.options.discovery ? { discover: () => this.options.discovery!.resolve() } : {}),
       onRefresh: (info) => {
         if (channels.topology.hasSubscribers) channels.topology.publish(info);
         if (info.error && this.#hasErrorListener()) this.#emit('error', info.error);
@@ -102,6 +111,13 @@ export class ClientCore implements Router {
     if (this.#status === 'ready') return Promise.resolve();
     this.#connecting ??= (async () => {
       this.#status = 'connecting';
+      this.#unwatch ??= watchSources(this.#input, this.options, {
+        seeds: (nodes) => this.#topology.setSeeds(nodes),
+        applied: (changed) => this.#emit('config', changed),
+        error: (err) => {
+          if (this.#hasErrorListener()) this.#emit('error', err);
+        },
+      });
       try {
         await this.#topology.start();
         if (this.#status === 'connecting') this.#status = 'ready';
@@ -122,6 +138,7 @@ export class ClientCore implements Router {
       await beforeDrain();
       this.#executor.close();
       await this.#executor.drain();
+      this.#unwatch?.();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
       this.#status = 'closed';
@@ -134,6 +151,7 @@ export class ClientCore implements Router {
     this.#status = 'closing';
     await beforeClose();
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
+    this.#unwatch?.();
     this.#topology.stop();
     await this.#nodes.closeAll(false);
     this.#status = 'closed';

@@ -41,6 +41,11 @@ export interface ClusterClientEvents {
     state: BreakerState;
   }];
   /**
+   * A configuration source (the `config` option) changed live options;
+   * lists the ones whose value changed, e.g. `['readFrom']`.
+   */
+  config: [changed: readonly string[]];
+  /**
    * A background problem nobody awaits (a failed periodic refresh). Emitted
    * only while someone listens, so an unlistened client never crashes.
    */

@@ -66,7 +66,7 @@ const BUFFER_REPLY: ExecOptions = Object.freeze({ buffer: true });
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ClusterClient extends EventEmitter<ClusterClientEvents> {
-  /** The resolved, frozen options. */
+  /** The resolved options: frozen, except with a `config` source, whose live options change them in place. */
   readonly options: ResolvedOptions;
   readonly #core: ClientCore;
   readonly #ops: ClusterOps;

@@ -402,3 +402,14 @@ export class SessionConflictError extends SlotwiseError {
     this.currentVersion = currentVersion;
   }
 }
+
+/**
+ * A discovery provider or configuration source could not be used: its store
+ * (ZooKeeper, DNS) cannot be reached or read, or its optional client package
+ * is missing. The client keeps its current nodes and configuration.
+ */
+export class DiscoveryError extends SlotwiseError {
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_DISCOVERY', ctx);
+  }
+}

@@ -50,3 +50,4 @@ export type { NodeHealth } from './topology/parse.js';
 export type { ExecOptions } from './router/request.js';
 export type { ResolvedQueueOptions } from './queue/options.js';
 export type { PartitionKeys } from './queue/keys.js';
+export * from './discovery/index.js';

@@ -2,6 +2,8 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseAddress, type DnsLookup, type HostPort, type NodeAddress } from './core/addresses.js';
 import { describe } from './core/describe.js';
 import { InvalidArgumentError } from './errors.js';
+import type { DiscoveryProvider } from './discovery/provider.js';
+import type { ConfigSource } from './config/config-source.js';
 
 export type { DnsLookup, HostPort, NodeAddress } from './core/addresses.js';
 
@@ -67,8 +69,27 @@ export interface PoolOptions {
 
 /** Options of `new ClusterClient(options)`. */
 export interface ClusterClientOptions {
-  /** Seed nodes used to discover the cluster. At least one. */
-  rootNodes: readonly NodeAddress[];
+  /**
+   * Seed nodes used to discover the cluster. At least one, unless `discovery`
+   * provides them. @default [] (only with `discovery`)
+   */
+  rootNodes?: readonly NodeAddress[];
+  /**
+   * Where to find the cluster's nodes instead of (or besides) `rootNodes`:
+   * `zooKeeperDiscovery(store, path)`, `dnsSrvDiscovery({ name })` or your own
+   * provider. Asked at connect and whenever every known node is unreachable;
+   * its watch lets the client follow a cluster rebuilt on new addresses.
+   * See docs/16-discovery.md. @default undefined (static `rootNodes`)
+   */
+  discovery?: DiscoveryProvider;
+  /**
+   * A configuration centre: live option changes (`readFrom`,
+   * `commandTimeoutMs`, retry, breaker and pool settings) pushed by a source
+   * such as `watchConfig(store, path)`, validated like constructor options;
+   * an invalid document is ignored with an `error` event. See
+   * docs/16-discovery.md#configuration-centre. @default undefined
+   */
+  config?: ConfigSource;
   /** ACL user sent to every node (not only root nodes). @default undefined */
   username?: string;
   /** Password sent to every node. @default undefined */
@@ -178,14 +199,18 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
-} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'> &
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'> &
   Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
   /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
+  /** {@inheritDoc ClusterClientOptions.discovery} */
+  readonly discovery: DiscoveryProvider | undefined;
+  /** {@inheritDoc ClusterClientOptions.config} */
+  readonly config: ConfigSource | undefined;
   /** {@inheritDoc ClusterClientOptions.username} */
   readonly username: string | undefined;
   /** {@inheritDoc ClusterClientOptions.password} */
@@ -202,7 +227,7 @@ export interface ResolvedOptions
   readonly pool: Readonly<Required<PoolOptions>>;
 }
 
-const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes']);
+const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes', 'discovery', 'config']);
 const READ_FROM = new Set(['master', 'replicaPreferred', 'replica', 'nearest']);
 
 /** Merges options over DEFAULTS, validates each (and across fields) and freezes. */
@@ -217,10 +242,12 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   const cb = nested<Required<CircuitBreakerOptions>>('circuitBreaker', DEFAULTS.circuitBreaker, input.circuitBreaker);
   const pool = nested<Required<PoolOptions>>('pool', DEFAULTS.pool, input.pool);
 
-  if (!Array.isArray(input.rootNodes) || input.rootNodes.length === 0) {
-    throw new InvalidArgumentError('rootNodes', `expected a non-empty array of "host:port" strings or {host, port}, got ${describe(input.rootNodes)}`);
+  checkSources(input);
+  const seeds = input.rootNodes ?? [];
+  if (!Array.isArray(seeds) || (seeds.length === 0 && input.discovery === undefined)) {
+    throw new InvalidArgumentError('rootNodes', `expected a non-empty array of "host:port" strings or {host, port} (or a discovery provider), got ${describe(input.rootNodes)}`);
   }
-  const rootNodes = input.rootNodes.map((n, i) => parseAddress(n, `rootNodes[${i}]`));
+  const rootNodes = seeds.map((n, i) => parseAddress(n, `rootNodes[${i}]`));
 
   int('commandTimeoutMs', o.commandTimeoutMs, 1, 3_600_000);
   int('connectTimeoutMs', o.connectTimeoutMs, 1, 600_000);
@@ -277,6 +304,18 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     circuitBreaker: Object.freeze(cb),
     pool: Object.freeze(pool),
   }) as ResolvedOptions;
+}
+
+/** `discovery` and `config` must be provider objects (checked by shape: they may come from any package). */
+function checkSources(input: ClusterClientOptions): void {
+  const d = input.discovery as unknown;
+  if (d !== undefined && (d === null || typeof d !== 'object' || typeof (d as DiscoveryProvider).resolve !== 'function')) {
+    throw new InvalidArgumentError('discovery', `expected a provider with resolve() (zooKeeperDiscovery(), dnsSrvDiscovery()), got ${describe(d)}`);
+  }
+  const c = input.config as unknown;
+  if (c !== undefined && (c === null || typeof c !== 'object' || typeof (c as ConfigSource).watch !== 'function')) {
+    throw new InvalidArgumentError('config', `expected a source with watch() (watchConfig()), got ${describe(c)}`);
+  }
 }
 
 /** Merges a nested option group over its defaults, rejecting unknown keys. */

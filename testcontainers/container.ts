@@ -13,6 +13,7 @@ import { DEFAULT_REDIS_IMAGE } from './docker-node.js';
 import type { PortPolicy } from './ports.js';
 import { findRedisServer } from './redis-binary.js';
 import { StartedRedisCluster } from './started-cluster.js';
+import { checkZooKeeperTarget, ZooKeeperPublisher, type ZooKeeperTarget } from './zookeeper-publisher.js';
 
 /** Where nodes run. */
 export type ClusterRuntime = 'process' | 'docker' | 'auto';
@@ -90,6 +91,7 @@ export class RedisClusterContainer {
   #image = DEFAULT_REDIS_IMAGE;
   #network: ContainerNetworkMode = CLUSTER_DEFAULTS.networkMode;
   #hostnameDomain: string | undefined;
+  #zooKeeper: ZooKeeperTarget | undefined;
 
   /** Number of masters; slots are split evenly between them. Redis Cluster itself accepts 1. @default 3 */
   withMasters(count: number): this {
@@ -227,6 +229,18 @@ export class RedisClusterContainer {
   }
 
   /**
+   * Publish the cluster's nodes to the znode `path` of the ZooKeeper at
+   * `connect` (`"host:port[,…]"`), as the nodes document `zooKeeperDiscovery()`
+   * reads, and keep it current after every kill, restart, failover, add and
+   * remove this engine performs. Needs the optional `node-zookeeper-client`.
+   * @default off
+   */
+  withZooKeeper(connect: string, path: string): this {
+    this.#zooKeeper = checkZooKeeperTarget(connect, path);
+    return this;
+  }
+
+  /**
    * `process`: local redis-server (error with install instructions when none);
    * `docker`: containers, error when no runtime is reachable; `auto`: a local
    * redis-server when there is one, else containers when a runtime is reachable.
@@ -297,13 +311,24 @@ export class RedisClusterContainer {
       ...(this.#auth ? { auth: this.#auth } : {}),
       ...(this.#hostnameDomain !== undefined ? { hostnameDomain: this.#hostnameDomain } : {}),
     });
+    let publisher: ZooKeeperPublisher | undefined;
     try {
       await ctx.prepare();
       await bootstrapCluster(ctx);
+      if (this.#zooKeeper) publisher = await ZooKeeperPublisher.open(this.#zooKeeper, this.#startupTimeoutMs);
     } catch (err) {
       await ctx.destroyAll();
       throw err;
     }
-    return new StartedRedisCluster(ctx, requestedAt);
+    const started = new StartedRedisCluster(ctx, requestedAt, publisher);
+    if (publisher) {
+      try {
+        await started.publishNodes();
+      } catch (err) {
+        await started.stop();
+        throw err;
+      }
+    }
+    return started;
   }
 }

@@ -16,3 +16,4 @@ export { fixOpenSlots, openSlots, readMasters, type NodeAccess, type OpenSlot, t
 export { ClusterEngineError, InvalidArgumentError, RedisServerNotFoundError } from '../lib/errors.js';
 /** Node descriptions and the reports of fault and topology helpers. */
 export type * from './types.js';
+export { ZooKeeperServer, findZooKeeper, type ZooKeeperServerOptions, type ZooKeeperInstallation } from './zookeeper-server.js';

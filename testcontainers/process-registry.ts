@@ -16,8 +16,8 @@
  *   (no reaper container needed; testcontainers' Ryuk is never started).
  *
  * The watchdog only ever kills pids it was given, and only after checking that
- * the process is still a redis-server on the recorded port or dir, so a
- * recycled pid can never hit an unrelated process.
+ * the process is still a redis-server (or the test ZooKeeper server) on the
+ * recorded port or dir, so a recycled pid can never hit an unrelated process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -233,7 +233,7 @@ function isOurs(p) {
   let cmd = '';
   try { cmd = fs.readFileSync('/proc/' + p.pid + '/cmdline', 'utf8').split('\\0').join(' '); }
   catch { try { cmd = cp.execFileSync('ps', ['-o', 'command=', '-p', String(p.pid)], { encoding: 'utf8' }); } catch { return false; } }
-  if (!cmd.includes('redis-server')) return false;
+  if (!cmd.includes('redis-server') && !cmd.includes('org.apache.zookeeper')) return false;
   return new RegExp(':' + p.port + '(\\\\D|$)').test(cmd) || cmd.includes(p.dir);
 }
 function cleanup() {

@@ -20,6 +20,7 @@ export interface EngineClientOptions {
  * owns. Nodes are named by their client port everywhere.
  */
 import { isIP } from 'node:net';
+import { ClusterEngineError } from '../lib/errors.js';
 import type { DnsLookup, HostPort } from '../lib/core/addresses.js';
 import type { EngineContext } from './context.js';
 import { rangesOf, slotOwners } from './cluster-state.js';
@@ -27,6 +28,7 @@ import * as faults from './faults.js';
 import * as membership from './membership.js';
 import { fixEngineOpenSlots, reshard } from './reshard.js';
 import type { SlotFix } from './slot-repair.js';
+import type { ZooKeeperPublisher } from './zookeeper-publisher.js';
 import type {
   AddedNode,
   ClusterNodeInfo,
@@ -59,11 +61,65 @@ export class StartedRedisCluster implements AsyncDisposable {
   };
   #stopping: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #publisher: ZooKeeperPublisher | undefined;
+  #republishTimer: NodeJS.Timeout | undefined;
+  #publishError: Error | undefined;
 
   /** @internal Use `RedisClusterContainer.start()`. */
-  constructor(ctx: EngineContext, requestedAt: number) {
+  constructor(ctx: EngineContext, requestedAt: number, publisher?: ZooKeeperPublisher) {
     this.#ctx = ctx;
     this.startedAt = { requestedAt, healthyAt: Date.now() };
+    this.#publisher = publisher;
+  }
+
+  /**
+   * Writes the running nodes (masters and replicas that answer) to the
+   * `withZooKeeper()` znode now. The engine already does this after each
+   * change it makes; rejects when ZooKeeper cannot be written.
+   */
+  async publishNodes(): Promise<void> {
+    const publisher = this.#publisher;
+    if (publisher === undefined) throw new ClusterEngineError('publishNodes(): this cluster was started without withZooKeeper()');
+    clearTimeout(this.#republishTimer);
+    this.#republishTimer = undefined;
+    const nodes = this.#ctx.live().map((n) => ({ host: n.proc.host, port: n.proc.port }));
+    // No node answers (all killed or paused): an empty list would only be rejected by clients; keep the last one.
+    if (nodes.length === 0) return;
+    try {
+      await publisher.publish(nodes);
+      this.#publishError = undefined;
+    } catch (err) {
+      this.#publishError = err as Error;
+      throw err;
+    }
+  }
+
+  /** Why the last publication to ZooKeeper failed (it is retried every second), or undefined. */
+  get zooKeeperError(): Error | undefined {
+    return this.#publishError;
+  }
+
+  /** After a change of nodes: republish (best effort; a failure is retried in the background, never fails the change). */
+  async #republishAfter<T>(op: Promise<T>): Promise<T> {
+    if (this.#publisher === undefined) return op;
+    const settle = () => this.publishNodes().catch(() => this.#retryPublish());
+    try {
+      const result = await op;
+      await settle();
+      return result;
+    } catch (err) {
+      await settle();
+      throw err;
+    }
+  }
+
+  #retryPublish(): void {
+    if (this.#stopping || this.#republishTimer) return;
+    this.#republishTimer = setTimeout(() => {
+      this.#republishTimer = undefined;
+      if (!this.#stopping) this.publishNodes().catch(() => this.#retryPublish());
+    }, 1000);
+    this.#republishTimer.unref();
   }
 
   /** Milliseconds `start()` took until the cluster was healthy. */
@@ -225,22 +281,22 @@ export class StartedRedisCluster implements AsyncDisposable {
 
   /** SIGKILLs a node. See {@link KillReport}; waits for failover/convergence unless told not to. */
   killNode(port: number, options?: ConvergenceOptions): Promise<KillReport> {
-    return faults.killNode(this.#ctx, port, options);
+    return this.#republishAfter(faults.killNode(this.#ctx, port, options));
   }
 
   /** SIGSTOPs a node and returns at once. */
   async pauseNode(port: number): Promise<PauseReport> {
-    return faults.pauseNode(this.#ctx, port);
+    return this.#republishAfter(faults.pauseNode(this.#ctx, port));
   }
 
   /** SIGCONTs a paused node; waits until the cluster is healthy again. */
   resumeNode(port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
-    return faults.resumeNode(this.#ctx, port, options);
+    return this.#republishAfter(faults.resumeNode(this.#ctx, port, options));
   }
 
   /** Crash-restarts a node (SIGKILL if running, then start with the same port, dir and node id). */
   restartNode(port: number, options?: ConvergenceOptions): Promise<RecoverReport> {
-    return faults.restartNode(this.#ctx, port, options);
+    return this.#republishAfter(faults.restartNode(this.#ctx, port, options));
   }
 
   /**
@@ -251,12 +307,12 @@ export class StartedRedisCluster implements AsyncDisposable {
    * meanwhile comes back as a replica.
    */
   restartNodeWithNewIp(port: number, options?: ConvergenceOptions): Promise<MoveReport> {
-    return faults.restartNodeWithNewIp(this.#ctx, port, options);
+    return this.#republishAfter(faults.restartNodeWithNewIp(this.#ctx, port, options));
   }
 
   /** `CLUSTER FAILOVER [FORCE|TAKEOVER]` on a replica; waits until it is master everywhere. */
   failover(replicaPort: number, options?: { mode?: FailoverMode; timeoutMs?: number }): Promise<FailoverReport> {
-    return faults.failover(this.#ctx, replicaPort, options);
+    return this.#republishAfter(faults.failover(this.#ctx, replicaPort, options));
   }
 
   /** Live migration of slots between two masters (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
@@ -277,17 +333,17 @@ export class StartedRedisCluster implements AsyncDisposable {
 
   /** Adds an empty master (no slots until you reshard to it). */
   addMaster(): Promise<AddedNode> {
-    return this.#serial(() => membership.addMaster(this.#ctx));
+    return this.#republishAfter(this.#serial(() => membership.addMaster(this.#ctx)));
   }
 
   /** Adds a replica of the master on `masterPort`; returns once it is in sync. */
   addReplica(masterPort: number): Promise<AddedNode> {
-    return this.#serial(() => membership.addReplica(this.#ctx, masterPort));
+    return this.#republishAfter(this.#serial(() => membership.addReplica(this.#ctx, masterPort)));
   }
 
   /** Empties (if a master), forgets and ends a node; its replicas move to another master. */
   removeNode(port: number): Promise<RemoveReport> {
-    return this.#serial(() => membership.removeNode(this.#ctx, port));
+    return this.#republishAfter(this.#serial(() => membership.removeNode(this.#ctx, port)));
   }
 
   /**
@@ -295,7 +351,11 @@ export class StartedRedisCluster implements AsyncDisposable {
    * dir and closes admin connections. Idempotent; safe after any fault.
    */
   stop(): Promise<void> {
-    this.#stopping ??= this.#ctx.destroyAll();
+    this.#stopping ??= (async () => {
+      clearTimeout(this.#republishTimer);
+      await this.#publisher?.close();
+      await this.#ctx.destroyAll();
+    })();
     return this.#stopping;
   }
 

@@ -12,6 +12,11 @@ export interface TopologyDeps {
   query(address: string, host: string, port: number): Promise<NodeAnswer>;
   /** A new snapshot replaced `prev`. */
   onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void;
+  /**
+   * Asks the discovery provider for fresh seeds; called when no node of the
+   * map or the seeds answered (the whole cluster may have moved).
+   */
+  discover?(): Promise<readonly HostPort[]>;
   /** A refresh finished (for diagnostics). */
   onRefresh?(info: { reason: string; durationMs: number; asked: number; votes: number; dissent: number; changed: boolean; error?: Error }): void;
 }
@@ -28,7 +33,9 @@ const DEGRADED_SLOW_MS = 1000;
  */
 export class Topology {
   readonly #deps: TopologyDeps;
-  readonly #seeds: readonly HostPort[];
+  #seeds: readonly HostPort[];
+  /** Seeds from discovery share no node with the map: ask them first (the cluster moved). */
+  #seedsFirst = false;
   #current: TopologySnapshot | undefined;
   #version = 0;
   #inFlight: Promise<TopologySnapshot> | undefined;
@@ -156,6 +163,20 @@ export class Topology {
     return { host: to.host, port: to.port, address };
   }
 
+  /**
+   * New seeds from a discovery provider. When none of them is in the map,
+   * the cluster was rebuilt elsewhere: refresh now, asking them first, so
+   * the client follows before the old nodes go away.
+   */
+  setSeeds(seeds: readonly HostPort[]): void {
+    this.#seeds = seeds;
+    const cur = this.#current;
+    if (cur && seeds.length > 0 && !seeds.some((s) => cur.node(formatAddress(s.host, s.port)) !== undefined)) {
+      this.#seedsFirst = true;
+      this.refresh('discovery').catch(() => undefined);
+    }
+  }
+
   /** The node's reachability changed; drives close polling while degraded. */
   setUnreachable(address: string, unreachable: boolean): void {
     const had = this.#unreachable.has(address);
@@ -180,6 +201,10 @@ export class Topology {
       asked = candidates.slice(size);
       answers = await this.#ask(asked, errors);
     }
+    if (answers.length === 0 && this.#deps.discover) {
+      asked = await this.#rediscover(candidates, errors);
+      answers = await this.#ask(asked, errors);
+    }
     const choice = chooseView(answers);
     if (!choice) {
       const error = new TopologyError(
@@ -192,6 +217,7 @@ export class Topology {
       throw error;
     }
     this.#lastError = undefined;
+    this.#seedsFirst = false;
     const changed = this.#current?.fingerprint !== choice.fingerprint;
     if (changed) {
       this.#install(TopologySnapshot.fromViews(choice.answer.shards, this.#deps.map, this.#version + 1, choice.fingerprint), reason);
@@ -199,6 +225,18 @@ export class Topology {
     this.#deps.onRefresh?.({ reason, durationMs: Date.now() - started, asked: asked.length, votes: choice.votes, dissent: choice.dissent, changed });
     this.#updateDegraded();
     return this.#current!;
+  }
+
+  /** Fresh seeds from the provider that were not just asked (a provider failure is recorded as one more error). */
+  async #rediscover(asked: readonly HostPort[], errors: Record<string, string>): Promise<HostPort[]> {
+    try {
+      this.#seeds = await this.#deps.discover!();
+    } catch (err) {
+      errors['discovery'] = (err as Error).message;
+      return [];
+    }
+    const seen = new Set(asked.map((n) => formatAddress(n.host, n.port)));
+    return this.#seeds.filter((s) => !seen.has(formatAddress(s.host, s.port)));
   }
 
   /** Asks nodes in parallel; returns early once a majority of the asked agree. */
@@ -259,8 +297,16 @@ export class Topology {
       for (const n of cur.nodes()) if (n.health !== 'failed') add(n.address, n, n.role === 'master' ? 1 : 2);
       for (const n of cur.nodes()) if (n.health === 'failed') add(n.address, n, 3);
     }
-    for (const s of this.#seeds) add(formatAddress(s.host, s.port), s, 4);
-    return groups.flatMap(shuffle);
+    const seeds: HostPort[] = [];
+    for (const s of this.#seeds) {
+      const address = formatAddress(s.host, s.port);
+      if (!seen.has(address)) {
+        seen.add(address);
+        seeds.push(s);
+      }
+    }
+    const known = groups.flatMap(shuffle);
+    return this.#seedsFirst ? [...shuffle(seeds), ...known] : [...known, ...shuffle(seeds)];
   }
 
   #install(next: TopologySnapshot, reason: string): void {
