@@ -1,4 +1,4 @@
-import { TopologyError } from '../errors.js';
+import { AuthError, TlsError, TopologyError } from '../errors.js';
 import { formatAddress, type HostPort } from '../core/addresses.js';
 import type { ResolvedOptions } from '../options.js';
 import { chooseView, fingerprintOf, type NodeAnswer } from './consensus.js';
@@ -43,6 +43,8 @@ export class Topology {
   #changed: { promise: Promise<void>; resolve: () => void } | undefined;
   #stopped = false;
   #lastError: Error | undefined;
+  /** A TLS or login refusal seen during the current refresh. */
+  #refused: Error | undefined;
 
   constructor(seeds: readonly HostPort[], deps: TopologyDeps) {
     this.#seeds = seeds;
@@ -181,6 +183,14 @@ export class Topology {
       answers = await this.#ask(asked, errors);
     }
     const choice = chooseView(answers);
+    const refused = this.#refused;
+    this.#refused = undefined;
+    if (!choice && refused !== undefined) {
+      this.#lastError = refused;
+      this.#deps.onRefresh?.({ reason, durationMs: Date.now() - started, asked: candidates.length, votes: 0, dissent: 0, changed: false, error: refused });
+      this.#updateDegraded();
+      throw refused;
+    }
     if (!choice) {
       const error = new TopologyError(
         `No cluster node answered a topology query (asked ${Object.keys(errors).join(', ')})`,
@@ -229,6 +239,8 @@ export class Topology {
           },
           (err: Error) => {
             errors[address] = err.message;
+            // A refused TLS handshake or login says more than "nobody answered": keep it to report.
+            if (err instanceof AuthError || err instanceof TlsError) this.#refused ??= err;
           },
         ).finally(() => {
           if (--pending === 0) finish();
