@@ -23,8 +23,9 @@ export interface ClusterTlsOptions {
    */
   readonly mutual?: boolean;
   /**
-   * Extra names or IPs the node certificate covers, besides 127.0.0.1, ::1
-   * and localhost. @default []
+   * Extra names or IPs the node certificate covers, besides every loopback
+   * address a node may bind (127.0.0.1 … 127.0.0.254), ::1, localhost and,
+   * with `withHostnames(domain)`, `*.domain`. @default []
    */
   readonly hosts?: readonly string[];
 }
@@ -152,7 +153,9 @@ export class RedisClusterContainer {
    * generated at `start()`; every node closes its plaintext port and speaks
    * TLS to clients, on the cluster bus and for replication. The engine's own
    * connections use TLS too, so every fault works as without it. Clients get
-   * their options from `cluster.getTlsOptions()`.
+   * their options from `cluster.getTlsOptions()` (or `getClientOptions().tls`).
+   * Works for process and container nodes (the files are placed in each
+   * container's mounted data dir).
    * @default plaintext
    */
   withTls(options: ClusterTlsOptions = {}): this {

@@ -30,11 +30,15 @@ export interface TlsClientOptions {
 
 /** Everything one TLS cluster needs, as PEM strings. */
 export interface TlsMaterial {
+  /** The CA certificate that signed both leaf certificates. */
   readonly ca: string;
   /** The nodes' certificate: SANs for every host in `hosts`, server + client auth. */
   readonly nodeCert: string;
+  /** Private key of `nodeCert` (PKCS#8). */
   readonly nodeKey: string;
+  /** Client certificate (client auth only, no SANs), for mutual TLS. */
   readonly clientCert: string;
+  /** Private key of `clientCert` (PKCS#8). */
   readonly clientKey: string;
   /** Host names and IPs the node certificate is valid for. */
   readonly hosts: readonly string[];
@@ -42,11 +46,17 @@ export interface TlsMaterial {
 
 /** Where {@link writeTlsMaterial} put the files. */
 export interface TlsFiles {
+  /** The private temp dir (mode 0700) holding every file below. */
   readonly dir: string;
+  /** `ca.crt`: the CA clients verify the nodes with. */
   readonly caFile: string;
+  /** `node.crt`: the certificate every node presents. */
   readonly nodeCertFile: string;
+  /** `node.key` (mode 0600). */
   readonly nodeKeyFile: string;
+  /** `client.crt`: the certificate a client presents for mutual TLS. */
   readonly clientCertFile: string;
+  /** `client.key` (mode 0600). */
   readonly clientKeyFile: string;
 }
 

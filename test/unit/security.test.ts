@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DockerRedisNode } from '../../testcontainers/docker-node.js';
+import { removeDirSync, untrackDir } from '../../testcontainers/process-registry.js';
 import { InvalidArgumentError } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options.js';
 import { authFailureReason, tlsFailureReason } from '../../lib/node/handshake-errors.js';
 import { renderRedisConf } from '../../testcontainers/node-process.js';
-import { generateTlsMaterial, RedisClusterContainer } from '../../testcontainers/index.js';
+import { generateTlsMaterial, RedisClusterContainer, writeTlsMaterial } from '../../testcontainers/index.js';
 
 describe('security options and classification (unit)', function () {
   it('credentialsProvider must be a function and excludes username/password; tls may be a function', () => {
@@ -58,6 +62,30 @@ describe('security options and classification (unit)', function () {
     assert.match(m.nodeKey, /^-----BEGIN PRIVATE KEY-----/);
     const other = await generateTlsMaterial();
     assert.equal(new X509Certificate(other.clientCert).verify(ca.publicKey), false);
+  });
+
+  it('a container node gets the TLS files in its mounted data dir and a redis.conf naming them by container path (no runtime needed)', async () => {
+    const files = writeTlsMaterial(await generateTlsMaterial());
+    const node = new DockerRedisNode(
+      {
+        bin: '', ports: { port: 1, busPort: 10_001 }, nodeTimeoutMs: 2000, appendOnly: false, startupTimeoutMs: 1000,
+        tls: { certFile: files.nodeCertFile, keyFile: files.nodeKeyFile, caFile: files.caFile, mutual: true },
+      },
+      'redis:7.2',
+      { mode: 'host' },
+    );
+    try {
+      const conf = readFileSync(join(node.dir, 'redis.conf'), 'utf8');
+      for (const line of ['port 0', 'tls-port 1', 'tls-cert-file "/data/tls-node.crt"', 'tls-key-file "/data/tls-node.key"', 'tls-ca-cert-file "/data/tls-ca.crt"', 'tls-auth-clients yes']) {
+        assert.ok(conf.split('\n').includes(line), `${line} in\n${conf}`);
+      }
+      assert.equal(readFileSync(join(node.dir, 'tls-node.crt'), 'utf8'), readFileSync(files.nodeCertFile, 'utf8'));
+      assert.ok(existsSync(join(node.dir, 'tls-node.key')) && existsSync(join(node.dir, 'tls-ca.crt')));
+    } finally {
+      await node.destroy();
+      removeDirSync(files.dir);
+      untrackDir(files.dir);
+    }
   });
 
   it('withTls() rejects bad options', () => {
