@@ -4,7 +4,7 @@ import { connect as connectTls, type ConnectionOptions as TlsOptions } from 'nod
 import { AuthError, InvalidArgumentError, TlsError } from '../errors.js';
 import { formatAddress } from '../core/addresses.js';
 import type { Credentials, DnsLookup, ResolvedOptions } from '../options.js';
-import { authFailureReason, tlsFailureReason } from './handshake-errors.js';
+import { authFailureReason, isResetDuringConnect, tlsFailureReason } from '../core/classify.js';
 
 /**
  * Resolves `host` with the `dnsLookup` option, bounded by the connect timeout.
@@ -77,7 +77,7 @@ async function explained(
   err: unknown, address: string, host: string, port: number, o: ResolvedOptions, tls: TlsOptions | undefined, creds: Credentials | undefined,
 ): Promise<unknown> {
   const t = typed(err, address, creds);
-  if (t !== err || tls === undefined || !/ECONNRESET|EPIPE|Connection is closed/.test(String((err as Error)?.message))) return t;
+  if (t !== err || tls === undefined || !isResetDuringConnect(err)) return t;
   const why = await probeTls(host, port, tls, o.connectTimeoutMs);
   return why === undefined ? err : new TlsError(`TLS handshake with ${address} failed: ${why.reason} (${why.detail})`, why.reason, { address, cause: err });
 }

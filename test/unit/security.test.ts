@@ -6,7 +6,7 @@ import { DockerRedisNode } from '../../testcontainers/docker-node.js';
 import { removeDirSync, untrackDir } from '../../testcontainers/process-registry.js';
 import { InvalidArgumentError } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options.js';
-import { authFailureReason, tlsFailureReason } from '../../lib/node/handshake-errors.js';
+import { authFailureReason, tlsFailureReason } from '../../lib/core/classify.js';
 import { renderRedisConf } from '../../testcontainers/node-process.js';
 import { generateTlsMaterial, RedisClusterContainer, writeTlsMaterial } from '../../testcontainers/index.js';
 
