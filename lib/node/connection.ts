@@ -152,6 +152,8 @@ async function connectOnce(
     if (tls !== undefined) await withTimeout(redis.ping(), o.connectTimeoutMs, () => lastError);
   } catch (err) {
     redis.disconnect();
+    redactCommand(err);
+    redactCommand(lastError);
     const cause = lastError ?? (err as Error);
     if (cause !== err && cause.message !== (err as Error).message) {
       throw Object.assign(new Error(`${cause.message} (${(err as Error).message})`, { cause }), { code: (cause as { code?: string }).code });
@@ -161,6 +163,18 @@ async function connectOnce(
   redis.off('error', onError);
   redis.on('error', () => undefined);
   return redis;
+}
+
+/**
+ * ioredis attaches the failed command to a reply error (`command.args`); for
+ * the handshake that is HELLO … AUTH user password or AUTH itself. Our typed
+ * errors keep the reply error as `cause`, so the arguments go first.
+ */
+function redactCommand(err: unknown): void {
+  const e = err as { command?: { name?: unknown; args?: unknown } } | undefined;
+  if (e !== null && typeof e === 'object' && e.command !== null && typeof e.command === 'object') {
+    e.command = { name: e.command.name, args: ['[redacted]'] };
+  }
 }
 
 /**
@@ -223,5 +237,9 @@ export async function closeConnection(r: Redis, graceful: boolean): Promise<void
 /** Sends AUTH with `creds` on a live connection; resolves with its reply. */
 export function reauth(r: Redis, creds: Credentials | undefined): Promise<unknown> {
   if (creds === undefined) return Promise.resolve('OK');
-  return creds.username === undefined ? r.call('AUTH', creds.password) : r.call('AUTH', creds.username, creds.password);
+  const sent = creds.username === undefined ? r.call('AUTH', creds.password) : r.call('AUTH', creds.username, creds.password);
+  return sent.catch((err: unknown) => {
+    redactCommand(err);
+    throw err;
+  });
 }
