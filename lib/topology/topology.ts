@@ -219,18 +219,29 @@ export class Topology {
       const majority = Math.floor(nodes.length / 2) + 1;
       let pending = nodes.length;
       let done = false;
+      const settled = new Set<string>();
       const finish = () => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         resolve(answers);
       };
-      const timer = setTimeout(finish, this.#deps.options.topologyQueryTimeoutMs);
+      const timer = setTimeout(() => {
+        // Name the nodes still silent, so "nobody answered" lists whom it asked.
+        const ms = this.#deps.options.topologyQueryTimeoutMs;
+        for (const n of nodes) {
+          const address = formatAddress(n.host, n.port);
+          if (!settled.has(address)) errors[address] ??= `no answer within topologyQueryTimeoutMs (${ms} ms)`;
+        }
+        finish();
+      }, this.#deps.options.topologyQueryTimeoutMs);
       if (pending === 0) finish();
       for (const n of nodes) {
         const address = formatAddress(n.host, n.port);
         this.#deps.query(address, n.host, n.port).then(
           (answer) => {
+            settled.add(address);
+            if (done) return;
             answers.push(answer);
             const fp = fingerprintOf(answer.shards);
             const v = (votes.get(fp) ?? 0) + 1;
@@ -238,6 +249,8 @@ export class Topology {
             if (v >= majority) finish();
           },
           (err: Error) => {
+            settled.add(address);
+            if (done) return;
             errors[address] = err.message;
             // A refused TLS handshake or login says more than "nobody answered": keep it to report.
             if (err instanceof AuthError || err instanceof TlsError) this.#refused ??= err;
