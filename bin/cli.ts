@@ -1,6 +1,6 @@
 /**
  * `slotwise` command line:
- *   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms N] [--password P] [--user U]
+ *   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms N] [--password P] [--user U] [--tls | --mtls]
  *   slotwise cluster status --port N [--host 127.0.0.1] [--password P] [--user U]
  *   slotwise cluster check|fix --port N [--host 127.0.0.1] [--password P] [--user U]
  * `up` runs a real cluster in the foreground until Ctrl-C/SIGTERM; `status`
@@ -19,10 +19,12 @@ import { fixOpenSlots, openSlots, readMasters, type NodeAccess } from '../testco
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
-  slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]]
+  slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]] [--tls | --mtls]
       Starts a Redis Cluster of local redis-server processes in the foreground and
       prints its root nodes. Ctrl-C (or SIGTERM) stops every node and deletes its files.
       --port N uses ports N, N+1, … (bus ports N+10000, …); default: free ports.
+      --tls: TLS-only nodes with a throwaway CA; --mtls: clients must present a certificate too.
+      Both print where the CA and client certificate files are.
   slotwise cluster status --port N [--host 127.0.0.1] [--password P [--user U]]
       Prints the slot map (ranges → master and replicas) of a running cluster.
   slotwise cluster check --port N [--host 127.0.0.1] [--password P [--user U]]
@@ -76,6 +78,8 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
       'node-timeout-ms': { type: 'string' },
       password: { type: 'string' },
       user: { type: 'string' },
+      tls: { type: 'boolean' },
+      mtls: { type: 'boolean' },
     },
     strict: true,
   });
@@ -87,6 +91,7 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
   if (values.port !== undefined) builder.withBasePort(intOption('port', values.port, 0));
   if (values.password !== undefined) builder.withPassword(values.password, values.user);
   else if (values.user !== undefined) throw new CliError('--user needs --password');
+  if (values.tls === true || values.mtls === true) builder.withTls({ mutual: values.mtls === true });
 
   // Listen before starting, so a Ctrl-C during start-up also tears down what exists.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
@@ -108,6 +113,14 @@ async function clusterUp(args: string[], out: Out): Promise<number> {
   out(`slotwise: Redis Cluster up — ${masters.length} master${masters.length === 1 ? '' : 's'} × ${replicas} replica${replicas === 1 ? '' : 's'} each, healthy after ${cluster.startupMs} ms`);
   out(`root nodes: ${cluster.getRootNodes().map((n) => `${n.host}:${n.port}`).join(' ')}`);
   for (const url of cluster.getConnectionUrls()) out(`  ${url}`);
+  const tls = cluster.getTlsFiles();
+  if (tls !== undefined) {
+    out(`TLS${cluster.mutualTls ? ' (mutual: clients must present a certificate)' : ''}, files in ${tls.dir}:`);
+    out(`  CA certificate:     ${tls.caFile}`);
+    out(`  client certificate: ${tls.clientCertFile}`);
+    out(`  client key:         ${tls.clientKeyFile}`);
+    out(`  e.g. redis-cli --tls --cacert ${tls.caFile} --cert ${tls.clientCertFile} --key ${tls.clientKeyFile} -c -p ${cluster.getRootNodes()[0]?.port}`);
+  }
   out('nodes:');
   for (const n of nodes) {
     const what = n.role === 'master' ? `slots ${n.slots.map(([a, b]) => `${a}-${b}`).join(',')}` : `replica of ${n.masterPort}`;

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { ClientClosedError, TopologyError } from './errors.js';
+import { AuthError, ClientClosedError, TopologyError } from './errors.js';
 import { channels, type ClusterClientEvents } from './client-events.js';
 import { resolveOptions, type ClusterClientOptions, type ResolvedOptions } from './options.js';
-import { openConnection } from './node/connection.js';
+import { credentialsFor, openConnection, reauth } from './node/connection.js';
 import type { NodeHandle, NodeRole } from './node/node-handle.js';
 import type { DedicatedConnection } from './node/pool.js';
 import { NodeRegistry, type NodeRef } from './node/registry.js';
@@ -46,6 +46,8 @@ export class ClientCore implements Router {
   readonly #splitter: Splitter;
   readonly #emit: Emit;
   readonly #hasErrorListener: () => boolean;
+  /** Standalone connections handed out by openConnection() (subscribers), for reauthenticate(). */
+  readonly #standalone = new Set<Redis>();
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -234,8 +236,33 @@ export class ClientCore implements Router {
     return c.kind === 'moved' ? this.#topology.followRedirect('moved', c.slot, c.host, c.port, fromHost) : undefined;
   }
 
-  openConnection(host: string, port: number, name: string): Promise<Redis> {
-    return openConnection(host, port, this.options, name);
+  async openConnection(host: string, port: number, name: string): Promise<Redis> {
+    const r = await openConnection(host, port, this.options, name);
+    this.#standalone.add(r);
+    r.once('end', () => this.#standalone.delete(r));
+    return r;
+  }
+
+  /**
+   * Re-AUTHs every live connection with one fresh set of credentials: each
+   * node's multiplexed connection and pool, and the standalone (subscriber)
+   * connections — those only on RESP3, as RESP2 forbids AUTH in subscribed
+   * mode. AuthError names the first node that refused.
+   */
+  async reauthenticate(): Promise<void> {
+    if (this.closed) throw new ClientClosedError();
+    const creds = await credentialsFor(this.options, 'every node');
+    const user = creds?.username ?? 'default';
+    const named = (address: string, p: Promise<unknown> | undefined) =>
+      Promise.resolve(p).catch((err: unknown) => {
+        const reason = String((err as Error)?.message ?? '').split(' ', 1)[0] || 'AUTH';
+        throw new AuthError(`Re-authentication as user "${user}" failed on ${address}: ${reason}`, user, reason, { address, cause: err });
+      });
+    const standalone = this.options.protocol === 3 ? [...this.#standalone].filter((r) => r.status === 'ready') : [];
+    await Promise.all([
+      ...this.#nodes.all().map((n) => named(n.address, n.reauthenticate(creds))),
+      ...standalone.map((r) => named(`${r.options.host}:${r.options.port}`, reauth(r, creds))),
+    ]);
   }
 
   async #query(address: string, host: string, port: number): Promise<NodeAnswer> {

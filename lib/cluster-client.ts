@@ -95,6 +95,20 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   }
 
   /**
+   * Re-AUTHs every live connection with fresh credentials from
+   * `credentialsProvider` (one call), or the static `username`/`password`:
+   * each node's multiplexed connection (AUTH is pipelined behind commands
+   * already written: none is dropped), idle pooled connections, and
+   * subscriber connections (RESP3 only: RESP2 forbids AUTH in subscribed
+   * mode). A borrowed pooled connection (inside MULTI, or blocked) is not
+   * touched; it is closed when given back. New connections always ask the
+   * provider themselves. Rejects with AuthError when a node refuses.
+   */
+  async reauthenticate(): Promise<void> {
+    return this.#core.reauthenticate();
+  }
+
+  /**
    * Discovers the cluster (consensus of several nodes). Commands issued
    * before it completes wait (bounded by `maxWaitingCommands` and their
    * deadline). Rejects with TopologyError listing every node's last error.

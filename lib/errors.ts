@@ -77,6 +77,38 @@ export class ConnectionError extends SlotwiseError {
   }
 }
 
+/**
+ * A node refused the credentials (WRONGPASS, NOAUTH, a disabled user), or the
+ * `credentialsProvider` failed. Never retried in a loop: with a provider, a
+ * WRONGPASS on connect asks the provider once more, then fails with this.
+ * The message names the node, the user and the server's reason — never a password.
+ */
+export class AuthError extends SlotwiseError {
+  /** ACL user that was tried (`default` when none was given). */
+  readonly username: string;
+  /** What went wrong: the server's reply prefix (`WRONGPASS`, `NOAUTH`, `NOPERM`) or `PROVIDER` when the provider failed. */
+  readonly reason: string;
+  constructor(message: string, username: string, reason: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_AUTH', ctx);
+    this.username = username;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The TLS handshake with a node failed: its certificate did not verify
+ * (unknown CA, wrong name, expired), or it rejected ours (no client
+ * certificate, unknown CA). Not retried: the same handshake fails again.
+ */
+export class TlsError extends SlotwiseError {
+  /** Node.js / OpenSSL code of the failure, e.g. `ERR_TLS_CERT_ALTNAME_INVALID`, `SELF_SIGNED_CERT_IN_CHAIN`, `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`. */
+  readonly reason: string;
+  constructor(message: string, reason: string, ctx: ErrorContext = {}) {
+    super(message, 'ERR_SLOTWISE_TLS', ctx);
+    this.reason = reason;
+  }
+}
+
 /** A command did not complete within its deadline (`commandTimeoutMs`). */
 export class TimeoutError extends SlotwiseError {
   /** The deadline that passed, in milliseconds. */

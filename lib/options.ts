@@ -35,6 +35,21 @@ export type ReadFrom =
   | 'nearest'
   | ((candidates: readonly ReadCandidate[], slot: number) => ReadCandidate | undefined);
 
+/** Credentials for one new connection, from `credentialsProvider`. */
+export interface Credentials {
+  /** ACL user; the `default` user when omitted. */
+  readonly username?: string;
+  /** The password or token to AUTH with. */
+  readonly password: string;
+}
+
+/**
+ * TLS options for node connections: an object, or a function called for
+ * every NEW connection (so rotated certificates are picked up without a
+ * restart; live connections keep the certificate they were opened with).
+ */
+export type TlsSource = TlsOptions | (() => TlsOptions | Promise<TlsOptions>);
+
 /** Per-node circuit breaker settings. */
 export interface CircuitBreakerOptions {
   /** Turn the breaker on. @default true */
@@ -94,8 +109,24 @@ export interface ClusterClientOptions {
   username?: string;
   /** Password sent to every node. @default undefined */
   password?: string;
-  /** TLS options for every node connection; `true` for defaults. @default undefined */
-  tls?: TlsOptions | boolean;
+  /**
+   * Called for every new connection — multiplexed, pooled dedicated,
+   * subscriber, replica — for the credentials to AUTH with; lets passwords or
+   * tokens rotate without a restart (see `reauthenticate()` for live
+   * connections). Replaces `username`/`password`. A WRONGPASS on connect
+   * calls it once more, then fails with `AuthError`.
+   * @default undefined
+   */
+  credentialsProvider?: () => Promise<Credentials>;
+  /**
+   * TLS for every node connection: `true` for Node's defaults (system CAs,
+   * certificate and host name verified), TLS options (`ca`, `cert`, `key`,
+   * `servername`, `checkServerIdentity`, …), or a function returning them,
+   * called for every new connection so certificates can be reloaded.
+   * Verification is on unless `rejectUnauthorized: false` is passed.
+   * @default undefined (plaintext)
+   */
+  tls?: TlsSource | boolean;
   /** Connection name (CLIENT SETNAME) on every connection. @default 'slotwise' */
   connectionName?: string;
   /**
@@ -167,6 +198,7 @@ export interface ClusterClientOptions {
 export const DEFAULTS = {
   username: undefined,
   password: undefined,
+  credentialsProvider: undefined,
   tls: undefined,
   connectionName: 'slotwise',
   commandTimeoutMs: 5000,
@@ -199,12 +231,12 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
-} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'> &
-  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>;
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'> &
+  Pick<ClusterClientOptions, 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
   /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
   /** {@inheritDoc ClusterClientOptions.discovery} */
@@ -215,8 +247,10 @@ export interface ResolvedOptions
   readonly username: string | undefined;
   /** {@inheritDoc ClusterClientOptions.password} */
   readonly password: string | undefined;
+  /** {@inheritDoc ClusterClientOptions.credentialsProvider} */
+  readonly credentialsProvider: (() => Promise<Credentials>) | undefined;
   /** {@inheritDoc ClusterClientOptions.tls} */
-  readonly tls: TlsOptions | undefined;
+  readonly tls: TlsSource | undefined;
   /** {@inheritDoc ClusterClientOptions.natMap} */
   readonly natMap: AddressMap | undefined;
   /** {@inheritDoc ClusterClientOptions.dnsLookup} */
@@ -274,6 +308,14 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   if (o.username !== undefined && o.password === undefined) {
     throw new InvalidArgumentError('username', 'an ACL username needs a password as well');
   }
+  if (o.credentialsProvider !== undefined) {
+    if (typeof o.credentialsProvider !== 'function') {
+      throw new InvalidArgumentError('credentialsProvider', `expected a function returning a Promise of { username?, password }, got ${describe(o.credentialsProvider)}`);
+    }
+    if (o.username !== undefined || o.password !== undefined) {
+      throw new InvalidArgumentError('credentialsProvider', 'give either credentialsProvider or username/password, not both');
+    }
+  }
   if (typeof o.connectionName !== 'string' || /\s/.test(o.connectionName)) {
     throw new InvalidArgumentError('connectionName', `expected a string without spaces, got ${describe(o.connectionName)}`);
   }
@@ -283,8 +325,8 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   if (o.dnsLookup !== undefined && typeof o.dnsLookup !== 'function') {
     throw new InvalidArgumentError('dnsLookup', `expected a function (hostname, callback) like dns.lookup, got ${describe(o.dnsLookup)}`);
   }
-  if (o.tls !== undefined && typeof o.tls !== 'boolean' && (typeof o.tls !== 'object' || o.tls === null)) {
-    throw new InvalidArgumentError('tls', `expected true or TLS connection options, got ${describe(o.tls)}`);
+  if (o.tls !== undefined && typeof o.tls !== 'boolean' && typeof o.tls !== 'function' && (typeof o.tls !== 'object' || o.tls === null)) {
+    throw new InvalidArgumentError('tls', `expected true, TLS connection options or a function returning them, got ${describe(o.tls)}`);
   }
   bool('circuitBreaker.enabled', cb.enabled);
   bool('circuitBreaker.failFast', cb.failFast);

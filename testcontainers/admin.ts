@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { ClusterEngineError } from '../lib/errors.js';
+import type { TlsClientOptions } from './tls.js';
 
 /** Credentials the nodes require. `username` selects an ACL user instead of `requirepass`. */
 export interface NodeAuth {
@@ -21,12 +22,14 @@ const ADMIN_COMMAND_TIMEOUT_MS = 5_000;
  * commands while disconnected: a dead or frozen node must surface as an error
  * at once, not as a hang.
  */
-export function openAdminConnection(host: string, port: number, auth?: NodeAuth, commandTimeoutMs = ADMIN_COMMAND_TIMEOUT_MS): Redis {
+export function openAdminConnection(host: string, port: number, auth?: NodeAuth, commandTimeoutMs = ADMIN_COMMAND_TIMEOUT_MS, tls?: TlsClientOptions): Redis {
   const client = new Redis({
     host,
     port,
     username: auth?.username,
     password: auth?.password,
+    // TLS-only nodes: the engine talks TLS like any client (with the client certificate when mutual).
+    ...(tls === undefined ? {} : { tls: { ...tls } }),
     // RESP2: CLUSTER replies arrive as plain arrays/strings, no RESP3 maps.
     protocol: 2,
     lazyConnect: true,
@@ -51,13 +54,15 @@ export function openAdminConnection(host: string, port: number, auth?: NodeAuth,
 export class AdminPool {
   readonly #hostOf: (port: number) => string;
   readonly #auth: NodeAuth | undefined;
+  readonly #tls: TlsClientOptions | undefined;
   readonly #clients = new Map<number, Redis>();
   #closed = false;
 
-  /** `hostOf(port)`: the address this machine reaches the node on `port` at (it may move). */
-  constructor(hostOf: (port: number) => string, auth?: NodeAuth) {
+  /** `hostOf(port)`: the address this machine reaches the node on `port` at (it may move); `tls` for TLS-only nodes. */
+  constructor(hostOf: (port: number) => string, auth?: NodeAuth, tls?: TlsClientOptions) {
     this.#hostOf = hostOf;
     this.#auth = auth;
+    this.#tls = tls;
   }
 
   /** Sends one command to the node on `port` and returns the raw reply. */
@@ -66,7 +71,7 @@ export class AdminPool {
     let client = this.#clients.get(port);
     if (client === undefined || client.status === 'end' || client.status === 'close') {
       client?.disconnect();
-      client = openAdminConnection(this.#hostOf(port), port, this.#auth);
+      client = openAdminConnection(this.#hostOf(port), port, this.#auth, ADMIN_COMMAND_TIMEOUT_MS, this.#tls);
       this.#clients.set(port, client);
     }
     try {

@@ -14,6 +14,22 @@ import type { PortPolicy } from './ports.js';
 import { findRedisServer } from './redis-binary.js';
 import { StartedRedisCluster } from './started-cluster.js';
 import { checkZooKeeperTarget, ZooKeeperPublisher, type ZooKeeperTarget } from './zookeeper-publisher.js';
+import { generateTlsMaterial, writeTlsMaterial } from './tls.js';
+
+/** Options of `withTls()`. */
+export interface ClusterTlsOptions {
+  /**
+   * Require a client certificate signed by the cluster's CA
+   * (`tls-auth-clients yes`). @default false
+   */
+  readonly mutual?: boolean;
+  /**
+   * Extra names or IPs the node certificate covers, besides every loopback
+   * address a node may bind (127.0.0.1 … 127.0.0.254), ::1, localhost and,
+   * with `withHostnames(domain)`, `*.domain`. @default []
+   */
+  readonly hosts?: readonly string[];
+}
 
 /** Where nodes run. */
 export type ClusterRuntime = 'process' | 'docker' | 'auto';
@@ -92,6 +108,7 @@ export class RedisClusterContainer {
   #network: ContainerNetworkMode = CLUSTER_DEFAULTS.networkMode;
   #hostnameDomain: string | undefined;
   #zooKeeper: ZooKeeperTarget | undefined;
+  #tls: { mutual: boolean; hosts: readonly string[] } | undefined;
 
   /** Number of masters; slots are split evenly between them. Redis Cluster itself accepts 1. @default 3 */
   withMasters(count: number): this {
@@ -131,6 +148,28 @@ export class RedisClusterContainer {
   withUser(username: string, password: string): this {
     if (typeof username !== 'string') throw new InvalidArgumentError('username', 'expected a string');
     return this.withPassword(password, username);
+  }
+
+  /**
+   * TLS-only nodes: a throwaway CA plus node and client certificates are
+   * generated at `start()`; every node closes its plaintext port and speaks
+   * TLS to clients, on the cluster bus and for replication. The engine's own
+   * connections use TLS too, so every fault works as without it. Clients get
+   * their options from `cluster.getTlsOptions()` (or `getClientOptions().tls`).
+   * Works for process and container nodes (the files are placed in each
+   * container's mounted data dir).
+   * @default plaintext
+   */
+  withTls(options: ClusterTlsOptions = {}): this {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('tls', 'expected an object such as { mutual: true }');
+    const mutual = options.mutual ?? false;
+    if (typeof mutual !== 'boolean') throw new InvalidArgumentError('tls.mutual', `expected true or false, got ${JSON.stringify(mutual)}`);
+    const hosts = options.hosts ?? [];
+    if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || !/^[A-Za-z0-9.:*-]+$/.test(h))) {
+      throw new InvalidArgumentError('tls.hosts', 'expected an array of host names or IP addresses');
+    }
+    this.#tls = { mutual, hosts: [...hosts] };
+    return this;
   }
 
   /** Turn on `appendonly yes`, so data survives `restartNode()`. @default false */
@@ -297,6 +336,14 @@ export class RedisClusterContainer {
     const requestedAt = Date.now();
     this.#validate();
     const { runtime, bin } = await this.#resolveRuntime();
+    let tls;
+    if (this.#tls !== undefined) {
+      // Every loopback address a node may move to (127.0.0.1 … .254), and the announced names when hostnames are on.
+      const loopback = Array.from({ length: 254 }, (_, i) => `127.0.0.${i + 1}`);
+      const names = this.#hostnameDomain === undefined ? [] : [`*.${this.#hostnameDomain}`];
+      const material = await generateTlsMaterial({ hosts: [...new Set([...loopback, '::1', 'localhost', ...names, ...this.#tls.hosts])] });
+      tls = { mutual: this.#tls.mutual, material, files: writeTlsMaterial(material) };
+    }
     const ctx = new EngineContext({
       masters: this.#masters,
       replicasPerMaster: this.#replicas,
@@ -310,6 +357,7 @@ export class RedisClusterContainer {
       image: this.#image,
       ...(this.#auth ? { auth: this.#auth } : {}),
       ...(this.#hostnameDomain !== undefined ? { hostnameDomain: this.#hostnameDomain } : {}),
+      ...(tls ? { tls } : {}),
     });
     let publisher: ZooKeeperPublisher | undefined;
     try {

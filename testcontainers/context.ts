@@ -18,6 +18,8 @@ import { DockerNetwork } from './docker-network.js';
 import { DockerRedisNode, endpointOf, type DockerNetworking } from './docker-node.js';
 import { PortInUseError, RedisNodeProcess, type EngineNode, type NodeProcessOptions } from './node-process.js';
 import { allocateNodePorts, type PortPolicy } from './ports.js';
+import { removeDirSync, untrackDir } from './process-registry.js';
+import type { TlsClientOptions, TlsFiles, TlsMaterial } from './tls.js';
 
 /** Everything the builder resolved; frozen before start. */
 export interface EngineSettings {
@@ -38,6 +40,15 @@ export interface EngineSettings {
   readonly image: string;
   /** Nodes announce `node-<i>.<domain>` as their preferred endpoint; undefined = IPs. */
   readonly hostnameDomain?: string;
+  /** TLS-only nodes (`withTls()`): the generated material, its files and whether clients need a certificate. */
+  readonly tls?: EngineTls;
+}
+
+/** TLS of a cluster started `withTls()`. */
+export interface EngineTls {
+  readonly mutual: boolean;
+  readonly material: TlsMaterial;
+  readonly files: TlsFiles;
 }
 
 /** One node we own plus what we last learnt about it. */
@@ -61,7 +72,13 @@ export class EngineContext {
 
   constructor(settings: EngineSettings) {
     this.settings = settings;
-    this.admin = new AdminPool((port) => this.#nodes.get(port)?.proc.host ?? this.#pending.get(port) ?? '127.0.0.1', settings.auth);
+    this.admin = new AdminPool((port) => this.#nodes.get(port)?.proc.host ?? this.#pending.get(port) ?? '127.0.0.1', settings.auth, this.clientTls);
+  }
+
+  /** What clients (the engine's admin connections included) pass as TLS options; undefined without TLS. */
+  get clientTls(): TlsClientOptions | undefined {
+    const t = this.settings.tls;
+    return t === undefined ? undefined : { ca: t.material.ca, cert: t.material.clientCert, key: t.material.clientKey };
   }
 
   /** Hosts of nodes started but not yet registered (their first CLUSTER MYID). */
@@ -127,6 +144,8 @@ export class EngineContext {
   /** Starts one new redis-server, retrying with fresh ports when one was taken meanwhile. */
   async spawnNode(): Promise<ManagedNode> {
     const index = this.#nextIndex++;
+    const t = this.settings.tls;
+    const tls = t && { certFile: t.files.nodeCertFile, keyFile: t.files.nodeKeyFile, caFile: t.files.caFile, mutual: t.mutual };
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
       const ports = await allocateNodePorts(this.settings.ports, index);
@@ -138,6 +157,7 @@ export class EngineContext {
         startupTimeoutMs: this.settings.startupTimeoutMs,
         ...(this.settings.auth ? { auth: this.settings.auth } : {}),
         ...(this.hostnameOf(index) !== undefined ? { hostname: this.hostnameOf(index)! } : {}),
+        ...(tls ? { tls } : {}),
       };
       const networking = this.#networking;
       const proc: EngineNode =
@@ -318,5 +338,10 @@ export class EngineContext {
     const net = this.#networking;
     this.#networking = undefined;
     if (net?.mode === 'bridge') await net.network.remove();
+    const tlsDir = this.settings.tls?.files.dir;
+    if (tlsDir !== undefined) {
+      removeDirSync(tlsDir);
+      untrackDir(tlsDir);
+    }
   }
 }

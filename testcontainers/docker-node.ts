@@ -16,7 +16,7 @@
  * process registry, whose watchdog removes it if this process dies.
  * `testcontainers` (and through it dockerode) is loaded lazily.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterEngineError } from '../lib/errors.js';
@@ -82,7 +82,17 @@ export class DockerRedisNode implements EngineNode {
 
   #writeConf(): void {
     const bind = this.#net.mode === 'host' ? this.#host : '0.0.0.0';
-    const conf = renderRedisConf(nodeConfig(this.#options, '/data', bind, this.#ip));
+    const tls = this.#options.tls;
+    if (tls !== undefined) {
+      // The TLS files go into the bind-mounted dir beside redis.conf, which names them by their container paths.
+      copyFileSync(tls.certFile, join(this.dir, 'tls-node.crt'));
+      copyFileSync(tls.keyFile, join(this.dir, 'tls-node.key'));
+      copyFileSync(tls.caFile, join(this.dir, 'tls-ca.crt'));
+    }
+    const conf = renderRedisConf({
+      ...nodeConfig(this.#options, '/data', bind, this.#ip),
+      ...(tls === undefined ? {} : { tls: { ...tls, certFile: '/data/tls-node.crt', keyFile: '/data/tls-node.key', caFile: '/data/tls-ca.crt' } }),
+    });
     writeFileSync(join(this.dir, 'redis.conf'), conf, { mode: 0o644 });
   }
 

@@ -3,7 +3,8 @@
  * `redis-server` processes and inject faults into it.
  * @module slotwise/testcontainers
  */
-export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime, type ContainerNetworkMode } from './container.js';
+export { RedisClusterContainer, CLUSTER_DEFAULTS, type ClusterRuntime, type ClusterTlsOptions, type ContainerNetworkMode } from './container.js';
+export { generateTlsMaterial, writeTlsMaterial, DEFAULT_TLS_HOSTS, type TlsClientOptions, type TlsMaterial, type TlsFiles, type TlsMaterialOptions } from './tls.js';
 export { StartedRedisCluster, type EngineClientOptions } from './started-cluster.js';
 export { findRedisServer, INSTALL_HINT, MIN_REDIS_MAJOR, type RedisServerBinary } from './redis-binary.js';
 export { detectContainerRuntime, type ContainerRuntimeStatus } from './docker.js';

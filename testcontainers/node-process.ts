@@ -67,6 +67,17 @@ export interface NodeConfig {
   readonly announceIp?: string;
   /** Announce this name (`cluster-announce-hostname`) and make it the preferred endpoint clients get. */
   readonly announceHostname?: string;
+  /** TLS-only node: every listener (clients, cluster bus, replication) speaks TLS. */
+  readonly tls?: NodeTlsConfig;
+}
+
+/** TLS files of a node (paths as the node sees them) and whether clients must present a certificate. */
+export interface NodeTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** `tls-auth-clients yes` (mutual TLS) or `no`. */
+  readonly mutual: boolean;
 }
 
 /** Quotes a value for redis.conf (sdssplitargs rules: "…" with \\ and \" escapes). */
@@ -77,7 +88,8 @@ function quote(value: string): string {
 /** Renders a node's redis.conf. Exported for unit tests. */
 export function renderRedisConf(c: NodeConfig): string {
   const lines = [
-    `port ${c.port}`,
+    // TLS: the plaintext port is closed (0) and the client port speaks TLS only.
+    ...(c.tls === undefined ? [`port ${c.port}`] : ['port 0', `tls-port ${c.port}`]),
     `bind ${c.bindHost ?? '127.0.0.1'}`,
     'protected-mode no',
     // Announce the address from the start; otherwise a node only learns its own IP from a peer's MEET,
@@ -110,6 +122,17 @@ export function renderRedisConf(c: NodeConfig): string {
     // Clients get the name in CLUSTER SHARDS/SLOTS and in MOVED/ASK: pods keep their name, not their IP.
     lines.push(`cluster-announce-hostname ${quote(c.announceHostname)}`, 'cluster-preferred-endpoint-type hostname');
   }
+  if (c.tls !== undefined) {
+    lines.push(
+      `tls-cert-file ${quote(c.tls.certFile)}`,
+      `tls-key-file ${quote(c.tls.keyFile)}`,
+      `tls-ca-cert-file ${quote(c.tls.caFile)}`,
+      // The node certificate carries clientAuth too: nodes present it to each other on bus and replication links.
+      'tls-cluster yes',
+      'tls-replication yes',
+      `tls-auth-clients ${c.tls.mutual ? 'yes' : 'no'}`,
+    );
+  }
   if (c.auth !== undefined) {
     if (c.auth.username === undefined) {
       lines.push(`requirepass ${quote(c.auth.password)}`, `masterauth ${quote(c.auth.password)}`);
@@ -135,6 +158,7 @@ export interface NodeProcessOptions {
   readonly nodeTimeoutMs: number;
   readonly appendOnly: boolean;
   readonly auth?: NodeAuth;
+  readonly tls?: NodeTlsConfig;
   readonly startupTimeoutMs: number;
   /** Loopback address to bind and announce. @default '127.0.0.1' */
   readonly host?: string;

@@ -13,6 +13,8 @@ export interface EngineClientOptions {
   readonly natMap?: (announced: HostPort) => HostPort | undefined;
   /** Resolves announced hostnames (hostname mode). @default undefined (nodes announce IPs) */
   readonly dnsLookup?: DnsLookup;
+  /** CA, client certificate and key, when the cluster was started `withTls()`. @default undefined (plaintext cluster) */
+  readonly tls?: TlsClientOptions;
 }
 
 /**
@@ -29,6 +31,7 @@ import * as membership from './membership.js';
 import { fixEngineOpenSlots, reshard } from './reshard.js';
 import type { SlotFix } from './slot-repair.js';
 import type { ZooKeeperPublisher } from './zookeeper-publisher.js';
+import type { TlsClientOptions, TlsFiles } from './tls.js';
 import type {
   AddedNode,
   ClusterNodeInfo,
@@ -143,6 +146,26 @@ export class StartedRedisCluster implements AsyncDisposable {
   }
 
   /**
+   * TLS options for clients of a cluster started `withTls()`: the CA (to
+   * verify the nodes) and a client certificate + key signed by it (needed
+   * when the cluster is mutual TLS). Pass them as `tls` to `ClusterClient`.
+   * Undefined for a plaintext cluster.
+   */
+  getTlsOptions(): TlsClientOptions | undefined {
+    return this.#ctx.clientTls;
+  }
+
+  /** Paths of the CA, node and client certificate files (for redis-cli and other tools); undefined without TLS. */
+  getTlsFiles(): TlsFiles | undefined {
+    return this.#ctx.settings.tls?.files;
+  }
+
+  /** True when the cluster requires a client certificate (`withTls({ mutual: true })`). */
+  get mutualTls(): boolean {
+    return this.#ctx.settings.tls?.mutual ?? false;
+  }
+
+  /**
    * Addresses to bootstrap a client from: the running masters as last seen by
    * the engine (after a failover the promoted replica). Synchronous.
    */
@@ -204,12 +227,14 @@ export class StartedRedisCluster implements AsyncDisposable {
     const auth = this.#ctx.settings.auth;
     const natMap = this.getNatMap();
     const dnsLookup = this.getDnsLookup();
+    const tls = this.getTlsOptions();
     return {
       rootNodes: this.getRootNodes(),
       ...(auth?.username !== undefined ? { username: auth.username } : {}),
       ...(auth !== undefined ? { password: auth.password } : {}),
       ...(natMap !== undefined ? { natMap } : {}),
       ...(dnsLookup !== undefined ? { dnsLookup } : {}),
+      ...(tls !== undefined ? { tls } : {}),
     };
   }
 
@@ -218,12 +243,13 @@ export class StartedRedisCluster implements AsyncDisposable {
     return this.#ctx.all().map((n) => n.proc.port);
   }
 
-  /** `redis://[user:password@]127.0.0.1:port` for each root node. */
+  /** `redis://[user:password@]127.0.0.1:port` (`rediss://` with TLS) for each root node. */
   getConnectionUrls(): string[] {
     const auth = this.#ctx.settings.auth;
     const cred =
       auth === undefined ? '' : `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@`;
-    return this.getRootNodes().map((n) => `redis://${cred}${n.host}:${n.port}`);
+    const scheme = this.#ctx.settings.tls === undefined ? 'redis' : 'rediss';
+    return this.getRootNodes().map((n) => `${scheme}://${cred}${n.host}:${n.port}`);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { Command, type Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { commandProblem } from '../core/arguments.js';
-import { CircuitOpenError, ConnectionError, QueueFullError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { AuthError, CircuitOpenError, ConnectionError, InvalidArgumentError, QueueFullError, TlsError } from '../errors.js';
+import type { Credentials, ResolvedOptions } from '../options.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
-import { closeConnection, openConnection } from './connection.js';
+import { closeConnection, openConnection, reauth } from './connection.js';
 import { DedicatedPool } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
 
@@ -278,7 +278,10 @@ export class NodeHandle {
     } catch (err) {
       this.#failedConnects++;
       this.#nextConnectAt = Date.now() + Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.#failedConnects - 1));
-      const notSent = new ConnectionError(`Cannot connect to ${this.address}: ${(err as Error).message}`, {
+      // A refused login or TLS handshake is final for the command (retrying the
+      // same secrets would only hammer the node); anything else may be transient.
+      const refused = err instanceof AuthError || err instanceof TlsError || err instanceof InvalidArgumentError;
+      const notSent = refused ? (err as Error) : new ConnectionError(`Cannot connect to ${this.address}: ${(err as Error).message}`, {
         address: this.address, cause: err, maybeSent: false,
       });
       this.#breaker?.recordFailure();
@@ -312,6 +315,19 @@ export class NodeHandle {
     this.#nextConnectAt = 0;
     const r = await this.#connection();
     return r.ping();
+  }
+
+  /**
+   * Re-AUTHs the live multiplexed connection (AUTH is pipelined behind the
+   * commands already written, so none of them is dropped) and the pool's
+   * connections. `creds` come from one provider call per client.
+   */
+  async reauthenticate(creds: Credentials | undefined): Promise<void> {
+    const r = this.#redis;
+    await Promise.all([
+      r !== undefined && r.status === 'ready' ? reauth(r, creds) : undefined,
+      this.#pool?.reauthenticate(creds),
+    ]);
   }
 
   /**

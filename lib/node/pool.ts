@@ -1,9 +1,9 @@
 import { createPool, type Pool } from 'generic-pool';
 import { Command, type Redis } from 'ioredis';
-import { ConnectionError, PoolError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { AuthError, ConnectionError, PoolError, TlsError } from '../errors.js';
+import type { Credentials, ResolvedOptions } from '../options.js';
 import { commandProblem } from '../core/arguments.js';
-import { closeConnection, openConnection } from './connection.js';
+import { closeConnection, openConnection, reauth } from './connection.js';
 import { writeCommand } from './safe-write.js';
 
 /** Live counters of one node's pool, from `pool.stats`. */
@@ -99,6 +99,11 @@ export class DedicatedPool {
   #destroyed = 0;
   #acquireTimeouts = 0;
   #closed = false;
+  /** Every open connection, idle or borrowed, with the credentials generation it logged in with. */
+  readonly #authEpoch = new Map<Redis, number>();
+  #epoch = 0;
+  /** A refused login/handshake of the last create, reported instead of a bare acquire timeout. */
+  #createRefused: Error | undefined;
 
   constructor(host: string, port: number, address: string, options: ResolvedOptions) {
     this.#address = address;
@@ -106,12 +111,21 @@ export class DedicatedPool {
     this.#pool = createPool<Redis>(
       {
         create: async () => {
-          const r = await openConnection(host, port, options, `${options.connectionName}:dedicated`);
+          let r: Redis;
+          try {
+            r = await openConnection(host, port, options, `${options.connectionName}:dedicated`);
+          } catch (err) {
+            if (err instanceof AuthError || err instanceof TlsError) this.#createRefused = err;
+            throw err;
+          }
+          this.#createRefused = undefined;
           this.#created++;
+          this.#authEpoch.set(r, this.#epoch);
           return r;
         },
         destroy: async (r) => {
           this.#destroyed++;
+          this.#authEpoch.delete(r);
           await closeConnection(r, false);
         },
         validate: async (r) => {
@@ -159,6 +173,7 @@ export class DedicatedPool {
       r = await this.#pool.acquire();
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') this.#acquireTimeouts++;
+      if (this.#createRefused !== undefined) throw this.#createRefused;
       const s = this.stats;
       throw new PoolError(
         `No dedicated connection to ${this.#address} within ${s.max === s.borrowed ? 'the acquire timeout: all ' + s.max + ' are borrowed' : 'the acquire timeout'}` +
@@ -176,10 +191,28 @@ export class DedicatedPool {
     return w;
   }
 
+  /**
+   * Re-AUTHs every idle connection now. A borrowed one may be inside MULTI
+   * (an AUTH there would join the transaction) or blocked: it is closed when
+   * given back instead, so its next user gets a connection with fresh credentials.
+   */
+  async reauthenticate(creds: Credentials | undefined): Promise<void> {
+    const epoch = ++this.#epoch;
+    const borrowed = new Set([...this.#borrowed].map((c) => c.redis));
+    await Promise.all(
+      [...this.#authEpoch.keys()]
+        .filter((r) => !borrowed.has(r) && r.status === 'ready')
+        .map(async (r) => {
+          await reauth(r, creds);
+          this.#authEpoch.set(r, epoch);
+        }),
+    );
+  }
+
   /** @internal Called by DedicatedConnection.release(). */
   async release(c: DedicatedConnection): Promise<void> {
     const r = c.redis;
-    if (r.status !== 'ready' || this.#closed) return this.destroy(c);
+    if (r.status !== 'ready' || this.#closed || (this.#authEpoch.get(r) ?? this.#epoch) < this.#epoch) return this.destroy(c);
     this.#borrowed.delete(c);
     await this.#pool.release(r).catch(() => undefined);
   }

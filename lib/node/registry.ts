@@ -31,6 +31,11 @@ export class NodeRegistry {
     return this.#nodes.get(address);
   }
 
+  /** Every open handle. */
+  all(): NodeHandle[] {
+    return [...this.#nodes.values()];
+  }
+
   /** The handle of node `d` (a map's NodeDescriptor, a redirect target: master unless said), created on first use. */
   node(d: NodeRef): NodeHandle {
     let node = this.#nodes.get(d.address);

@@ -309,7 +309,11 @@ export class Executor {
       case 'connection':
         req.lastError = c.error;
         // Idempotence is only asked here, after a loss: no per-command cost.
-        if (c.maybeSent && !this.#options.retryMaybeSentWrites && !isIdempotent(req.info, req.cmd.args)) {
+        // A blocking call whose dedicated connection died (node lost, CLIENT KILL
+        // after a credential rotation) is re-issued: had the lost connection
+        // already popped an element, its reply is gone whether we retry or not;
+        // a retry can only deliver the next one, never take one twice.
+        if (c.maybeSent && !this.#options.retryMaybeSentWrites && req.block === undefined && !isIdempotent(req.info, req.cmd.args)) {
           this.#settle(req, undefined, c.error);
           return;
         }

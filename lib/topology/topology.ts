@@ -1,4 +1,4 @@
-import { TopologyError } from '../errors.js';
+import { AuthError, TlsError, TopologyError } from '../errors.js';
 import { formatAddress, type HostPort } from '../core/addresses.js';
 import type { ResolvedOptions } from '../options.js';
 import { chooseView, fingerprintOf, type NodeAnswer } from './consensus.js';
@@ -50,6 +50,8 @@ export class Topology {
   #changed: { promise: Promise<void>; resolve: () => void } | undefined;
   #stopped = false;
   #lastError: Error | undefined;
+  /** A TLS or login refusal seen during the current refresh. */
+  #refused: Error | undefined;
 
   constructor(seeds: readonly HostPort[], deps: TopologyDeps) {
     this.#seeds = seeds;
@@ -206,6 +208,14 @@ export class Topology {
       answers = await this.#ask(asked, errors);
     }
     const choice = chooseView(answers);
+    const refused = this.#refused;
+    this.#refused = undefined;
+    if (!choice && refused !== undefined) {
+      this.#lastError = refused;
+      this.#deps.onRefresh?.({ reason, durationMs: Date.now() - started, asked: candidates.length, votes: 0, dissent: 0, changed: false, error: refused });
+      this.#updateDegraded();
+      throw refused;
+    }
     if (!choice) {
       const error = new TopologyError(
         `No cluster node answered a topology query (asked ${Object.keys(errors).join(', ')})`,
@@ -247,18 +257,29 @@ export class Topology {
       const majority = Math.floor(nodes.length / 2) + 1;
       let pending = nodes.length;
       let done = false;
+      const settled = new Set<string>();
       const finish = () => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         resolve(answers);
       };
-      const timer = setTimeout(finish, this.#deps.options.topologyQueryTimeoutMs);
+      const timer = setTimeout(() => {
+        // Name the nodes still silent, so "nobody answered" lists whom it asked.
+        const ms = this.#deps.options.topologyQueryTimeoutMs;
+        for (const n of nodes) {
+          const address = formatAddress(n.host, n.port);
+          if (!settled.has(address)) errors[address] ??= `no answer within topologyQueryTimeoutMs (${ms} ms)`;
+        }
+        finish();
+      }, this.#deps.options.topologyQueryTimeoutMs);
       if (pending === 0) finish();
       for (const n of nodes) {
         const address = formatAddress(n.host, n.port);
         this.#deps.query(address, n.host, n.port).then(
           (answer) => {
+            settled.add(address);
+            if (done) return;
             answers.push(answer);
             const fp = fingerprintOf(answer.shards);
             const v = (votes.get(fp) ?? 0) + 1;
@@ -266,7 +287,11 @@ export class Topology {
             if (v >= majority) finish();
           },
           (err: Error) => {
+            settled.add(address);
+            if (done) return;
             errors[address] = err.message;
+            // A refused TLS handshake or login says more than "nobody answered": keep it to report.
+            if (err instanceof AuthError || err instanceof TlsError) this.#refused ??= err;
           },
         ).finally(() => {
           if (--pending === 0) finish();

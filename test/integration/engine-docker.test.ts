@@ -129,6 +129,19 @@ describe('engine: container runtime (docker)', function () {
     assert.deepEqual(await networksOf(process.pid), [], 'the network is removed too');
   });
 
+  it('mutual TLS in containers (bridge network): TLS-only nodes, a client with getClientOptions().tls, a master kill', async function () {
+    await requireDocker(this);
+    cluster = await new RedisClusterContainer().withRuntime('docker').withImage(TEST_IMAGE).withNetworkMode('bridge').withTls({ mutual: true }).start();
+    console.log(`      3×1 mutual-TLS in containers (bridge network) healthy in ${cluster.startupMs} ms`);
+    assert.ok(cluster.getClientOptions().tls?.cert, 'client options carry the client certificate');
+    assert.ok(cluster.getConnectionUrls().every((u) => u.startsWith('rediss://')));
+    client = await clientOf(cluster);
+    await roundTrip(client, 'tls');
+    const kill = await cluster.killNode(cluster.getRootNodes()[0]!.port);
+    assert.ok(kill.promoted, 'the replica took over over the TLS cluster bus');
+    await roundTrip(client, 'tls-killed');
+  });
+
   it('a SIGKILLed test process leaves no container and no network behind', async function () {
     await requireDocker(this);
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test', 'fixtures', 'docker-child.ts')], {
