@@ -16,6 +16,8 @@ import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
+import { Telemetry } from './telemetry/telemetry.js';
+import type { ClientStats } from './telemetry/stats.js';
 
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
 
@@ -42,6 +44,7 @@ export class ClientCore implements Router {
   readonly #executor: Executor;
   readonly #splitter: Splitter;
   readonly #emit: Emit;
+  readonly #telemetry: Telemetry;
   readonly #hasErrorListener: () => boolean;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
@@ -51,10 +54,18 @@ export class ClientCore implements Router {
     this.#emit = emit;
     this.#hasErrorListener = hasErrorListener;
     this.options = resolveOptions(input);
+    this.#telemetry = new Telemetry({
+      options: this.options,
+      pending: () => this.#executor.pending,
+      failed: () => this.#executor.failed,
+      nodes: () => this.nodes('all'),
+      version: () => this.#topology.current?.version,
+    });
     this.#nodes = new NodeRegistry(this.options, {
       onBreaker: (node, state) => {
         this.#topology.setUnreachable(node.address, state !== 'closed');
         if (state === 'closed') this.#executor.wakeParked();
+        this.#telemetry.breaker(node.address, state);
         this.#emit('breaker', { address: node.address, state });
       },
       onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
@@ -65,7 +76,9 @@ export class ClientCore implements Router {
       map: createAddressMapper(this.options.natMap),
       query: (address, host, port) => this.#query(address, host, port),
       onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
+      traceRefresh: (reason, run) => this.#telemetry.refresh(reason, run),
       onRefresh: (info) => {
+        this.#telemetry.refreshed(info);
         if (channels.topology.hasSubscribers) channels.topology.publish(info);
         if (info.error && this.#hasErrorListener()) this.#emit('error', info.error);
       },
@@ -79,8 +92,7 @@ export class ClientCore implements Router {
         stuck: (info) => this.#emit('migration:stuck', info),
         cleared: (info) => this.#emit('migration:cleared', info),
       },
-      wantsDiagnostics: () => channels.command.hasSubscribers,
-      onSettled: (info) => channels.command.publish(info),
+      observer: this.#telemetry,
     });
     this.#splitter = new Splitter(this.#executor, this);
   }
@@ -101,6 +113,7 @@ export class ClientCore implements Router {
     if (this.#status === 'ready') return Promise.resolve();
     this.#connecting ??= (async () => {
       this.#status = 'connecting';
+      this.#telemetry.attach();
       try {
         await this.#topology.start();
         if (this.#status === 'connecting') this.#status = 'ready';
@@ -123,6 +136,7 @@ export class ClientCore implements Router {
       await this.#executor.drain();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
+      this.#telemetry.detach();
       this.#status = 'closed';
     })();
     return this.#closing;
@@ -135,6 +149,7 @@ export class ClientCore implements Router {
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
     this.#topology.stop();
     await this.#nodes.closeAll(false);
+    this.#telemetry.detach();
     this.#status = 'closed';
   }
 
@@ -142,6 +157,20 @@ export class ClientCore implements Router {
 
   execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
     return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
+  }
+
+  traceBatch<T>(kind: 'pipeline' | 'transaction', size: number, run: () => Promise<T>): Promise<T> {
+    return this.#telemetry.batch(kind, size, run);
+  }
+
+  /** The client's counters (see ClusterClient.stats). */
+  stats(): ClientStats {
+    return this.#telemetry.stats();
+  }
+
+  /** W3C trace context of the caller's active span, when tracing is on. */
+  traceContext(): Record<string, string> | undefined {
+    return this.#telemetry.traceContext();
   }
 
   sequencer(): RequestSequencer {

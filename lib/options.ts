@@ -64,6 +64,23 @@ export interface PoolOptions {
 }
 
 /** Options of `new ClusterClient(options)`. */
+/** The `telemetry` option: which OpenTelemetry signals the client reports. */
+export interface TelemetryOptions {
+  /**
+   * A CLIENT span per command, pipeline and transaction when
+   * `@opentelemetry/api` is installed and an SDK registered a tracer provider.
+   * @default true
+   */
+  tracing?: boolean;
+  /**
+   * OpenTelemetry metrics (`db.client.operation.duration` and the
+   * `slotwise.client.*` instruments) when `@opentelemetry/api` is installed
+   * and a meter provider was registered before `connect()`.
+   * @default true
+   */
+  metrics?: boolean;
+}
+
 export interface ClusterClientOptions {
   /** Seed nodes used to discover the cluster. At least one. */
   rootNodes: readonly NodeAddress[];
@@ -138,6 +155,12 @@ export interface ClusterClientOptions {
   circuitBreaker?: CircuitBreakerOptions;
   /** Per-node pool of dedicated connections. */
   pool?: PoolOptions;
+  /**
+   * OpenTelemetry spans and metrics, reported when `@opentelemetry/api` is
+   * installed and an SDK is registered (see docs/15-observability.md). Each
+   * signal can be turned off.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Default of every option. */
@@ -176,12 +199,16 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
+  telemetry: {
+    tracing: true,
+    metrics: true,
+  },
 } as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'> &
   Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'telemetry' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
   readonly rootNodes: readonly HostPort[];
   readonly username: string | undefined;
   readonly password: string | undefined;
@@ -190,6 +217,7 @@ export interface ResolvedOptions
   readonly dnsLookup: DnsLookup | undefined;
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
   readonly pool: Readonly<Required<PoolOptions>>;
+  readonly telemetry: Readonly<Required<TelemetryOptions>>;
 }
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes']);
@@ -206,6 +234,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   const o = { ...DEFAULTS, ...stripUndefined(input) } as Required<ClusterClientOptions>;
   const cb = nested<Required<CircuitBreakerOptions>>('circuitBreaker', DEFAULTS.circuitBreaker, input.circuitBreaker);
   const pool = nested<Required<PoolOptions>>('pool', DEFAULTS.pool, input.pool);
+  const telemetry = nested<Required<TelemetryOptions>>('telemetry', DEFAULTS.telemetry, input.telemetry);
 
   if (!Array.isArray(input.rootNodes) || input.rootNodes.length === 0) {
     throw new InvalidArgumentError('rootNodes', `expected a non-empty array of "host:port" strings or {host, port}, got ${describe(input.rootNodes)}`);
@@ -258,6 +287,8 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   int('pool.max', pool.max, 1, 10_000);
   int('pool.acquireTimeoutMs', pool.acquireTimeoutMs, 1, 3_600_000);
   int('pool.idleTimeoutMs', pool.idleTimeoutMs, 1, 86_400_000);
+  bool('telemetry.tracing', telemetry.tracing);
+  bool('telemetry.metrics', telemetry.metrics);
   if (pool.min > pool.max) throw new InvalidArgumentError('pool.min', `must be ≤ pool.max (${pool.max}), got ${pool.min}`);
 
   return Object.freeze({
@@ -266,6 +297,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
     circuitBreaker: Object.freeze(cb),
     pool: Object.freeze(pool),
+    telemetry: Object.freeze(telemetry),
   }) as ResolvedOptions;
 }
 

@@ -5,7 +5,7 @@ import { CircuitOpenError, ConnectionError, QueueFullError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection } from './connection.js';
-import { DedicatedPool } from './pool.js';
+import { DedicatedPool, type PoolStats } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
 
 export type NodeRole = 'master' | 'replica';
@@ -145,6 +145,11 @@ export class NodeHandle {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The pool's counters, undefined while no dedicated connection was ever asked for (reading does not create the pool). */
+  get poolStats(): PoolStats | undefined {
+    return this.#pool?.stats;
   }
 
   get stats(): NodeStats {

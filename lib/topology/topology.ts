@@ -12,6 +12,8 @@ export interface TopologyDeps {
   query(address: string, host: string, port: number): Promise<NodeAnswer>;
   /** A new snapshot replaced `prev`. */
   onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void;
+  /** Wraps each refresh (telemetry: the `slotwise:refresh` TracingChannel). */
+  traceRefresh?<T>(reason: string, run: () => Promise<T>): Promise<T>;
   /** A refresh finished (for diagnostics). */
   onRefresh?(info: { reason: string; durationMs: number; asked: number; votes: number; dissent: number; changed: boolean; error?: Error }): void;
 }
@@ -105,7 +107,8 @@ export class Topology {
       });
       return this.#followUp;
     }
-    const run = this.#refreshOnce(reason).finally(() => {
+    const trace = this.#deps.traceRefresh;
+    const run = (trace === undefined ? this.#refreshOnce(reason) : trace(reason, () => this.#refreshOnce(reason))).finally(() => {
       this.#inFlight = undefined;
       this.#lastRefreshAt = Date.now();
       if (this.#again && !this.#stopped && this.#followUp === undefined) {
