@@ -16,6 +16,7 @@ import { isSlotwiseError } from '../lib/errors.js';
 import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
 import { AdminPool } from '../testcontainers/admin.js';
 import { fixOpenSlots, openSlots, readMasters, type NodeAccess } from '../testcontainers/slot-repair.js';
+import { parseTopArgs, top } from './top.js';
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
@@ -29,7 +30,11 @@ const USAGE = `Usage:
       Lists open slots (IMPORTING/MIGRATING left behind, e.g. by a failover in the
       middle of a reshard) and uncovered slots. Exit code 0 when there are none, 2 otherwise.
   slotwise cluster fix --port N [--host 127.0.0.1] [--password P [--user U]]
-      Closes every open slot the way redis-cli --cluster fix does, and says what it did.`;
+      Closes every open slot the way redis-cli --cluster fix does, and says what it did.
+  slotwise top --port N [--host 127.0.0.1] [--password P [--user U]] [--interval-ms 1000]
+      A live view of the cluster, redrawn every second: per node ops/s, PING latency,
+      MOVED/ASK per second, clients, breaker state, open slots, and the slot map.
+      q or Ctrl-C quits.`;
 
 type Out = (line: string) => void;
 
@@ -223,6 +228,11 @@ export async function main(argv: string[], out: Out = (l) => process.stdout.writ
     if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
       out(USAGE);
       return 0;
+    }
+    if (group === 'top') {
+      const a = parseTopArgs(argv.slice(1), intOption);
+      if (a.port === 0) throw new CliError('top needs --port of any node of the cluster');
+      return await top(a);
     }
     const handler = group === 'cluster' && command !== undefined ? COMMANDS[command] : undefined;
     if (handler === undefined || !Object.hasOwn(COMMANDS, command!)) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
