@@ -51,3 +51,9 @@ export function replyStatus(error: unknown): string | undefined {
   const prefix = error instanceof Error ? (error as { prefix?: unknown }).prefix : undefined;
   return typeof prefix === 'string' && prefix !== '' ? prefix : undefined;
 }
+
+/** True when an SDK registered a tracer provider (the global proxy has a real delegate). */
+export function tracerActive(api: OtelApi): boolean {
+  const provider = api.trace.getTracerProvider() as { getDelegate?(): unknown };
+  return provider.getDelegate === undefined || provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
+}
