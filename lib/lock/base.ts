@@ -141,7 +141,7 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
     const wait = helperSpan(tracing, 'lock acquire', { 'slotwise.lock.kind': kind, 'slotwise.lock.wait_ms': waitMs });
     let handle: LockHandle;
     try {
-      handle = await this.#grant(waitMs, signal, autoExtend);
+      handle = await (wait === undefined ? this.#grant(waitMs, signal, autoExtend) : wait.within(() => this.#grant(waitMs, signal, autoExtend)));
     } catch (err) {
       wait?.end(err);
       throw err;

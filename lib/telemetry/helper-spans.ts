@@ -3,6 +3,8 @@ import { loadOtelApi, tracerActive } from './otel.js';
 /** An open span of a helper (lock wait, lock hold); `end` records a failure when given one. */
 export interface HelperSpan {
   end(error?: unknown): void;
+  /** Runs `fn` with this span active (the commands it sends become its children). */
+  within<T>(fn: () => T): T;
 }
 
 /**
@@ -25,5 +27,6 @@ export function helperSpan(enabled: boolean, name: string, attributes: Record<st
       }
       span.end();
     },
+    within: (fn) => api.context.with(api.trace.setSpan(api.context.active(), span), fn),
   };
 }

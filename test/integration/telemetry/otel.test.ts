@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ClusterClient, slotOf } from '../../../lib/index.js';
+import { ClusterClient, Mutex, slotOf } from '../../../lib/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { installOtel, type TestOtel } from '../../helpers/otel.js';
 import type { StartedRedisCluster } from '../../../testcontainers/index.js';
@@ -157,6 +157,30 @@ describe('telemetry: OpenTelemetry (integration)', function () {
     assert.ok(redirects.some((p) => p.attributes['slotwise.redirect.kind'] === 'ask' && (p.value as number) >= 1));
     assert.ok(redirects.some((p) => p.attributes['slotwise.redirect.kind'] === 'moved' && (p.value as number) >= 1));
     assert.ok(client.stats().redirects.ask >= 1 && client.stats().redirects.moved >= 1);
+  });
+
+  it('a lock: its wait and its hold are spans under the caller\'s span; a failed wait is an error span', async () => {
+    const mutex = new Mutex(client, `otel-lock-${Date.now()}`);
+    const parent = await underCaller('locked-work', () => mutex.using(async () => {
+      await client.get('otel:in-lock');
+    }));
+    const children = childrenOf(otel.spans(), parent);
+    for (const name of ['lock acquire', 'lock hold', 'GET']) assert.equal(children.filter((s) => s.name === name).length, 1, name);
+    const acquire = children.find((s) => s.name === 'lock acquire')!;
+    assert.ok(childrenOf(otel.spans(), acquire.spanContext().spanId).some((s) => /^EVAL/.test(s.name)), 'the grant script runs under the wait span');
+    const hold = children.find((s) => s.name === 'lock hold')!;
+    assert.equal(hold.attributes['slotwise.lock.kind'], 'Mutex');
+    assert.equal(typeof hold.attributes['slotwise.lock.token'], 'number');
+
+    const held = await mutex.acquire();
+    try {
+      const busy = await underCaller('busy', () => mutex.acquire({ waitMs: 0 }).catch(() => undefined));
+      const [wait] = childrenOf(otel.spans(), busy);
+      assert.equal(wait?.name, 'lock acquire');
+      assert.equal(wait.attributes['error.type'], 'ERR_SLOTWISE_LOCK_NOT_ACQUIRED');
+    } finally {
+      await held.release();
+    }
   });
 
   it('no key, value or command argument appears in any span or metric', async () => {
