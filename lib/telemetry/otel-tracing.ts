@@ -28,8 +28,7 @@ export class OtelTracing {
 
   /** True once an SDK registered a tracer provider (checked per command, cheaply). */
   get active(): boolean {
-    const get = this.#proxy.getDelegate;
-    return get === undefined || this.#proxy.getDelegate!() !== this.#noop;
+    return this.#proxy.getDelegate === undefined || this.#proxy.getDelegate() !== this.#noop;
   }
 
   /** A CLIENT span for one command (or batch), child of the caller's active span. */

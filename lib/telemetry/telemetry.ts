@@ -25,6 +25,11 @@ export interface TelemetrySource {
 
 const BASE_ATTRS = { [ATTR.system]: 'redis', [ATTR.namespace]: '0' } as const;
 
+// Read once per command: the plain channel, and the command TracingChannel's
+// `start` (TracingChannel.subscribe() subscribes all five events at once).
+const LEGACY = channels.command;
+const COMMAND_START = tracingChannels.command.start;
+
 /** Per-command telemetry state, kept on the Request. */
 class CommandTrace {
   constructor(readonly ctx: CommandTraceContext | undefined, readonly span: Span | undefined) {}
@@ -65,7 +70,9 @@ export class Telemetry implements CommandObserver {
   // ---- CommandObserver (the executor's hooks) ----
 
   observe(): boolean {
-    return channels.command.hasSubscribers || observed(tracingChannels.command) || this.#metrics !== undefined || (this.#tracing?.active ?? false);
+    if (LEGACY.hasSubscribers || COMMAND_START.hasSubscribers || this.#metrics !== undefined) return true;
+    const tracing = this.#tracing;
+    return tracing !== undefined && tracing.active;
   }
 
   start(req: Request, begin: () => void): void {
