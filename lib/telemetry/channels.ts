@@ -14,7 +14,9 @@ export interface CommandTraceContext {
   readonly slot: number;
   /** `host:port` of the node of the last attempt (set once it was sent). */
   address: string | undefined;
+  /** Attempts made (retries and redirects included), set at settle. */
   attempts: number;
+  /** MOVED/ASK redirects followed, set at settle. */
   redirections: number;
   /** The error the caller got (on failure). The reply is never carried: it may hold user data. */
   error?: unknown;
@@ -25,6 +27,7 @@ export interface BatchTraceContext {
   readonly kind: 'pipeline' | 'transaction';
   /** Commands in the batch. */
   readonly size: number;
+  /** Why `exec()` rejected (per-entry errors are in its result, not here). */
   error?: unknown;
 }
 
@@ -32,6 +35,7 @@ export interface BatchTraceContext {
 export interface RefreshTraceContext {
   /** Why the map is refreshed (`connect`, `moved`, `periodic`, …). */
   readonly reason: string;
+  /** Why the refresh failed (a TopologyError naming every node's error). */
   error?: unknown;
 }
 

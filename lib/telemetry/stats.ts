@@ -25,9 +25,11 @@ export interface ClientStats {
   readonly waits: number;
   /** Circuit breaker state changes, all nodes. */
   readonly breakerTransitions: number;
+  /** Topology refreshes and the current map. */
   readonly topology: {
     /** Topology refreshes run (failed ones included). */
     readonly refreshes: number;
+    /** Refreshes that found no usable answer. */
     readonly failedRefreshes: number;
     /** Duration of the last refresh in ms (undefined before the first). */
     readonly lastRefreshMs: number | undefined;
