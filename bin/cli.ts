@@ -16,7 +16,6 @@ import { isSlotwiseError } from '../lib/errors.js';
 import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, type StartedRedisCluster } from '../testcontainers/index.js';
 import { AdminPool } from '../testcontainers/admin.js';
 import { fixOpenSlots, openSlots, readMasters, type NodeAccess } from '../testcontainers/slot-repair.js';
-import { parseTopArgs, top } from './top.js';
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
 
 const USAGE = `Usage:
@@ -230,6 +229,8 @@ export async function main(argv: string[], out: Out = (l) => process.stdout.writ
       return 0;
     }
     if (group === 'top') {
+      // Loaded only for `top`: it brings in the whole client, which the cluster commands do not need.
+      const { parseTopArgs, top } = await import('./top.js');
       const a = parseTopArgs(argv.slice(1), intOption);
       if (a.port === 0) throw new CliError('top needs --port of any node of the cluster');
       return await top(a);

@@ -3,11 +3,12 @@
  * CLI; the test reads the screen as a user sees it, checks it renders every
  * node and the slot map, redraws, shows a reshard's open slots and MOVED
  * replies, and exits with code 0 on `q` and on Ctrl-C, leaving the
- * alternate screen. Skipped (with the reason) where tmux is not installed.
+ * alternate screen (the shell around it records the exit status in a file). Skipped (with the reason) where tmux is not installed.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -22,21 +23,25 @@ const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p))
 const SOCKET = `slotwise-top-test-${process.pid}`;
 
 function tmux(...args: string[]): string {
-  return execFileSync(TMUX!, ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  return execFileSync(TMUX!, ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function screen(session: string): string {
   return tmux('capture-pane', '-p', '-t', session);
 }
 
+const exitFile = (session: string) => join(tmpdir(), `${SOCKET}-${session}.exit`);
+
+/** Runs top in a new session; the shell around it writes top's exit status ($?, 128+n for a signal) to exitFile(session). */
 function start(session: string, port: number): void {
-  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '30', `${process.execPath} ${LAUNCHER} top --port ${port}`, ';', 'set-option', '-t', session, 'remain-on-exit', 'on');
+  rmSync(exitFile(session), { force: true });
+  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '30', `${process.execPath} ${LAUNCHER} top --port ${port}; echo "exit=$?" > ${exitFile(session)}`, ';', 'set-option', '-t', session, 'remain-on-exit', 'on');
 }
 
-/** `[dead, exitStatus]` of the session's pane. */
-function paneState(session: string): [boolean, string] {
-  const [dead, status] = tmux('display-message', '-p', '-t', session, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-  return [dead === '1', status ?? ''];
+/** top's exit status once it ended ('0' for a clean exit), else undefined. */
+function exitStatus(session: string): string | undefined {
+  if (!existsSync(exitFile(session))) return undefined;
+  return /exit=(\d+)/.exec(readFileSync(exitFile(session), 'utf8'))?.[1];
 }
 
 function refreshNo(text: string): number {
@@ -44,7 +49,7 @@ function refreshNo(text: string): number {
 }
 
 describe('slotwise top in tmux (integration)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let cluster: StartedRedisCluster;
 
   before(async function () {
@@ -64,12 +69,12 @@ describe('slotwise top in tmux (integration)', function () {
   it('renders every node and the slot map, redraws, shows a reshard, and exits 0 on q', async () => {
     const masters = (await cluster.getNodes()).filter((n) => n.role === 'master');
     start('q', masters[0]!.port);
-    const first = await waitFor(() => (refreshNo(screen('q')) >= 1 ? screen('q') : undefined), { timeoutMs: 30_000, what: 'the first frame' });
+    const first = await waitFor(() => (refreshNo(screen('q')) >= 1 ? screen('q') : undefined), { timeoutMs: 60_000, what: 'the first frame' });
     assert.match(first, /slotwise top — 127\.0\.0\.1:\d+ — 3 masters, 3 replicas/);
     for (const n of await cluster.getNodes()) assert.ok(first.includes(`127.0.0.1:${n.port}`), `row for ${n.port}`);
     assert.match(first, /^ {2}[ABC]{64}$/m, 'the slot map covers every cell');
     const seen = refreshNo(first);
-    await waitFor(() => refreshNo(screen('q')) > seen, { timeoutMs: 15_000, what: 'a redraw' });
+    await waitFor(() => refreshNo(screen('q')) > seen, { timeoutMs: 45_000, what: 'a redraw' });
 
     // An open slot and MOVED replies show up while they happen.
     const [from, to, other] = masters as [(typeof masters)[0], (typeof masters)[0], (typeof masters)[0]];
@@ -85,11 +90,11 @@ describe('slotwise top in tmux (integration)', function () {
       const srcId = String(await src.call('CLUSTER', 'MYID'));
       await dst.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', srcId);
       await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', dstId);
-      await waitFor(() => /1 out/.test(screen('q')) && /1 in/.test(screen('q')), { timeoutMs: 15_000, what: 'the open slot on both sides' });
+      await waitFor(() => /1 out/.test(screen('q')) && /1 in/.test(screen('q')), { timeoutMs: 45_000, what: 'the open slot on both sides' });
       const loop = setInterval(() => void stray.get(keyOnSlot).catch(() => undefined), 20);
       try {
         await waitFor(() => screen('q').split('\n').some((l) => l.includes(`127.0.0.1:${other.port}`) && /master\s+\d+\s+\d+\s+[\d.]+\s+[1-9]\d*/.test(l)), {
-          timeoutMs: 15_000, what: 'MOVED/S above zero on the node asked for a slot it does not own',
+          timeoutMs: 45_000, what: 'MOVED/S above zero on the node asked for a slot it does not own',
         });
       } finally {
         clearInterval(loop);
@@ -104,17 +109,16 @@ describe('slotwise top in tmux (integration)', function () {
     }
 
     tmux('send-keys', '-t', 'q', 'q');
-    const [dead, status] = await waitFor(() => (paneState('q')[0] ? paneState('q') : undefined), { timeoutMs: 15_000, what: 'top to exit on q' });
-    assert.ok(dead);
+    const status = await waitFor(() => exitStatus('q'), { timeoutMs: 45_000, what: 'top to exit on q' });
     assert.equal(status, '0');
     assert.doesNotMatch(screen('q'), /slotwise top —/, 'the alternate screen was left');
   });
 
   it('exits 0 on Ctrl-C', async () => {
     start('c', cluster.getRootNodes()[0]!.port);
-    await waitFor(() => refreshNo(screen('c')) >= 1, { timeoutMs: 30_000, what: 'the first frame' });
+    await waitFor(() => refreshNo(screen('c')) >= 1, { timeoutMs: 60_000, what: 'the first frame' });
     tmux('send-keys', '-t', 'c', 'C-c');
-    const [, status] = await waitFor(() => (paneState('c')[0] ? paneState('c') : undefined), { timeoutMs: 15_000, what: 'top to exit on Ctrl-C' });
+    const status = await waitFor(() => exitStatus('c'), { timeoutMs: 45_000, what: 'top to exit on Ctrl-C' });
     assert.equal(status, '0');
   });
 });
