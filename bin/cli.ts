@@ -31,7 +31,11 @@ const USAGE = `Usage:
       Lists open slots (IMPORTING/MIGRATING left behind, e.g. by a failover in the
       middle of a reshard) and uncovered slots. Exit code 0 when there are none, 2 otherwise.
   slotwise cluster fix --port N [--host 127.0.0.1] [--password P [--user U]]
-      Closes every open slot the way redis-cli --cluster fix does, and says what it did.`;
+      Closes every open slot the way redis-cli --cluster fix does, and says what it did.
+  slotwise top --port N [--host 127.0.0.1] [--password P [--user U]] [--interval-ms 1000]
+      A live view of the cluster, redrawn every second: per node ops/s, PING latency,
+      MOVED/ASK per second, clients, breaker state, open slots, and the slot map.
+      q or Ctrl-C quits.`;
 
 type Out = (line: string) => void;
 
@@ -236,6 +240,13 @@ export async function main(argv: string[], out: Out = (l) => process.stdout.writ
     if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
       out(USAGE);
       return 0;
+    }
+    if (group === 'top') {
+      // Loaded only for `top`: it brings in the whole client, which the cluster commands do not need.
+      const { parseTopArgs, top } = await import('./top.js');
+      const a = parseTopArgs(argv.slice(1), intOption);
+      if (a.port === 0) throw new CliError('top needs --port of any node of the cluster');
+      return await top(a);
     }
     const handler = group === 'cluster' && command !== undefined ? COMMANDS[command] : undefined;
     if (handler === undefined || !Object.hasOwn(COMMANDS, command!)) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);

@@ -18,6 +18,8 @@ import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
 import { watchSources } from './config/watch-sources.js';
 import { thawOptions } from './config/live-options.js';
+import { Telemetry } from './telemetry/telemetry.js';
+import type { ClientStats } from './telemetry/stats.js';
 
 /** Lifecycle of a ClusterClient: `idle` until `connect()` (or the first command), then `connecting`, `ready`, and `closing`/`closed` after `quit()`/`disconnect()`. */
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
@@ -45,6 +47,7 @@ export class ClientCore implements Router {
   readonly #executor: Executor;
   readonly #splitter: Splitter;
   readonly #emit: Emit;
+  readonly #telemetry: Telemetry;
   readonly #hasErrorListener: () => boolean;
   /** Standalone connections handed out by openConnection() (subscribers), for reauthenticate(). */
   readonly #standalone = new Set<Redis>();
@@ -62,10 +65,18 @@ export class ClientCore implements Router {
     const resolved = resolveOptions(input);
     // With a configuration source the options object is updated in place, so it must not be frozen.
     this.options = resolved.config ? thawOptions(resolved) : resolved;
+    this.#telemetry = new Telemetry({
+      options: this.options,
+      pending: () => this.#executor.pending,
+      failed: () => this.#executor.failed,
+      nodes: () => this.nodes('all'),
+      version: () => this.#topology.current?.version,
+    });
     this.#nodes = new NodeRegistry(this.options, {
       onBreaker: (node, state) => {
         this.#topology.setUnreachable(node.address, state !== 'closed');
         if (state === 'closed') this.#executor.wakeParked();
+        this.#telemetry.breaker(node.address, state);
         this.#emit('breaker', { address: node.address, state });
       },
       onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
@@ -77,7 +88,9 @@ export class ClientCore implements Router {
       query: (address, host, port) => this.#query(address, host, port),
       onSnapshot: (prev, next, reason) => this.#onSnapshot(prev, next, reason),
       ...(this.options.discovery ? { discover: () => this.options.discovery!.resolve() } : {}),
+      traceRefresh: (reason, run) => this.#telemetry.refresh(reason, run),
       onRefresh: (info) => {
+        this.#telemetry.refreshed(info);
         if (channels.topology.hasSubscribers) channels.topology.publish(info);
         if (info.error && this.#hasErrorListener()) this.#emit('error', info.error);
       },
@@ -91,8 +104,7 @@ export class ClientCore implements Router {
         stuck: (info) => this.#emit('migration:stuck', info),
         cleared: (info) => this.#emit('migration:cleared', info),
       },
-      wantsDiagnostics: () => channels.command.hasSubscribers,
-      onSettled: (info) => channels.command.publish(info),
+      observer: this.#telemetry,
     });
     this.#splitter = new Splitter(this.#executor, this);
   }
@@ -120,6 +132,7 @@ export class ClientCore implements Router {
           if (this.#hasErrorListener()) this.#emit('error', err);
         },
       });
+      this.#telemetry.attach();
       try {
         await this.#topology.start();
         if (this.#status === 'connecting') this.#status = 'ready';
@@ -143,6 +156,7 @@ export class ClientCore implements Router {
       this.#unwatch?.();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
+      this.#telemetry.detach();
       this.#status = 'closed';
     })();
     return this.#closing;
@@ -156,6 +170,7 @@ export class ClientCore implements Router {
     this.#unwatch?.();
     this.#topology.stop();
     await this.#nodes.closeAll(false);
+    this.#telemetry.detach();
     this.#status = 'closed';
   }
 
@@ -163,6 +178,20 @@ export class ClientCore implements Router {
 
   execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
     return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
+  }
+
+  traceBatch<T>(kind: 'pipeline' | 'transaction', size: number, run: () => Promise<T>): Promise<T> {
+    return this.#telemetry.batch(kind, size, run);
+  }
+
+  /** The client's counters (see ClusterClient.stats). */
+  stats(): ClientStats {
+    return this.#telemetry.stats();
+  }
+
+  /** W3C trace context of the caller's active span, when tracing is on. */
+  traceContext(): Record<string, string> | undefined {
+    return this.#telemetry.traceContext();
   }
 
   sequencer(): RequestSequencer {

@@ -23,6 +23,7 @@ import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
 import { checkDefinition, installCommand, type CommandDefinition } from './scripts/define-command.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
+import type { ClientStats } from './telemetry/stats.js';
 
 export type { ClientStatus } from './client-core.js';
 
@@ -175,7 +176,8 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
     if (commands !== undefined && !Array.isArray(commands)) {
       throw new InvalidArgumentError('multi options', 'only queued transactions are supported: call multi() or multi([[name, ...args], …]) and then exec()');
     }
-    return new Transaction((prepared) => runTransaction(this.#core, prepared), commands as readonly (readonly unknown[])[] | undefined);
+    const core = this.#core;
+    return new Transaction((prepared) => core.traceBatch('transaction', prepared.commands.length, () => runTransaction(core, prepared)), commands as readonly (readonly unknown[])[] | undefined);
   }
 
   /**
@@ -313,6 +315,25 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   /** Keyspace notifications (e.g. `expired`) from every master; see docs/06-pubsub.md. */
   keyspaceEvents(options: KeyspaceEventsOptions, handler: (event: KeyspaceEvent) => void | Promise<void>): Promise<Subscription> {
     return this.subscriber.keyspaceEvents(options, handler);
+  }
+
+  /**
+   * The client's live numbers as a plain object — in flight, failed,
+   * redirects, waits, breaker changes, topology refreshes, and per node its
+   * commands, latency, breaker state and pool usage. The same numbers the
+   * OpenTelemetry metrics report (docs/17-observability.md).
+   */
+  stats(): ClientStats {
+    return this.#core.stats();
+  }
+
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the caller's
+   * active OpenTelemetry span, to carry across a process boundary (the work
+   * queue puts it into each job); undefined when tracing is off or no span is active.
+   */
+  traceContext(): Record<string, string> | undefined {
+    return this.#core.traceContext();
   }
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */

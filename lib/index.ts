@@ -20,7 +20,10 @@ export {
   type ReadCandidate,
   type ReadFrom,
   type ResolvedOptions,
+  type TelemetryOptions,
 } from './options.js';
+export { tracingChannels, type BatchTraceContext, type CommandTraceContext, type RefreshTraceContext } from './telemetry/channels.js';
+export type { ClientStats, NodeStatsEntry } from './telemetry/stats.js';
 export type { NodeHandle, NodeStats, NodeRole } from './node/node-handle.js';
 export type { BreakerState } from './node/breaker.js';
 export type { TopologySnapshot, Shard, NodeDescriptor } from './topology/snapshot.js';

@@ -82,6 +82,23 @@ export interface PoolOptions {
   idleTimeoutMs?: number;
 }
 
+/** The `telemetry` option: which OpenTelemetry signals the client reports. */
+export interface TelemetryOptions {
+  /**
+   * A CLIENT span per command, pipeline and transaction when
+   * `@opentelemetry/api` is installed and an SDK registered a tracer provider.
+   * @default true
+   */
+  tracing?: boolean;
+  /**
+   * OpenTelemetry metrics (`db.client.operation.duration` and the
+   * `slotwise.client.*` instruments) when `@opentelemetry/api` is installed
+   * and a meter provider was registered before `connect()`.
+   * @default true
+   */
+  metrics?: boolean;
+}
+
 /** Options of `new ClusterClient(options)`. */
 export interface ClusterClientOptions {
   /**
@@ -192,6 +209,13 @@ export interface ClusterClientOptions {
   circuitBreaker?: CircuitBreakerOptions;
   /** Per-node pool of dedicated connections. @default {} (each field's own default) */
   pool?: PoolOptions;
+  /**
+   * OpenTelemetry spans and metrics, reported when `@opentelemetry/api` is
+   * installed and an SDK is registered (see docs/17-observability.md). Each
+   * signal can be turned off.
+   * @default { tracing: true, metrics: true }
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Default of every option. */
@@ -231,12 +255,16 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
+  telemetry: {
+    tracing: true,
+    metrics: true,
+  },
 } as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'> &
   Pick<ClusterClientOptions, 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'telemetry' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
   /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
   /** {@inheritDoc ClusterClientOptions.discovery} */
@@ -259,6 +287,8 @@ export interface ResolvedOptions
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
   /** {@inheritDoc ClusterClientOptions.pool} */
   readonly pool: Readonly<Required<PoolOptions>>;
+  /** {@inheritDoc ClusterClientOptions.telemetry} */
+  readonly telemetry: Readonly<Required<TelemetryOptions>>;
 }
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes', 'discovery', 'config']);
@@ -275,6 +305,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   const o = { ...DEFAULTS, ...stripUndefined(input) } as Required<ClusterClientOptions>;
   const cb = nested<Required<CircuitBreakerOptions>>('circuitBreaker', DEFAULTS.circuitBreaker, input.circuitBreaker);
   const pool = nested<Required<PoolOptions>>('pool', DEFAULTS.pool, input.pool);
+  const telemetry = nested<Required<TelemetryOptions>>('telemetry', DEFAULTS.telemetry, input.telemetry);
 
   checkSources(input);
   const seeds = input.rootNodes ?? [];
@@ -337,6 +368,8 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
   int('pool.max', pool.max, 1, 10_000);
   int('pool.acquireTimeoutMs', pool.acquireTimeoutMs, 1, 3_600_000);
   int('pool.idleTimeoutMs', pool.idleTimeoutMs, 1, 86_400_000);
+  bool('telemetry.tracing', telemetry.tracing);
+  bool('telemetry.metrics', telemetry.metrics);
   if (pool.min > pool.max) throw new InvalidArgumentError('pool.min', `must be ≤ pool.max (${pool.max}), got ${pool.min}`);
 
   return Object.freeze({
@@ -345,6 +378,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
     circuitBreaker: Object.freeze(cb),
     pool: Object.freeze(pool),
+    telemetry: Object.freeze(telemetry),
   }) as ResolvedOptions;
 }
 

@@ -3,6 +3,7 @@ import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { InvalidArgumentError, LockLostError } from '../errors.js';
 import type { Script } from '../scripts/script.js';
+import { helperSpan } from '../telemetry/helper-spans.js';
 import { grantLoop } from './acquire-loop.js';
 import { LockHandle, type GrantContext } from './handle.js';
 import { checkName, describe, newOwner, type LockKeys } from './keys.js';
@@ -137,6 +138,23 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
   }
 
   protected async grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<LockHandle> {
+    const tracing = this.client.options.telemetry.tracing;
+    const kind = this.constructor.name;
+    // The wait, then (a sibling span, under the caller's) the hold until release or loss.
+    const wait = helperSpan(tracing, 'lock acquire', { 'slotwise.lock.kind': kind, 'slotwise.lock.wait_ms': waitMs });
+    let handle: LockHandle;
+    try {
+      handle = await (wait === undefined ? this.#grant(waitMs, signal, autoExtend) : wait.within(() => this.#grant(waitMs, signal, autoExtend)));
+    } catch (err) {
+      wait?.end(err);
+      throw err;
+    }
+    wait?.end();
+    handle.traceHold(helperSpan(tracing, 'lock hold', { 'slotwise.lock.kind': kind, 'slotwise.lock.token': handle.token }));
+    return handle;
+  }
+
+  async #grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<LockHandle> {
     const spec = this.spec();
     const o = this.options;
     const owner = newOwner();

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, InvalidArgumentError, LockLostError } from '../errors.js';
 import { checkLeaseMs } from './options.js';
+import type { HelperSpan } from '../telemetry/helper-spans.js';
 import type { Lease } from './lease.js';
 import type { LockRuntime } from './runtime.js';
 import { fencedSet, type FencedSetOptions } from './fencing.js';
@@ -56,6 +57,7 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
   #state: State = 'held';
   #lostError: LockLostError | undefined;
   #release: Promise<boolean> | undefined;
+  #hold: HelperSpan | undefined;
 
   /** @internal Created by the locks; the lease must already be confirmed. */
   constructor(ctx: GrantContext, lease: Lease, token: number, acquiredAtUs: number) {
@@ -69,6 +71,11 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
       ? `Lock "${this.name}" was lost: its lease ran out before a renewal was confirmed`
       : `Lock "${this.name}" was lost: the server no longer has this grant (it expired or was taken over)`, cause);
     ctx.runtime.watchdog.add(lease);
+  }
+
+  /** @internal The `lock hold` span, ended at release (or with the error at loss). */
+  traceHold(span: HelperSpan | undefined): void {
+    this.#hold = span;
   }
 
   /** Fires (once) when the lease is lost; its `reason` is the LockLostError. */
@@ -171,6 +178,8 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
     this.releasedAtUs = Number(reply[1]);
     if (!released) this.#lose(`Lock "${this.name}" had expired before it was released`);
     this.#state = 'released';
+    this.#hold?.end();
+    this.#hold = undefined;
     ctx.runtime.waker.notify(ctx.channel, ctx.wakeMode);
     return released;
   }
@@ -210,6 +219,8 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
     this.#ctx.runtime.watchdog.delete(this.#lease);
     const error = new LockLostError(message, cause === undefined ? {} : { cause });
     this.#lostError = error;
+    this.#hold?.end(error);
+    this.#hold = undefined;
     this.#ac.abort(error);
     this.emit('lost', error);
     this.#ctx.onLost(this, error);

@@ -5,7 +5,7 @@ import { AuthError, CircuitOpenError, ConnectionError, InvalidArgumentError, Que
 import type { Credentials, ResolvedOptions } from '../options.js';
 import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection, reauth } from './connection.js';
-import { DedicatedPool } from './pool.js';
+import { DedicatedPool, type PoolStats } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
 
 /** Whether a node serves a shard as its master or as one of its replicas. */
@@ -161,6 +161,11 @@ export class NodeHandle {
   /** Whether the handle was closed (the node left the map, or the client closed). */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The pool's counters, undefined while no dedicated connection was ever asked for (reading does not create the pool). */
+  get poolStats(): PoolStats | undefined {
+    return this.#pool?.stats;
   }
 
   /** Live counters of this node. */

@@ -32,6 +32,10 @@ export class Pipeline extends CommandQueue {
 
   protected async run(commands: readonly QueuedCommand[]): Promise<ExecResult> {
     if (commands.length === 0) return [];
+    return this.#router.traceBatch('pipeline', commands.length, () => this.#send(commands));
+  }
+
+  async #send(commands: readonly QueuedCommand[]): Promise<ExecResult> {
     // With the map known, every first attempt is written in this same tick, in order.
     await this.#router.ready();
     const sequencer = this.#router.sequencer();

@@ -4,6 +4,7 @@ import type { PartitionKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
 import { isTransient, retryTransient } from './retry.js';
 import type { Delivery } from './worker.js';
+import { traceProcess, unwrapTrace } from './trace.js';
 import type { PartitionWriter } from './writer.js';
 
 /** What a delivery works with: its queue's name, options and writer, and the queue's close signal. */
@@ -13,6 +14,8 @@ export interface DeliveryContext<T> {
   readonly writer: PartitionWriter;
   /** Aborts when the queue closes. */
   readonly closing: AbortSignal;
+  /** The client's `telemetry.tracing`: run handlers in spans continuing the producer's trace. */
+  readonly tracing: boolean;
 }
 
 /**
@@ -44,8 +47,9 @@ export async function runDelivery<T>(
 ): Promise<DeliveryOutcome<T>> {
   let data: T | undefined;
   let error: Error | undefined;
+  const stored = unwrapTrace(d.payload);
   try {
-    data = queue.options.serializer.deserialize(d.payload);
+    data = queue.options.serializer.deserialize(stored.data);
   } catch (err) {
     error = new MessageDecodeError(`Job ${d.jobId} of queue "${queue.name}" cannot be decoded: ${(err as Error).message ?? String(err)}`, { cause: err });
   }
@@ -64,7 +68,7 @@ export async function runDelivery<T>(
   let result: unknown;
   if (error === undefined) {
     try {
-      result = await handler(job);
+      result = await traceProcess(queue.tracing, queue.name, job, stored.carrier, async () => handler(job));
     } catch (thrown) {
       error = thrown instanceof Error ? thrown : new NonErrorThrownError(thrown);
     }

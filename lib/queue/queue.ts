@@ -19,6 +19,7 @@ import {
 } from './options.js';
 import { retryTransient } from './retry.js';
 import { defineQueueScripts, type QueueScripts } from './scripts.js';
+import { traceAdd, unwrapTrace, wrapTrace } from './trace.js';
 import { Worker } from './worker.js';
 import { PartitionWriter } from './writer.js';
 
@@ -94,6 +95,17 @@ export interface WorkQueueEvents<T> {
 
 const BULK_CHUNK = 200;
 
+/** A validated job of one addBulk() call, ready to write. */
+interface PreparedJob {
+  readonly index: number;
+  readonly jobId: string;
+  readonly data: string;
+  readonly delayMs: number;
+  readonly partition: number;
+  readonly retention: number;
+  readonly generated: boolean;
+}
+
 /**
  * A reliable work queue on Redis Streams consumer groups, spread over
  * `partitions` slots. Delivery is AT-LEAST-ONCE: a job acknowledged by `add`
@@ -125,7 +137,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     this.#client = client;
     this.#scripts = defineQueueScripts(client);
     this.#writer = new PartitionWriter(client, this.#scripts, this.name, this.options.replicas, this.options.replicaTimeoutMs);
-    this.#delivery = { name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal };
+    this.#delivery = { name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing };
   }
 
   /**
@@ -157,8 +169,12 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       const retention = o.jobId === undefined ? 0 : this.options.completedRetentionMs;
       return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined };
     });
+    return traceAdd(this.#delivery.tracing, this.name, prepared.length, (carrier) => this.#addPrepared(carrier === undefined ? prepared : prepared.map((p) => ({ ...p, data: wrapTrace(p.data, carrier) }))));
+  }
+
+  async #addPrepared(prepared: readonly PreparedJob[]): Promise<AddResult[]> {
     const results: AddResult[] = new Array(prepared.length);
-    const byPartition = new Map<number, (typeof prepared)[number][]>();
+    const byPartition = new Map<number, PreparedJob[]>();
     for (const p of prepared) {
       const group = byPartition.get(p.partition);
       if (group) group.push(p);
@@ -246,7 +262,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       for (const [, fields] of entries) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        out.push({ jobId: f.id!, data: this.options.serializer.deserialize(f.d!), error: f.err ?? '', attempts: Number(f.a), failedAt: Number(f.at), partition: pk.index });
+        out.push({ jobId: f.id!, data: this.options.serializer.deserialize(unwrapTrace(f.d!).data), error: f.err ?? '', attempts: Number(f.a), failedAt: Number(f.at), partition: pk.index });
       }
     }
     return out;

@@ -21,8 +21,9 @@ import { MigrationWatch, type MigrationWatchEvents } from './migration-watch.js'
 import { ParkingLot } from './parking.js';
 import { classify } from '../core/classify.js';
 import { backoffMs } from '../core/retry.js';
-import { ANY_SLOT, Request, type CommandDiagnostics, type ExecOptions, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
+import { ANY_SLOT, Request, type ExecOptions, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
+import type { CommandObserver } from './observer.js';
 
 export type { CommandDiagnostics, ExecOptions, RedirectInfo, RouteOptions } from './request.js';
 
@@ -34,9 +35,8 @@ export interface ExecutorDeps {
   readonly topology: Topology;
   readonly nodes: NodeRegistry;
   onRedirect(info: RedirectInfo): void;
-  /** Called when a command settles, only while `wantsDiagnostics()` was true at its start. */
-  onSettled(info: CommandDiagnostics): void;
-  wantsDiagnostics(): boolean;
+  /** Telemetry: tracing, metrics and the `slotwise:command` diagnostics. */
+  readonly observer: CommandObserver;
   /** `migration:stuck` / `migration:cleared` (see MigrationWatch). */
   readonly migrations: MigrationWatchEvents;
 }
@@ -63,6 +63,7 @@ export class Executor {
   readonly #resume = (req: Request) => this.#attempt(req);
   #closed: Error | undefined;
   #anyMaster = 0;
+  #failed = 0;
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
@@ -79,6 +80,11 @@ export class Executor {
   /** Commands not yet settled. */
   get pending(): number {
     return this.#deadlines.live;
+  }
+
+  /** Commands that settled with an error. */
+  get failed(): number {
+    return this.#failed;
   }
 
   /**
@@ -108,7 +114,7 @@ export class Executor {
     const timeoutMs = opts.timeoutMs ?? (block ? (block.blockMs === 0 ? Infinity : block.blockMs + this.#options.commandTimeoutMs) : this.#options.commandTimeoutMs);
     const req = new Request({
       info, cmd, slot, encoding,
-      deadline: now + timeoutMs, timeoutMs, traced: this.#deps.wantsDiagnostics(), block, blockUntil,
+      deadline: now + timeoutMs, timeoutMs, traced: this.#deps.observer.observe(), block, blockUntil,
       pinned: route.node, seq: slot === ANY_SLOT ? undefined : route.sequencer,
     }, this.#expire);
     if (opts.timeoutMs === undefined && block === undefined) {
@@ -119,7 +125,8 @@ export class Executor {
       if (timeoutMs !== Infinity) req.timer = setTimeout(this.#expire, timeoutMs, req);
     }
     if (opts.signal) this.#abortOn(req, opts.signal);
-    this.#attempt(req);
+    if (req.traced) this.#deps.observer.start(req, () => this.#attempt(req));
+    else this.#attempt(req);
     return req.promise;
   }
 
@@ -273,7 +280,9 @@ export class Executor {
       case 'ask': {
         req.redirections++;
         const to = this.#deps.topology.followRedirect(c.kind, c.slot, c.host, c.port, node.host);
-        this.#deps.onRedirect({ kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name });
+        const info: RedirectInfo = { kind: c.kind, slot: c.slot, from: node.address, to: to.address, command: req.info.name };
+        this.#deps.onRedirect(info);
+        this.#deps.observer.redirect(req, info);
         // A redirect cycle (a migration that lost a side) or an endless chain:
         // wait like for a failover instead of spinning; the deadline ends it.
         const stuck = this.#migrations.redirect(req, req.attempts, c.slot, node.address, to.address, (err as Error).message, req.command, req.redirections);
@@ -342,6 +351,7 @@ export class Executor {
       this.#expireRequest(req);
       return;
     }
+    this.#deps.observer.wait(req, waitReason(req.lastError));
     this.#park(req, Math.min(delay, remaining), wakeOnChange);
   }
 
@@ -385,9 +395,11 @@ export class Executor {
     }
     this.#deadlines.settled();
     req.seq?.left(req);
-    if (req.traced) this.#deps.onSettled(req.diagnostics(error));
-    if (error) req.reject(error);
-    else req.resolve(value);
+    if (req.traced) this.#deps.observer.settled(req, error);
+    if (error) {
+      this.#failed++;
+      req.reject(error);
+    } else req.resolve(value);
   }
 
   /** Fails every command still waiting for the first topology (connect failed). */
@@ -417,6 +429,15 @@ export class Executor {
     }
     this.#deadlines.close();
   }
+}
+
+/** A short reason for a wait: the Redis error prefix (TRYAGAIN, CLUSTERDOWN, …) or the error's code. */
+function waitReason(err: Error | undefined): string {
+  if (err === undefined) return 'uncovered';
+  const prefix = (err as { prefix?: unknown }).prefix;
+  if (typeof prefix === 'string' && prefix !== '') return prefix;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err.name;
 }
 
 function abortReason(signal: AbortSignal): Error {

@@ -1,4 +1,5 @@
 import type { Command } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { CircuitOpenError, MaxRedirectionsError, SlotMigrationStuckError, TimeoutError } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
 import type { DedicatedConnection } from '../node/pool.js';
@@ -119,9 +120,12 @@ export class Request {
   /** Dedicated connection held by a blocking attempt. */
   conn: DedicatedConnection | undefined;
   lastError: Error | undefined;
+  /** Telemetry state of an observed command (span, trace context), owned by the CommandObserver. */
+  trace: unknown = undefined;
   resolve!: (value: unknown) => void;
   reject!: (err: Error) => void;
   readonly promise: Promise<unknown>;
+  /** performance.now() at acceptance, for an observed command (else 0). */
   readonly startedAt: number;
   // The RequestInit fields again, each assigned in the constructor in one
   // fixed order: every Request gets the same hidden class (an
@@ -159,7 +163,7 @@ export class Request {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.startedAt = init.traced ? Date.now() : 0;
+    this.startedAt = init.traced ? performance.now() : 0;
   }
 
   /** Upper-case command name for messages and error context. */
@@ -196,7 +200,7 @@ export class Request {
       address: this.node?.address,
       attempts: this.attempts,
       redirections: this.redirections,
-      durationMs: Date.now() - this.startedAt,
+      durationMs: performance.now() - this.startedAt,
       ...(error ? { error } : {}),
     };
   }

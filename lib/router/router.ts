@@ -39,6 +39,11 @@ export interface Router {
    * node only and a MOVED/ASK is handed back instead of followed.
    */
   execute(name: string, args: readonly unknown[], opts?: ExecOptions, route?: RouteOptions): Promise<unknown>;
+  /**
+   * Runs a pipeline's or transaction's `exec()` as one observed operation
+   * (the `slotwise:batch` TracingChannel, one span, one duration).
+   */
+  traceBatch<T>(kind: 'pipeline' | 'transaction', size: number, run: () => Promise<T>): Promise<T>;
   /** A sequencer for one pipeline's requests (see SlotSequencer). */
   sequencer(): RequestSequencer;
 

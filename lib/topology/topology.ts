@@ -17,6 +17,8 @@ export interface TopologyDeps {
    * map or the seeds answered (the whole cluster may have moved).
    */
   discover?(): Promise<readonly HostPort[]>;
+  /** Wraps each refresh (telemetry: the `slotwise:refresh` TracingChannel). */
+  traceRefresh?<T>(reason: string, run: () => Promise<T>): Promise<T>;
   /** A refresh finished (for diagnostics). */
   onRefresh?(info: { reason: string; durationMs: number; asked: number; votes: number; dissent: number; changed: boolean; error?: Error }): void;
 }
@@ -114,7 +116,8 @@ export class Topology {
       });
       return this.#followUp;
     }
-    const run = this.#refreshOnce(reason).finally(() => {
+    const trace = this.#deps.traceRefresh;
+    const run = (trace === undefined ? this.#refreshOnce(reason) : trace(reason, () => this.#refreshOnce(reason))).finally(() => {
       this.#inFlight = undefined;
       this.#lastRefreshAt = Date.now();
       if (this.#again && !this.#stopped && this.#followUp === undefined) {
