@@ -31,7 +31,7 @@ describe('telemetry: Prometheus scrape (integration)', function () {
   before(async () => {
     const cluster = await sharedCluster();
     port = await freePort();
-    // docs/15-observability.md#prometheus: the exporter is a MetricReader serving /metrics.
+    // docs/17-observability.md#prometheus: the exporter is a MetricReader serving /metrics.
     exporter = new PrometheusExporter({ host: '127.0.0.1', port });
     await exporter.startServer();
     provider = new MeterProvider({ readers: [exporter] });
