@@ -38,3 +38,4 @@ export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type Queue
 export { Job } from './queue/job.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
 export * from './session/index.js';
+export * from './ratelimit/index.js';
