@@ -39,3 +39,4 @@ export { Job } from './queue/job.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
 export * from './session/index.js';
 export * from './ratelimit/index.js';
+export type { JobProgress } from './queue/job.js';

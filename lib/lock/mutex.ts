@@ -81,6 +81,7 @@ export class Mutex extends LeaseLock {
     return v === true;
   }
 
+  /** Reentrant: the identity asked for, else the Mutex's `owner`; otherwise refuses any (base class). */
   protected override identityFor(requested: unknown): string | undefined {
     if (!this.reentrant) return super.identityFor(requested);
     return requested === undefined ? this.owner : checkOwner(requested);

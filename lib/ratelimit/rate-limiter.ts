@@ -54,7 +54,9 @@ const scripts = new WeakMap<ClusterClient, Script>();
 export class RateLimiter {
   /** The limiter's name: keys of different limiters never collide. */
   readonly name: string;
+  /** The client every check goes through. */
   readonly client: ClusterClient;
+  /** The options after defaults and validation (frozen). */
   readonly options: ResolvedRateLimiterOptions;
   /** Server µs between two units at the sustained rate. */
   readonly intervalUs: number;
