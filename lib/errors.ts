@@ -445,3 +445,21 @@ export class DiscoveryError extends SlotwiseError {
     super(message, 'ERR_SLOTWISE_DISCOVERY', ctx);
   }
 }
+
+// ── rate limiter (lib/ratelimit) ─────────────────────────────────────────────
+
+/**
+ * `RateLimiter.acquire()` gave up: the units cannot be granted within the
+ * wait it was allowed (`waitMs`). Nothing was granted.
+ */
+export class RateLimitedError extends SlotwiseError {
+  /** The limited key (as passed, without prefix). */
+  readonly key: string;
+  /** How long until the units could be granted, as the server computed it (ms). */
+  readonly retryAfterMs: number;
+  constructor(key: string, retryAfterMs: number, ctx: ErrorContext = {}) {
+    super(`Rate limit of "${key}" reached: retry in ${retryAfterMs} ms (longer than the wait allowed)`, 'ERR_SLOTWISE_RATE_LIMITED', ctx);
+    this.key = key;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -56,3 +56,5 @@ export type { ExecOptions } from './router/request.js';
 export type { ResolvedQueueOptions } from './queue/options.js';
 export type { PartitionKeys } from './queue/keys.js';
 export * from './discovery/index.js';
+export * from './ratelimit/index.js';
+export type { JobProgress } from './queue/job.js';

@@ -23,7 +23,8 @@ export interface LockEvents {
 export interface GrantSpec {
   readonly script: Script;
   readonly keys: readonly string[];
-  args(owner: string, leaseMs: number): (string | number)[];
+  /** `owner`: this acquisition's id; `identity`: the reentrant owner identity, if any. */
+  args(owner: string, leaseMs: number, identity: string | undefined): (string | number)[];
   /** Where the grant lives: a hash with an owner ('h') or a holders zset ('z'). */
   readonly grantKey: string;
   readonly kind: GrantKind;
@@ -90,8 +91,19 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
     };
   }
 
-  /** The grant recipe of this lock kind. */
-  protected abstract spec(): GrantSpec;
+  /** The grant recipe of this lock kind (`identity`: the reentrant owner, if any). */
+  protected abstract spec(identity: string | undefined): GrantSpec;
+
+  /**
+   * The owner identity of one acquisition: only reentrant locks take one,
+   * so here an `owner` option is refused before anything is sent.
+   */
+  protected identityFor(requested: unknown): string | undefined {
+    if (requested !== undefined) {
+      throw new InvalidArgumentError('owner', `only a Mutex created with { reentrant: true } takes an owner identity; ${this.constructor.name} "${this.name}" does not`);
+    }
+    return undefined;
+  }
 
   /**
    * Waits for the lock (up to `waitMs`) and returns its handle. Rejects with
@@ -102,13 +114,17 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
    */
   async acquire(options?: AcquireOptions): Promise<LockHandle> {
     const { waitMs, signal } = resolveAcquire(options, this.options.waitMs);
-    return this.grant(waitMs, signal, this.options.autoExtend);
+    return this.grant(waitMs, signal, this.options.autoExtend, this.identityFor(options?.owner));
   }
 
-  /** One try: the handle, or null when someone else holds the lock. Connection problems still throw. */
-  async tryAcquire(): Promise<LockHandle | null> {
+  /**
+   * One try: the handle, or null when someone else holds the lock.
+   * Connection problems still throw. `owner`: see AcquireOptions.
+   */
+  async tryAcquire(options?: Pick<AcquireOptions, 'owner'>): Promise<LockHandle | null> {
+    const identity = this.identityFor(options?.owner);
     try {
-      return await this.grant(0, undefined, this.options.autoExtend);
+      return await this.grant(0, undefined, this.options.autoExtend, identity);
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_SLOTWISE_LOCK_NOT_ACQUIRED') return null;
       throw err;
@@ -134,17 +150,17 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
   async using<T>(fn: (signal: AbortSignal, handle: LockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `expected a function, got ${describe(fn)}`);
     const { waitMs, signal } = resolveAcquire(options, this.options.waitMs);
-    return runHolding(await this.grant(waitMs, signal, true), fn);
+    return runHolding(await this.grant(waitMs, signal, true, this.identityFor(options?.owner)), fn);
   }
 
-  protected async grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<LockHandle> {
+  protected async grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean, identity?: string): Promise<LockHandle> {
     const tracing = this.client.options.telemetry.tracing;
     const kind = this.constructor.name;
     // The wait, then (a sibling span, under the caller's) the hold until release or loss.
     const wait = helperSpan(tracing, 'lock acquire', { 'slotwise.lock.kind': kind, 'slotwise.lock.wait_ms': waitMs });
     let handle: LockHandle;
     try {
-      handle = await (wait === undefined ? this.#grant(waitMs, signal, autoExtend) : wait.within(() => this.#grant(waitMs, signal, autoExtend)));
+      handle = await (wait === undefined ? this.#grant(waitMs, signal, autoExtend, identity) : wait.within(() => this.#grant(waitMs, signal, autoExtend, identity)));
     } catch (err) {
       wait?.end(err);
       throw err;
@@ -154,11 +170,11 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
     return handle;
   }
 
-  async #grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<LockHandle> {
-    const spec = this.spec();
+  async #grant(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean, identity?: string): Promise<LockHandle> {
+    const spec = this.spec(identity);
     const o = this.options;
     const owner = newOwner();
-    const args = spec.args(owner, o.leaseMs);
+    const args = spec.args(owner, o.leaseMs, identity);
     const attempt = o.replicaAck > 0
       ? () => grantReplicated({
           runtime: this.runtime, name: this.name, script: spec.script, keys: spec.keys, args,

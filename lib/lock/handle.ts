@@ -120,7 +120,7 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
       l.autoExtend = on;
       // Renew at the next tick: the lease may already be partly used up.
       l.renewAt = on ? performance.now() : Infinity;
-      this.#ctx.runtime.watchdog.changed();
+      this.#ctx.runtime.watchdog.changed(l);
     }
     return this;
   }
@@ -142,7 +142,7 @@ export class LockHandle extends EventEmitter<LockHandleEvents> implements AsyncD
     }
     if (this.#state !== 'held') return;
     l.confirmed(sentAt, leaseMs);
-    this.#ctx.runtime.watchdog.changed();
+    this.#ctx.runtime.watchdog.changed(l);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
-/** How a grant is stored: a hash with an owner field ('h') or a member of a holders zset ('z'). */
-export type GrantKind = 'h' | 'z';
+/** How a grant is stored: a hash with an owner field ('h'), a reentrant hash with one field per hold ('r') or a member of a holders zset ('z'). */
+export type GrantKind = 'h' | 'r' | 'z';
 
 /**
  * The local view of one grant's lease, shared by its handle and the

@@ -5,7 +5,10 @@
 -- KEYS[2] fencing counter (never expires: tokens must keep increasing)
 -- KEYS[3] fair queue: zset waiter -> first-seen server time (us)
 -- KEYS[4] fair queue liveness: zset waiter -> expiry (server ms)
--- ARGV[1] owner   ARGV[2] lease ms   ARGV[3] '1' = fair   ARGV[4] waiter ttl ms
+-- ARGV[1] owner (this acquisition's id)   ARGV[2] lease ms   ARGV[3] '1' = fair   ARGV[4] waiter ttl ms
+-- ARGV[5] reentrant identity ('' = not reentrant). A reentrant grant stores the identity as
+--         'owner' and one field 'hold:<ARGV[1]>' per hold: the same identity is granted again
+--         (same token, one more hold, the lease never shortened); release removes one hold.
 -- returns {1, token, grantedAtUs} on grant,
 --         {0, holder's remaining lease ms (0 = free but not our turn), queue position (0-based, -1 unfair)}
 local t = redis.call('TIME')
@@ -13,6 +16,8 @@ local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local nowMs = math.floor(nowUs / 1000)
 local owner = ARGV[1]
 local fair = ARGV[3] == '1'
+local identity = ARGV[5] or ''
+local reentrant = identity ~= ''
 
 local function enqueue()
   if redis.call('ZSCORE', KEYS[3], owner) == false then
@@ -33,7 +38,16 @@ if fair then
 end
 
 local holder = redis.call('HGET', KEYS[1], 'owner')
-if holder and holder ~= owner then
+if reentrant and holder == identity then
+  redis.call('HSET', KEYS[1], 'hold:' .. owner, 1)
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  return {1, tonumber(redis.call('HGET', KEYS[1], 'token')), nowUs}
+end
+-- Who holds the grant: the identity when reentrant, else this acquisition (the fair queue always uses the latter).
+local holderId = owner
+if reentrant then holderId = identity end
+
+if holder and holder ~= holderId then
   local pos = -1
   if fair then pos = enqueue() end
   return {0, redis.call('PTTL', KEYS[1]), pos}
@@ -47,6 +61,7 @@ if fair and not holder then
 end
 
 local token = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'owner', owner, 'token', token)
+redis.call('HSET', KEYS[1], 'owner', holderId, 'token', token)
+if reentrant then redis.call('HSET', KEYS[1], 'hold:' .. ARGV[1], 1) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, token, nowUs}

@@ -1,7 +1,7 @@
 import type { ClusterClient } from '../cluster-client.js';
 import { LeaseLock, type GrantSpec } from './base.js';
 import { InvalidArgumentError } from '../errors.js';
-import { describe, LockKeys } from './keys.js';
+import { describe, LockKeys, newOwner } from './keys.js';
 import { positiveInt, resolveLeaseOptions, type LeaseOptions } from './options.js';
 
 /** Options of `new Mutex(client, name, options)`. */
@@ -19,6 +19,32 @@ export interface MutexOptions extends LeaseOptions {
    * @default 3 × retryDelayMs, at least 2000
    */
   queueTtlMs?: number;
+  /**
+   * Reentrant: a grant held by an owner identity is granted again to the
+   * same identity at once (same fencing token), and the lock stays held
+   * until it was released as many times as it was granted. Another identity
+   * is excluded meanwhile. The identity is `acquire({ owner })`, else the
+   * `owner` option. Each grant is still its own handle with its own lease.
+   * @default false
+   */
+  reentrant?: boolean;
+  /**
+   * Reentrant mode: the owner identity used when `acquire()`/`using()` are
+   * given none. Everything acquiring with the same identity counts as one
+   * owner — across async flows, Mutex objects and processes alike.
+   * @default a random identity per Mutex object (the object is the owner)
+   */
+  owner?: string;
+}
+
+/** Longest owner identity accepted. */
+const MAX_OWNER_LENGTH = 256;
+
+function checkOwner(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_OWNER_LENGTH) {
+    throw new InvalidArgumentError('owner', `expected a non-empty string of at most ${MAX_OWNER_LENGTH} characters, got ${describe(v)}`);
+  }
+  return v;
 }
 
 /**
@@ -36,29 +62,42 @@ export class Mutex extends LeaseLock {
   readonly fair: boolean;
   /** How long a fair-queue place outlives its waiter's last sign of life (`options.queueTtlMs`). */
   readonly queueTtlMs: number;
+  /** Whether the same owner identity may hold it several times at once. */
+  readonly reentrant: boolean;
+  /** Reentrant mode: the default owner identity (undefined when not reentrant). */
+  readonly owner: string | undefined;
 
   constructor(client: ClusterClient, name: string, options?: MutexOptions) {
     const o = resolveLeaseOptions(options);
     super(client, name, o, (n) => new LockKeys(o.keyPrefix, 'mutex', n), options?.fair ? 'all' : 'one');
-    this.fair = Mutex.#flag(options?.fair);
+    this.fair = Mutex.#flag(options?.fair, 'fair');
+    this.reentrant = Mutex.#flag(options?.reentrant, 'reentrant');
+    if (options?.owner !== undefined && !this.reentrant) throw new InvalidArgumentError('owner', 'an owner identity needs { reentrant: true }');
+    this.owner = this.reentrant ? (options?.owner === undefined ? newOwner() : checkOwner(options.owner)) : undefined;
     this.queueTtlMs = options?.queueTtlMs ?? Math.max(2000, 3 * o.retryDelayMs);
     positiveInt({ queueTtlMs: this.queueTtlMs }, 'queueTtlMs');
   }
 
-  static #flag(v: unknown): boolean {
-    if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError('fair', `expected a boolean, got ${describe(v)}`);
+  static #flag(v: unknown, what: string): boolean {
+    if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError(what, `expected a boolean, got ${describe(v)}`);
     return v === true;
   }
 
-  protected spec(): GrantSpec {
+  /** Reentrant: the identity asked for, else the Mutex's `owner`; otherwise refuses any (base class). */
+  protected override identityFor(requested: unknown): string | undefined {
+    if (!this.reentrant) return super.identityFor(requested);
+    return requested === undefined ? this.owner : checkOwner(requested);
+  }
+
+  protected spec(identity?: string): GrantSpec {
     const k = this.keys;
     const queue = [k.key('queue'), k.key('queue-ttl')];
     return {
       script: this.runtime.scripts.mutexAcquire,
       keys: [k.base, k.key('fence'), ...queue],
-      args: (owner, leaseMs) => [owner, leaseMs, this.fair ? '1' : '0', this.queueTtlMs],
+      args: (owner, leaseMs) => [owner, leaseMs, this.fair ? '1' : '0', this.queueTtlMs, identity ?? ''],
       grantKey: k.base,
-      kind: 'h',
+      kind: identity === undefined ? 'h' : 'r',
       ...(this.fair ? { onGiveUp: async (owner: string) => void (await this.runtime.scripts.leaveQueue.run(queue, [owner, k.channel])) } : {}),
     };
   }

@@ -119,6 +119,14 @@ export interface AcquireOptions {
   waitMs?: number;
   /** Gives up waiting when aborted (rejects with the signal's reason). @default undefined */
   signal?: AbortSignal;
+  /**
+   * Reentrant Mutex only (`{ reentrant: true }`): the owner identity of this
+   * acquisition. A grant held by the same identity is granted again at once
+   * (same token), and the lock stays held until every such grant was
+   * released. Any other lock kind refuses it with InvalidArgumentError.
+   * @default the Mutex's `owner` option
+   */
+  owner?: string;
 }
 
 /** Validates per-call acquire options; returns the wait budget. */

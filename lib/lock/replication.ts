@@ -2,6 +2,7 @@ import { isReplyError } from '../core/classify.js';
 import { ConnectionError, LockNotReplicatedError, RedisReplyError, SlotwiseError } from '../errors.js';
 import { runOnConnection } from '../scripts/on-connection.js';
 import type { Script } from '../scripts/script.js';
+import type { GrantKind } from './lease.js';
 import type { LockRuntime } from './runtime.js';
 import { parseGrant, type GrantReply } from './scripts.js';
 
@@ -13,7 +14,7 @@ export interface ReplicatedGrant {
   readonly args: readonly (string | number)[];
   /** The grant's key, kind and owner: to take the grant back when it is not replicated. */
   readonly grantKey: string;
-  readonly kind: 'h' | 'z';
+  readonly kind: GrantKind;
   readonly owner: string;
   readonly channel: string;
   readonly replicas: number;

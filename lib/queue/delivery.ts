@@ -1,5 +1,5 @@
 import { MessageDecodeError, NonErrorThrownError } from '../errors.js';
-import { Job, backoffDelay, type JobHandler } from './job.js';
+import { Job, backoffDelay, type JobHandler, type JobProgress } from './job.js';
 import type { PartitionKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
 import { isTransient, retryTransient } from './retry.js';
@@ -16,6 +16,8 @@ export interface DeliveryContext<T> {
   readonly closing: AbortSignal;
   /** The client's `telemetry.tracing`: run handlers in spans continuing the producer's trace. */
   readonly tracing: boolean;
+  /** A running job stored a progress report. */
+  onProgress?(job: Job<T>, progress: JobProgress): void;
 }
 
 /**
@@ -62,6 +64,11 @@ export async function runDelivery<T>(
     heartbeat: async () => {
       const lost = (await queue.writer.write(pk, 'touch', [pk.ready], [queue.options.group, consumer, d.entryId])) as string[];
       return lost.length === 0;
+    },
+    progress: async (text, value) => {
+      const stored = Number(await queue.writer.write(pk, 'progress', [pk.ready, pk.jobPrefix + d.jobId], [queue.options.group, consumer, d.entryId, text])) === 1;
+      if (stored) queue.onProgress?.(job, value);
+      return stored;
     },
   });
   onLost((why) => job.lose(why));

@@ -5,7 +5,7 @@ import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
-import type { Job, JobHandler } from './job.js';
+import type { Job, JobHandler, JobProgress } from './job.js';
 import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
 import {
   resolveAddOptions,
@@ -89,6 +89,8 @@ export interface WorkQueueEvents<T> {
     /** Number of the delivery this worker now runs. */
     readonly attempt: number;
   }];
+  /** A job running here stored a progress report (`job.updateProgress()`). */
+  progress: [job: Job<T>, progress: JobProgress];
   /** A background problem (a read, promotion or ack that failed and will be retried). Emitted only while someone listens. */
   error: [error: Error];
 }
@@ -127,6 +129,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly #closing = new AbortController();
   readonly #delivery: DeliveryContext<T>;
   #worker: Worker | undefined;
+  #paused = false;
 
   constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
     super();
@@ -137,7 +140,10 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     this.#client = client;
     this.#scripts = defineQueueScripts(client);
     this.#writer = new PartitionWriter(client, this.#scripts, this.name, this.options.replicas, this.options.replicaTimeoutMs);
-    this.#delivery = { name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing };
+    this.#delivery = {
+      name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing,
+      onProgress: (job, progress) => this.emit('progress', job, progress),
+    };
   }
 
   /**
@@ -228,6 +234,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       error: (err) => this.#reportError(err),
     }, this.partitions, opts);
     this.#worker = worker;
+    if (this.#paused) worker.pause();
     try {
       await worker.start();
     } catch (err) {
@@ -250,6 +257,44 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     }));
     const sum = (k: 'waiting' | 'delayed' | 'inFlight' | 'dead') => parts.reduce((n, p) => n + p[k], 0);
     return { waiting: sum('waiting'), delayed: sum('delayed'), inFlight: sum('inFlight'), dead: sum('dead'), partitions: parts };
+  }
+
+  /**
+   * The progress last stored for a job by `job.updateProgress()` (from any
+   * process), or undefined when none was stored or the job is gone. Pass the
+   * job's `partitionKey` if it was added with one: it decides where the job lives.
+   */
+  async progressOf(jobId: string, options: { partitionKey?: string } = {}): Promise<JobProgress | undefined> {
+    if (typeof jobId !== 'string' || jobId.length === 0) throw new InvalidArgumentError('jobId', `expected a non-empty string, got ${typeof jobId}`);
+    const { partitionKey } = options;
+    if (partitionKey !== undefined && (typeof partitionKey !== 'string' || partitionKey.length === 0)) {
+      throw new InvalidArgumentError('partitionKey', `expected a non-empty string, got ${typeof partitionKey}`);
+    }
+    const pk = this.partitions[partitionOf(partitionKey ?? jobId, this.partitions.length)]!;
+    const text = await this.#client.hget(pk.jobPrefix + jobId, 'p');
+    return text === null ? undefined : (JSON.parse(text) as JobProgress);
+  }
+
+  /**
+   * Stops THIS process's worker from starting jobs (others go on): it reads
+   * no new deliveries and takes none over; running jobs finish. Deliveries a
+   * read already in flight brings in wait here, renewed, until `resume()` (or
+   * are given back by `close()`). Before `process()`, the worker starts paused.
+   */
+  pause(): void {
+    this.#paused = true;
+    this.#worker?.pause();
+  }
+
+  /** Lets the worker start jobs again after `pause()`. */
+  resume(): void {
+    this.#paused = false;
+    this.#worker?.resume();
+  }
+
+  /** Whether `pause()` is in effect. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Reads up to `limit` dead-lettered jobs per partition, oldest first. */

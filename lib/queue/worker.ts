@@ -62,6 +62,8 @@ export class Worker {
   #readers: Promise<void>[] = [];
   #wake: Subscription | undefined;
   #closing = false;
+  /** While paused: resolves on resume() or close(). */
+  #unpaused: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(host: WorkerHost, parts: readonly PartitionKeys[], opts: ResolvedProcessOptions) {
     this.#host = host;
@@ -83,6 +85,20 @@ export class Worker {
     this.#timers.push(setInterval(() => void this.#heartbeat(), Math.max(50, Math.floor(this.#host.visibilityTimeoutMs / 3))));
   }
 
+  /** Starts no job until resume(): reads and takeovers stop; deliveries already read wait. */
+  pause(): void {
+    if (this.#unpaused || this.#closing) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.#unpaused = { promise, resolve };
+  }
+
+  resume(): void {
+    const u = this.#unpaused;
+    this.#unpaused = undefined;
+    u?.resolve();
+  }
+
   /** Schedules a promotion of `partition`'s delayed set `inMs` from now (a producer added an earlier job). */
   wakeAt(pk: PartitionKeys, inMs: number): void {
     if (this.#closing) return;
@@ -101,6 +117,7 @@ export class Worker {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.resume(); // paused readers and deliveries wake up, see #closing and stop
     this.#abort.abort();
     for (const d of this.#due.values()) clearTimeout(d.timer);
     this.#due.clear();
@@ -122,6 +139,8 @@ export class Worker {
     const share = Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length));
     let failures = 0;
     while (!this.#closing) {
+      if (this.#unpaused) await this.#unpaused.promise;
+      if (this.#closing) break;
       await this.#limiter.roomAvailable(this.#abort.signal);
       if (this.#closing) break;
       const n = Math.max(1, Math.min(share, this.#limiter.room));
@@ -158,6 +177,8 @@ export class Worker {
   }
 
   #execute(pk: PartitionKeys, d: Delivery): Promise<void> {
+    // Paused: keep it (the heartbeat renews it) and start it on resume; on close it is given back.
+    if (this.#unpaused) return this.#unpaused.promise.then(() => (this.#closing ? undefined : this.#execute(pk, d)));
     const key = heldKey(pk, d.entryId);
     const h = this.#held.get(key);
     if (h === undefined) return Promise.resolve();
@@ -202,7 +223,7 @@ export class Worker {
 
   async #reclaim(pk: PartitionKeys): Promise<void> {
     const n = Math.min(Math.max(1, Math.ceil(this.#opts.concurrency / this.#parts.length)), this.#limiter.room);
-    if (this.#closing || n === 0) return;
+    if (this.#closing || this.#unpaused || n === 0) return;
     let claimed: Delivery[] = [];
     try {
       const reply = await this.#host.scripts.reclaim.run([pk.ready, pk.dead], [
