@@ -16,6 +16,8 @@ import type { NodeAnswer } from './topology/consensus.js';
 import { parseClusterShards, parseClusterSlots, parseCurrentEpoch } from './topology/parse.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 import { Topology } from './topology/topology.js';
+import { ClientCache } from './cache/client-cache.js';
+import type { CacheStats } from './cache/store.js';
 
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
 
@@ -43,6 +45,8 @@ export class ClientCore implements Router {
   readonly #splitter: Splitter;
   readonly #emit: Emit;
   readonly #hasErrorListener: () => boolean;
+  /** Client-side cache (option `clientSideCache`), undefined when off. */
+  readonly #cache: ClientCache | undefined;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -51,13 +55,23 @@ export class ClientCore implements Router {
     this.#emit = emit;
     this.#hasErrorListener = hasErrorListener;
     this.options = resolveOptions(input);
+    const cacheOptions = this.options.clientSideCache;
+    this.#cache = cacheOptions === undefined ? undefined : new ClientCache(this.options, cacheOptions, {
+      current: () => this.#topology.current,
+      run: (name, args, opts, seq) => this.#splitter.run(name, args, opts, seq),
+    });
+    const cache = this.#cache;
     this.#nodes = new NodeRegistry(this.options, {
+      ...(cache === undefined ? {} : { prepare: (node: NodeHandle, redis: Redis) => cache.prepare(node, redis) }),
       onBreaker: (node, state) => {
         this.#topology.setUnreachable(node.address, state !== 'closed');
         if (state === 'closed') this.#executor.wakeParked();
         this.#emit('breaker', { address: node.address, state });
       },
-      onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
+      onConnectionFailure: (node) => {
+        cache?.connectionLost(node.address);
+        this.#topology.setUnreachable(node.address, true);
+      },
       onConnected: (node) => this.#topology.setUnreachable(node.address, false),
     }, createNode);
     this.#topology = new Topology(this.options.rootNodes, {
@@ -74,7 +88,10 @@ export class ClientCore implements Router {
       options: this.options,
       topology: this.#topology,
       nodes: this.#nodes,
-      onRedirect: (info) => this.#emit('redirect', info),
+      onRedirect: (info) => {
+        cache?.redirected(info.slot);
+        this.#emit('redirect', info);
+      },
       migrations: {
         stuck: (info) => this.#emit('migration:stuck', info),
         cleared: (info) => this.#emit('migration:cleared', info),
@@ -121,6 +138,7 @@ export class ClientCore implements Router {
       await beforeDrain();
       this.#executor.close();
       await this.#executor.drain();
+      await this.#cache?.close();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
       this.#status = 'closed';
@@ -133,6 +151,7 @@ export class ClientCore implements Router {
     this.#status = 'closing';
     await beforeClose();
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
+    await this.#cache?.close();
     this.#topology.stop();
     await this.#nodes.closeAll(false);
     this.#status = 'closed';
@@ -141,7 +160,13 @@ export class ClientCore implements Router {
   // ---- Router ----
 
   execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
-    return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
+    if (route.node !== undefined) return this.#executor.execute(name, args, opts, route);
+    return this.#cache === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#cache.execute(name, args, opts, route.sequencer);
+  }
+
+  /** Client-side cache counters (all zero when the cache is off). */
+  cacheStats(): CacheStats {
+    return this.#cache?.stats() ?? { hits: 0, misses: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 };
   }
 
   sequencer(): RequestSequencer {
@@ -237,6 +262,7 @@ export class ClientCore implements Router {
 
   #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {
     const removed = this.#nodes.sync(next);
+    this.#cache?.topologyChanged(prev, next, removed);
     for (const address of removed) this.#emit('node:removed', { address });
     if (prev === undefined || reason !== 'moved') {
       for (const n of next.nodes()) {

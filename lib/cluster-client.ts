@@ -23,6 +23,7 @@ import type { MessageHandler } from './pubsub/types.js';
 import { Script, type ScriptDefinition } from './scripts/script.js';
 import { checkDefinition, installCommand, type CommandDefinition } from './scripts/define-command.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
+import type { CacheStats } from './cache/store.js';
 
 export type { ClientStatus } from './client-core.js';
 
@@ -298,6 +299,15 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
   /** Keyspace notifications (e.g. `expired`) from every master; see docs/06-pubsub.md. */
   keyspaceEvents(options: KeyspaceEventsOptions, handler: (event: KeyspaceEvent) => void | Promise<void>): Promise<Subscription> {
     return this.subscriber.keyspaceEvents(options, handler);
+  }
+
+  /**
+   * Client-side cache counters (option `clientSideCache`): hits, misses,
+   * invalidations, evictions, and the entries and estimated bytes held now.
+   * All zero when the cache is off. See docs/15-client-side-cache.md.
+   */
+  cacheStats(): CacheStats {
+    return this.#core.cacheStats();
   }
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */

@@ -38,3 +38,5 @@ export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type Queue
 export { Job } from './queue/job.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
 export * from './session/index.js';
+export type { CacheStats } from './cache/store.js';
+export type { ClientSideCacheOptions } from './cache/options.js';

@@ -2,6 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { parseAddress, type DnsLookup, type HostPort, type NodeAddress } from './core/addresses.js';
 import { describe } from './core/describe.js';
 import { InvalidArgumentError } from './errors.js';
+import { resolveCacheOptions, type ClientSideCacheOptions, type ResolvedCacheOptions } from './cache/options.js';
 
 export type { DnsLookup, HostPort, NodeAddress } from './core/addresses.js';
 
@@ -138,6 +139,13 @@ export interface ClusterClientOptions {
   circuitBreaker?: CircuitBreakerOptions;
   /** Per-node pool of dedicated connections. */
   pool?: PoolOptions;
+  /**
+   * Client-side caching of single-key reads, invalidated by the servers
+   * (CLIENT TRACKING) and kept correct through reshards and failovers; see
+   * docs/15-client-side-cache.md. Off unless given.
+   * @default undefined
+   */
+  clientSideCache?: ClientSideCacheOptions;
 }
 
 /** Default of every option. */
@@ -176,12 +184,13 @@ export const DEFAULTS = {
     acquireTimeoutMs: 2000,
     idleTimeoutMs: 30000,
   },
-} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'> &
-  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>;
+  clientSideCache: undefined,
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'clientSideCache'> &
+  Pick<ClusterClientOptions, 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'clientSideCache'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'username' | 'password' | 'tls' | 'natMap' | 'dnsLookup' | 'clientSideCache'>> {
   readonly rootNodes: readonly HostPort[];
   readonly username: string | undefined;
   readonly password: string | undefined;
@@ -190,6 +199,8 @@ export interface ResolvedOptions
   readonly dnsLookup: DnsLookup | undefined;
   readonly circuitBreaker: Readonly<Required<CircuitBreakerOptions>>;
   readonly pool: Readonly<Required<PoolOptions>>;
+  /** The validated `clientSideCache` option; undefined when the cache is off. */
+  readonly clientSideCache: ResolvedCacheOptions | undefined;
 }
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes']);
@@ -266,6 +277,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     tls: o.tls === true ? {} : o.tls === false ? undefined : o.tls,
     circuitBreaker: Object.freeze(cb),
     pool: Object.freeze(pool),
+    clientSideCache: resolveCacheOptions(input.clientSideCache),
   }) as ResolvedOptions;
 }
 
