@@ -153,7 +153,7 @@ export class ClientCache {
       });
       this.#trackers.set(node.address, t);
     }
-    return t.prepare(data, (id) => node.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id)));
+    return t.prepare(data, (id) => node.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP'));
   }
 
   /** The data connection to `address` was lost: its tracking (server side) is gone. */

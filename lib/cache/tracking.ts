@@ -71,7 +71,7 @@ export class NodeTracker {
     const token = this.epoch;
     try {
       const id = await this.#subscriberId();
-      await data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id));
+      await data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP');
       this.#enable(token);
     } catch {
       // The node stays uncached until the next data or subscriber connection.

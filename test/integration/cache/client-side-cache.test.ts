@@ -125,6 +125,26 @@ describe('client-side cache (integration)', function () {
     assert.equal(await c.get(key), 'after');
   });
 
+  it('losing the data connection drops that node\'s entries (the server forgot what it tracked for it)', async () => {
+    const name = `csc-${randomUUID().slice(0, 8)}`;
+    const c = await cachingClient({ maxEntries: 100 }, { connectionName: name });
+    const key = `csc:${randomUUID()}`;
+    await c.set(key, 'v');
+    await cached(c, key);
+    const node = ownerOf(c, key);
+    const admin = raw(node.port, cluster);
+    const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+    const id = list.split('\n').find((l) => l.includes(` name=${name} `) && l.includes('flags=t'))?.match(/^id=(\d+)/)?.[1];
+    assert.ok(id, 'the tracked data connection is listed (flags=t)');
+    const inv = c.cacheStats().invalidations;
+    await admin.call('CLIENT', 'KILL', 'ID', id);
+    await waitFor(() => c.cacheStats().invalidations > inv, { what: 'the node\'s entries to be dropped' });
+    const misses = c.cacheStats().misses;
+    assert.equal(await c.get(key), 'v');
+    assert.equal(c.cacheStats().misses, misses + 1, 'the next read went to Redis');
+    await cached(c, key);
+  });
+
   it('never serves from the cache inside multi() or watch()', async () => {
     const c = await cachingClient();
     const key = `{csc}:${randomUUID()}`;
