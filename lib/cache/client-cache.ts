@@ -4,18 +4,34 @@ import type { NodeHandle } from '../node/node-handle.js';
 import type { ResolvedOptions } from '../options.js';
 import { commandInfo, keyIndexes } from '../router/commands.js';
 import type { ExecOptions, RequestSequencer } from '../router/request.js';
-import type { TopologySnapshot } from '../topology/snapshot.js';
 import { copyReply, isCacheableCall, isCacheableReply, replyBytes } from './commands.js';
 import type { ResolvedCacheOptions } from './options.js';
 import { CacheStore, ENTRY_OVERHEAD, type CacheStats } from './store.js';
-import { NodeTracker } from './tracking.js';
+import { NodeTracker, type TrackerEvents } from './tracking.js';
+
+/** The part of a topology snapshot the cache reads: who serves a slot. */
+export interface SlotOwners {
+  shardOf(slot: number): { readonly master: { readonly address: string } } | undefined;
+}
+
+/** The part of a NodeTracker the cache uses (a unit test drives a stand-in). */
+export interface Tracker {
+  readonly address: string;
+  readonly epoch: number;
+  readonly on: boolean;
+  prepare(data: Redis, repoint: (id: number) => Promise<unknown>): Promise<void>;
+  reset(): void;
+  close(): Promise<void>;
+}
 
 /** What the cache needs of the client core. */
 export interface CacheDeps {
   /** The current map. */
-  current(): TopologySnapshot | undefined;
+  current(): SlotOwners | undefined;
   /** Runs a command the normal way (split, routed, retried). */
   run(name: string, args: readonly unknown[], opts: ExecOptions, seq: RequestSequencer | undefined): Promise<unknown>;
+  /** Builds the tracker of one node (default: NodeTracker, real connections). */
+  createTracker?(node: NodeHandle, events: TrackerEvents): Tracker;
 }
 
 /** Reads in flight for one Redis key: an invalidation bumps `gen`, so their replies are not kept. */
@@ -41,7 +57,7 @@ export class ClientCache {
   readonly #store: CacheStore;
   readonly #deps: CacheDeps;
   readonly #options: ResolvedOptions;
-  readonly #trackers = new Map<string, NodeTracker>();
+  readonly #trackers = new Map<string, Tracker>();
   readonly #inflight = new Map<string, InFlight>();
   /** Per slot: bumped when the slot's owner changes or a redirect for it is seen. */
   readonly #slotGen = new Uint32Array(SLOT_COUNT);
@@ -144,13 +160,14 @@ export class ClientCache {
     if (this.#closed) return Promise.resolve();
     let t = this.#trackers.get(node.address);
     if (t === undefined) {
-      t = new NodeTracker(node.address, node.host, node.port, this.#options, {
+      const events: TrackerEvents = {
         onInvalidate: (_address, keys) => {
           if (keys === null) this.#flushAll();
           else for (const key of keys) this.#invalidateKey(key.toString());
         },
         onReset: (address) => this.#store.invalidateNode(address),
-      });
+      };
+      t = this.#deps.createTracker?.(node, events) ?? new NodeTracker(node.address, node.host, node.port, this.#options, events);
       this.#trackers.set(node.address, t);
     }
     return t.prepare(data, (id) => node.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP'));
@@ -167,7 +184,7 @@ export class ClientCache {
   }
 
   /** A new map: slots whose master changed lose their entries; nodes that left lose their trackers. */
-  topologyChanged(prev: TopologySnapshot | undefined, next: TopologySnapshot, removed: readonly string[]): void {
+  topologyChanged(prev: SlotOwners | undefined, next: SlotOwners, removed: readonly string[]): void {
     for (const address of removed) {
       const t = this.#trackers.get(address);
       if (t === undefined) continue;
