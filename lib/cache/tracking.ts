@@ -69,12 +69,31 @@ export class NodeTracker {
     this.#repoint = repoint;
     this.reset();
     const token = this.epoch;
+    // Bounded: a node that accepts connections but does not answer must not
+    // hold its data connection back. Tracking may still come on later (the
+    // token check keeps that correct).
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.connectTimeoutMs);
+    });
+    await Promise.race([this.#track(data, token), gaveUp]);
+    clearTimeout(timer);
+  }
+
+  async #track(data: Redis, token: number): Promise<void> {
+    let id: number;
     try {
-      const id = await this.#subscriberId();
+      id = await this.#subscriberId();
+    } catch {
+      // No subscriber: the node stays uncached until one can be opened.
+      this.#scheduleRetrack();
+      return;
+    }
+    try {
       await data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP');
       this.#enable(token);
     } catch {
-      // The node stays uncached until the next data or subscriber connection.
+      // The data connection failed: its replacement runs prepare() again.
     }
   }
 
