@@ -17,20 +17,24 @@ const KEYS = 2000;
 const READERS = 32;
 const WRITERS = 8;
 const RUN_MS = Number(process.env.CACHE_CHAOS_RUN_MS ?? 15_000);
+/** Below what 2,000 entries take, so the byte bound is exercised while the faults run. */
+const MAX_BYTES = 200_000;
 
 function summary(label: string, r: StalenessReport, c: ClusterClient): string {
   const s = c.cacheStats();
   const ratio = s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses);
   return `      [cache] ${label}: ${r.reads} reads (${r.readErrors.length} errors), ${r.writes} acked writes (${r.writeErrors} failed), ` +
     `stale ${r.stale.length}, reads old only by lost writes ${r.lostWriteReads} (${r.lostVersions} versions lost), ` +
-    `hit ratio ${(ratio * 100).toFixed(1)} % (hits ${s.hits}, misses ${s.misses}, invalidations ${s.invalidations}, entries ${s.entries})`;
+    `hit ratio ${(ratio * 100).toFixed(1)} % (hits ${s.hits}, misses ${s.misses}, invalidations ${s.invalidations}, evictions ${s.evictions}, entries ${s.entries}, bytes ${s.bytes})`;
 }
 
-function assertClean(r: StalenessReport, c: ClusterClient): void {
+function assertClean(r: StalenessReport, c: ClusterClient, run: StalenessRun): void {
+  assert.deepEqual(run.problems, [], 'the byte bound held after every read');
   assert.deepEqual(r.stale.slice(0, 10), [], `stale reads (grace ${GRACE_MS} ms)`);
   assert.deepEqual(r.readErrors.slice(0, 10), [], 'read errors');
   const s = c.cacheStats();
   assert.equal(s.hits + s.misses, r.reads, 'every read is a hit or a miss');
+  assert.ok(s.bytes <= MAX_BYTES && s.evictions > 0, `bytes ${s.bytes} within ${MAX_BYTES}, evictions ${s.evictions}`);
   assert.ok(s.hits > 0, 'the cache served reads');
   assert.ok(r.writes > KEYS, 'the writer ran');
 }
@@ -57,9 +61,14 @@ describe('chaos: client-side cache stays fresh through reshard, failover and kil
   });
 
   async function startRun(prefix: string): Promise<StalenessRun> {
-    reader = new ClusterClient({ rootNodes: cluster.getRootNodes(), commandTimeoutMs: 10_000, clientSideCache: { maxEntries: 10_000 } });
+    reader = new ClusterClient({ rootNodes: cluster.getRootNodes(), commandTimeoutMs: 10_000, clientSideCache: { maxEntries: 10_000, maxBytes: MAX_BYTES } });
     await reader.connect();
     const run = new StalenessRun(cluster.getRootNodes(), reader, KEYS, prefix);
+    const client = reader;
+    run.afterRead = () => {
+      const s = client.cacheStats();
+      return s.bytes > MAX_BYTES ? `cache holds ${s.bytes} bytes > maxBytes ${MAX_BYTES}` : undefined;
+    };
     await run.seed();
     return run.start(WRITERS, READERS);
   }
@@ -80,7 +89,7 @@ describe('chaos: client-side cache stays fresh through reshard, failover and kil
     await waitMs(Math.max(1000, RUN_MS - (Date.now() - started)));
     const report = await run.stop();
     console.log(summary(`reshard (${reshard.keys} keys moved) + failover of ${failover.previousMasterPort} to ${replica.port}`, report, reader!));
-    assertClean(report, reader!);
+    assertClean(report, reader!, run);
     assert.equal(report.lostWriteReads, 0, 'a manual failover loses no acknowledged write');
   });
 
@@ -94,6 +103,6 @@ describe('chaos: client-side cache stays fresh through reshard, failover and kil
     await waitMs(Math.max(3000, RUN_MS - (Date.now() - started)));
     const report = await run.stop();
     console.log(summary(`kill -9 of ${kill.port}, ${kill.promoted.port} promoted`, report, reader!));
-    assertClean(report, reader!);
+    assertClean(report, reader!, run);
   });
 });

@@ -69,6 +69,10 @@ export class StalenessRun {
   writes = 0;
   writeErrors = 0;
   readonly #suspects: Suspect[] = [];
+  /** Problems found by `afterRead` (e.g. the cache over its byte bound). */
+  readonly problems: string[] = [];
+  /** Runs after every read; a returned string is recorded in `problems`. */
+  afterRead: (() => string | undefined) | undefined;
 
   constructor(roots: readonly NodeAddress[], reader: ClusterClient, keyCount: number, prefix: string) {
     this.keys = Array.from({ length: keyCount }, (_, i) => `${prefix}:${i}`);
@@ -131,6 +135,8 @@ export class StalenessRun {
         this.reads++;
         this.readErrors.push(`${(err as Error).name}: ${(err as Error).message}`);
       }
+      const problem = this.afterRead?.();
+      if (problem !== undefined && this.problems.length < 10) this.problems.push(problem);
       // Cache hits resolve without I/O: without yielding, 32 loops of hits would
       // starve the sockets (invalidations included) — as they would in an app.
       await yieldToIo();
