@@ -135,8 +135,16 @@ export class ClientCache {
       this.#flushAll();
       return;
     }
-    const flat = args.every(isPrimitive) ? args : new Command(lower, args as (string | Buffer | number)[]).args;
-    for (const i of keyIndexes(lower, flat)) this.#invalidateKey(indexKey(flat[i] as string | Buffer | number));
+    let flat: readonly unknown[];
+    try {
+      flat = args.every(isPrimitive) ? args : new Command(lower, args as (string | Buffer | number)[]).args;
+    } catch {
+      return; // The router rejects such arguments; nothing was written.
+    }
+    for (const i of keyIndexes(lower, flat)) {
+      const key = flat[i];
+      if (isPrimitive(key)) this.#invalidateKey(indexKey(key as string | Buffer | number));
+    }
   }
 
   #invalidateKey(k: string): void {
@@ -170,7 +178,7 @@ export class ClientCache {
       t = this.#deps.createTracker?.(node, events) ?? new NodeTracker(node.address, node.host, node.port, this.#options, events);
       this.#trackers.set(node.address, t);
     }
-    return t.prepare(data, (id) => node.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP'));
+    return t.prepare(data, (id) => node.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id)));
   }
 
   /** The data connection to `address` was lost: its tracking (server side) is gone. */

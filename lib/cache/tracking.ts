@@ -90,7 +90,7 @@ export class NodeTracker {
       return;
     }
     try {
-      await data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'NOLOOP');
+      await data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id));
       this.#enable(token);
     } catch {
       // The data connection failed: its replacement runs prepare() again.
