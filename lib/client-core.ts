@@ -20,6 +20,8 @@ import { watchSources } from './config/watch-sources.js';
 import { thawOptions } from './config/live-options.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import type { ClientStats } from './telemetry/stats.js';
+import { ClientCache } from './cache/client-cache.js';
+import type { CacheStats } from './cache/store.js';
 
 /** Lifecycle of a ClusterClient: `idle` until `connect()` (or the first command), then `connecting`, `ready`, and `closing`/`closed` after `quit()`/`disconnect()`. */
 export type ClientStatus = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed';
@@ -51,6 +53,8 @@ export class ClientCore implements Router {
   readonly #hasErrorListener: () => boolean;
   /** Standalone connections handed out by openConnection() (subscribers), for reauthenticate(). */
   readonly #standalone = new Set<Redis>();
+  /** Client-side cache (option `clientSideCache`), undefined when off. */
+  readonly #cache: ClientCache | undefined;
   #status: ClientStatus = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -72,14 +76,24 @@ export class ClientCore implements Router {
       nodes: () => this.nodes('all'),
       version: () => this.#topology.current?.version,
     });
+    const cacheOptions = this.options.clientSideCache;
+    this.#cache = cacheOptions === undefined ? undefined : new ClientCache(this.options, cacheOptions, {
+      current: () => this.#topology.current,
+      run: (name, args, opts, seq) => this.#splitter.run(name, args, opts, seq),
+    });
+    const cache = this.#cache;
     this.#nodes = new NodeRegistry(this.options, {
+      ...(cache === undefined ? {} : { prepare: (node: NodeHandle, redis: Redis) => cache.prepare(node, redis) }),
       onBreaker: (node, state) => {
         this.#topology.setUnreachable(node.address, state !== 'closed');
         if (state === 'closed') this.#executor.wakeParked();
         this.#telemetry.breaker(node.address, state);
         this.#emit('breaker', { address: node.address, state });
       },
-      onConnectionFailure: (node) => this.#topology.setUnreachable(node.address, true),
+      onConnectionFailure: (node) => {
+        cache?.connectionLost(node.address);
+        this.#topology.setUnreachable(node.address, true);
+      },
       onConnected: (node) => this.#topology.setUnreachable(node.address, false),
     }, createNode);
     this.#topology = new Topology(this.options.rootNodes, {
@@ -99,7 +113,10 @@ export class ClientCore implements Router {
       options: this.options,
       topology: this.#topology,
       nodes: this.#nodes,
-      onRedirect: (info) => this.#emit('redirect', info),
+      onRedirect: (info) => {
+        cache?.redirected(info.slot);
+        this.#emit('redirect', info);
+      },
       migrations: {
         stuck: (info) => this.#emit('migration:stuck', info),
         cleared: (info) => this.#emit('migration:cleared', info),
@@ -154,6 +171,7 @@ export class ClientCore implements Router {
       this.#executor.close();
       await this.#executor.drain();
       this.#unwatch?.();
+      await this.#cache?.close();
       this.#topology.stop();
       await this.#nodes.closeAll(true);
       this.#telemetry.detach();
@@ -168,6 +186,7 @@ export class ClientCore implements Router {
     await beforeClose();
     this.#executor.close(new ClientClosedError('The client was disconnected with commands pending'));
     this.#unwatch?.();
+    await this.#cache?.close();
     this.#topology.stop();
     await this.#nodes.closeAll(false);
     this.#telemetry.detach();
@@ -177,7 +196,13 @@ export class ClientCore implements Router {
   // ---- Router ----
 
   execute(name: string, args: readonly unknown[], opts: ExecOptions = NO_OPTIONS, route: RouteOptions = NO_ROUTE): Promise<unknown> {
-    return route.node === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#executor.execute(name, args, opts, route);
+    if (route.node !== undefined) return this.#executor.execute(name, args, opts, route);
+    return this.#cache === undefined ? this.#splitter.run(name, args, opts, route.sequencer) : this.#cache.execute(name, args, opts, route.sequencer);
+  }
+
+  /** Client-side cache counters (all zero when the cache is off). */
+  cacheStats(): CacheStats {
+    return this.#cache?.stats() ?? { hits: 0, misses: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 };
   }
 
   traceBatch<T>(kind: 'pipeline' | 'transaction', size: number, run: () => Promise<T>): Promise<T> {
@@ -312,6 +337,7 @@ export class ClientCore implements Router {
 
   #onSnapshot(prev: TopologySnapshot | undefined, next: TopologySnapshot, reason: string): void {
     const removed = this.#nodes.sync(next);
+    this.#cache?.topologyChanged(prev, next, removed);
     for (const address of removed) this.#emit('node:removed', { address });
     if (prev === undefined || reason !== 'moved') {
       for (const n of next.nodes()) {

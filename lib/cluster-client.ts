@@ -24,6 +24,7 @@ import { Script, type ScriptDefinition } from './scripts/script.js';
 import { checkDefinition, installCommand, type CommandDefinition } from './scripts/define-command.js';
 import type { TopologySnapshot } from './topology/snapshot.js';
 import type { ClientStats } from './telemetry/stats.js';
+import type { CacheStats } from './cache/store.js';
 
 export type { ClientStatus } from './client-core.js';
 
@@ -334,6 +335,15 @@ export class ClusterClient extends EventEmitter<ClusterClientEvents> {
    */
   traceContext(): Record<string, string> | undefined {
     return this.#core.traceContext();
+  }
+
+  /**
+   * Client-side cache counters (option `clientSideCache`): hits, misses,
+   * invalidations, evictions, and the entries and estimated bytes held now.
+   * All zero when the cache is off. See docs/19-client-side-cache.md.
+   */
+  cacheStats(): CacheStats {
+    return this.#core.cacheStats();
   }
 
   /** Node handles of the current map: `'master'`, `'replica'` or `'all'`. */

@@ -58,3 +58,5 @@ export type { PartitionKeys } from './queue/keys.js';
 export * from './discovery/index.js';
 export * from './ratelimit/index.js';
 export type { JobProgress } from './queue/job.js';
+export type { CacheStats } from './cache/store.js';
+export type { ClientSideCacheOptions, ResolvedCacheOptions } from './cache/options.js';

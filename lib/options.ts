@@ -4,6 +4,7 @@ import { describe } from './core/describe.js';
 import { InvalidArgumentError } from './errors.js';
 import type { DiscoveryProvider } from './discovery/provider.js';
 import type { ConfigSource } from './config/config-source.js';
+import { resolveCacheOptions, type ClientSideCacheOptions, type ResolvedCacheOptions } from './cache/options.js';
 
 export type { DnsLookup, HostPort, NodeAddress } from './core/addresses.js';
 
@@ -216,6 +217,13 @@ export interface ClusterClientOptions {
    * @default { tracing: true, metrics: true }
    */
   telemetry?: TelemetryOptions;
+  /**
+   * Client-side caching of single-key reads, invalidated by the servers
+   * (CLIENT TRACKING) and kept correct through reshards and failovers; see
+   * docs/19-client-side-cache.md. Off unless given.
+   * @default undefined
+   */
+  clientSideCache?: ClientSideCacheOptions;
 }
 
 /** Default of every option. */
@@ -259,12 +267,13 @@ export const DEFAULTS = {
     tracing: true,
     metrics: true,
   },
-} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'> &
-  Pick<ClusterClientOptions, 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup'>;
+  clientSideCache: undefined,
+} as const satisfies Omit<Required<ClusterClientOptions>, 'rootNodes' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config' | 'clientSideCache'> &
+  Pick<ClusterClientOptions, 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'clientSideCache'>;
 
 /** Options after defaults, validation and parsing. Frozen. */
 export interface ResolvedOptions
-  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'telemetry' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config'>> {
+  extends Readonly<Omit<Required<ClusterClientOptions>, 'rootNodes' | 'circuitBreaker' | 'pool' | 'telemetry' | 'username' | 'password' | 'credentialsProvider' | 'tls' | 'natMap' | 'dnsLookup' | 'discovery' | 'config' | 'clientSideCache'>> {
   /** {@inheritDoc ClusterClientOptions.rootNodes} */
   readonly rootNodes: readonly HostPort[];
   /** {@inheritDoc ClusterClientOptions.discovery} */
@@ -289,6 +298,8 @@ export interface ResolvedOptions
   readonly pool: Readonly<Required<PoolOptions>>;
   /** {@inheritDoc ClusterClientOptions.telemetry} */
   readonly telemetry: Readonly<Required<TelemetryOptions>>;
+  /** The validated `clientSideCache` option; undefined when the cache is off. */
+  readonly clientSideCache: ResolvedCacheOptions | undefined;
 }
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'rootNodes', 'discovery', 'config']);
@@ -379,6 +390,7 @@ export function resolveOptions(input: ClusterClientOptions): ResolvedOptions {
     circuitBreaker: Object.freeze(cb),
     pool: Object.freeze(pool),
     telemetry: Object.freeze(telemetry),
+    clientSideCache: resolveCacheOptions(input.clientSideCache),
   }) as ResolvedOptions;
 }
 

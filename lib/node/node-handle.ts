@@ -44,6 +44,11 @@ export interface NodeEvents {
   onConnectionFailure(node: NodeHandle, error: Error): void;
   /** A connection is ready again. */
   onConnected(node: NodeHandle): void;
+  /**
+   * Runs on every new multiplexed connection before it carries any command
+   * (client-side caching turns tracking on here). Must not reject.
+   */
+  prepare?(node: NodeHandle, redis: Redis): Promise<void>;
 }
 
 /** ioredis' queue of written, unanswered commands (not in its typings). */
@@ -296,6 +301,13 @@ export class NodeHandle {
     if (this.#closed) {
       redis.disconnect();
       throw new ConnectionError(`Node ${this.address} was removed from the cluster map`, { address: this.address });
+    }
+    if (this.#events.prepare !== undefined) {
+      await this.#events.prepare(this, redis);
+      if (this.#closed) {
+        redis.disconnect();
+        throw new ConnectionError(`Node ${this.address} was removed from the cluster map`, { address: this.address });
+      }
     }
     this.#failedConnects = 0;
     this.#nextConnectAt = 0;
