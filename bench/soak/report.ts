@@ -77,7 +77,7 @@ export function writeReport(dir: string, r: SoakReport): void {
     `| kill -9 + restart | ${r.faults['kill-9']?.ok ?? 0} | ≥ 5 |`,
     `| SIGSTOP/SIGCONT | ${r.faults.pause?.ok ?? 0} | — |`,
     `| add / remove master | ${r.faults['add-master']?.ok ?? 0} / ${r.faults['remove-master']?.ok ?? 0} | — |`,
-    `| pod-IP moves | ${r.faults['pod-ip-move']?.ok ?? 0} (hook for the k8s branch; not wired here) | — |`,
+    `| pod-IP moves (never during a migration) | ${r.faults['pod-ip-move']?.ok ?? 0} (${r.faults['pod-ip-move']?.failed ?? 0} did not converge in time) | — |`,
     `| commands | ${r.ops.toLocaleString('en-US')} | — |`,
     `| \`migration:stuck\` / \`migration:cleared\` events | ${r.migrationEvents.stuck} / ${r.migrationEvents.cleared} | — |`,
     '',
