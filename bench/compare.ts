@@ -15,7 +15,7 @@ import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClusterClient } from '../lib/index.js';
-import { closedLoop, round, withBenchCluster, writeReport, REPORT_DIR, type LoopResult, type Measurement } from './harness.js';
+import { closedLoop, meanOfRuns, meanOpsPerSec, withBenchCluster, writeReport, REPORT_DIR, type LoopResult, type Measurement } from './harness.js';
 
 type ClientCtor = typeof ClusterClient;
 
@@ -70,25 +70,9 @@ await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
         console.log(`  C=${concurrency} ${name}: ${res.opsPerSec} ops/s, ${res.cpuUsPerOp} µs CPU/op, p99 ${res.p99Ms} ms, errors ${res.errors}`);
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const before = mean(runs.get(variants[0]![0])!.map((x) => x.opsPerSec));
+    const baseOpsPerSec = meanOpsPerSec(runs.get(variants[0]![0])!);
     for (const [name] of variants) {
-      const rs = runs.get(name)!;
-      const ops = mean(rs.map((x) => x.opsPerSec));
-      measurements.push({
-        client: name,
-        scenario: `GET/SET C=${concurrency}`,
-        ops: rs.reduce((a, x) => a + x.ops, 0),
-        opsPerSec: Math.round(ops),
-        p50Ms: round(mean(rs.map((x) => x.p50Ms))),
-        p99Ms: round(mean(rs.map((x) => x.p99Ms))),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-        extra: {
-          'CPU µs/op': round(mean(rs.map((x) => x.cpuUsPerOp))),
-          'vs before': `${round(((ops - before) / before) * 100, 1)} %`,
-          runs: rs.map((x) => x.opsPerSec).join(' / '),
-        },
-      });
+      measurements.push(meanOfRuns(name, `GET/SET C=${concurrency}`, runs.get(name)!, { label: 'vs before', baseOpsPerSec }));
     }
   }
 });

@@ -110,17 +110,38 @@ export async function closedLoop(
   };
 }
 
-/** One row from two interleaved runs of the same client: their mean, both rates listed under "runs". */
-export function meanOfRuns(client: string, scenario: string, [a, b]: readonly [LoopResult, LoopResult]): Measurement {
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Mean ops/s of interleaved runs (the baseline a `meanOfRuns` row is compared with). */
+export function meanOpsPerSec(runs: readonly LoopResult[]): number {
+  return mean(runs.map((r) => r.opsPerSec));
+}
+
+/**
+ * One row from interleaved runs of the same client: their mean, every run's
+ * rate listed under "runs", and, with `vs`, the change against a baseline's
+ * mean ops/s (e.g. `{ label: 'vs before', baseOpsPerSec }`).
+ */
+export function meanOfRuns(
+  client: string,
+  scenario: string,
+  runs: readonly LoopResult[],
+  vs?: { readonly label: string; readonly baseOpsPerSec: number },
+): Measurement {
+  const ops = meanOpsPerSec(runs);
   return {
     client,
     scenario,
-    ops: a.ops + b.ops,
-    opsPerSec: Math.round((a.opsPerSec + b.opsPerSec) / 2),
-    p50Ms: round((a.p50Ms + b.p50Ms) / 2),
-    p99Ms: round((a.p99Ms + b.p99Ms) / 2),
-    errors: a.errors + b.errors,
-    extra: { 'CPU µs/op': round((a.cpuUsPerOp + b.cpuUsPerOp) / 2), runs: `${a.opsPerSec} / ${b.opsPerSec}` },
+    ops: runs.reduce((a, r) => a + r.ops, 0),
+    opsPerSec: Math.round(ops),
+    p50Ms: round(mean(runs.map((r) => r.p50Ms))),
+    p99Ms: round(mean(runs.map((r) => r.p99Ms))),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    extra: {
+      'CPU µs/op': round(mean(runs.map((r) => r.cpuUsPerOp))),
+      ...(vs ? { [vs.label]: `${round(((ops - vs.baseOpsPerSec) / vs.baseOpsPerSec) * 100, 1)} %` } : {}),
+      runs: runs.map((r) => r.opsPerSec).join(' / '),
+    },
   };
 }
 

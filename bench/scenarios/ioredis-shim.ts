@@ -10,7 +10,7 @@
  */
 import { ClusterClient } from '../../lib/index.js';
 import { Cluster } from '../../lib/ioredis/index.js';
-import { closedLoop, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
+import { closedLoop, meanOfRuns, meanOpsPerSec, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(100);
@@ -38,7 +38,6 @@ async function open(name: string, roots: readonly { host: string; port: number }
   return c;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export async function run(): Promise<void> {
   const measurements: Measurement[] = [];
@@ -62,23 +61,9 @@ export async function run(): Promise<void> {
           console.log(`  C=${concurrency} ${name}: ${res.opsPerSec} ops/s, ${res.cpuUsPerOp} µs CPU/op, p99 ${res.p99Ms} ms, errors ${res.errors}`);
         }
       }
-      const base = mean(runs.get(BASE)!.map((x) => x.opsPerSec));
+      const baseOpsPerSec = meanOpsPerSec(runs.get(BASE)!);
       for (const [name, rs] of runs) {
-        const ops = mean(rs.map((x) => x.opsPerSec));
-        measurements.push({
-          client: name,
-          scenario: `GET/SET C=${concurrency}`,
-          ops: rs.reduce((a, x) => a + x.ops, 0),
-          opsPerSec: Math.round(ops),
-          p50Ms: round(mean(rs.map((x) => x.p50Ms))),
-          p99Ms: round(mean(rs.map((x) => x.p99Ms))),
-          errors: rs.reduce((a, x) => a + x.errors, 0),
-          extra: {
-            'CPU µs/op': round(mean(rs.map((x) => x.cpuUsPerOp))),
-            'vs ClusterClient': `${round(((ops - base) / base) * 100, 1)} %`,
-            runs: rs.map((x) => x.opsPerSec).join(' / '),
-          },
-        });
+        measurements.push(meanOfRuns(name, `GET/SET C=${concurrency}`, rs, { label: 'vs ClusterClient', baseOpsPerSec }));
       }
     }
   });

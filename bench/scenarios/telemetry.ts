@@ -13,7 +13,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ClusterClient } from '../../lib/index.js';
-import { closedLoop, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
+import { closedLoop, meanOfRuns, meanOpsPerSec, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(100);
@@ -95,25 +95,9 @@ export async function run(): Promise<void> {
         console.log(`  C=${CONCURRENCY} ${v.name}: ${res.opsPerSec} ops/s, ${res.cpuUsPerOp} µs CPU/op, p99 ${res.p99Ms} ms, errors ${res.errors}`);
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const base = mean(runs.get(VARIANTS[0]!.name)!.map((x) => x.opsPerSec));
+    const baseOpsPerSec = meanOpsPerSec(runs.get(VARIANTS[0]!.name)!);
     for (const v of VARIANTS) {
-      const rs = runs.get(v.name)!;
-      const ops = mean(rs.map((x) => x.opsPerSec));
-      measurements.push({
-        client: `slotwise, ${v.name}`,
-        scenario: `GET/SET C=${CONCURRENCY}`,
-        ops: rs.reduce((a, x) => a + x.ops, 0),
-        opsPerSec: Math.round(ops),
-        p50Ms: round(mean(rs.map((x) => x.p50Ms))),
-        p99Ms: round(mean(rs.map((x) => x.p99Ms))),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-        extra: {
-          'CPU µs/op': round(mean(rs.map((x) => x.cpuUsPerOp))),
-          'vs no SDK': `${round(((ops - base) / base) * 100, 1)} %`,
-          runs: rs.map((x) => x.opsPerSec).join(' / '),
-        },
-      });
+      measurements.push(meanOfRuns(`slotwise, ${v.name}`, `GET/SET C=${CONCURRENCY}`, runs.get(v.name)!, { label: 'vs no SDK', baseOpsPerSec }));
     }
     console.log(`  spans exported: ${exportedSpans}, metric exports: ${metricExports}`);
   });

@@ -69,7 +69,7 @@ export async function run(): Promise<void> {
           console.log(`  GET/SET C=${concurrency} ${id}: ${r.opsPerSec} ops/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`);
         }
       }
-      for (const [id, rs] of runs) measurements.push(meanOfRuns(id, `GET/SET C=${concurrency}`, rs as [LoopResult, LoopResult]));
+      for (const [id, rs] of runs) measurements.push(meanOfRuns(id, `GET/SET C=${concurrency}`, rs));
     }
   } finally {
     await Promise.all([plain.stop(), tls.stop()]);
