@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../../helpers/wait.js';
 import { ClusterClient, InvalidArgumentError, Mutex, Semaphore } from '../../../lib/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 
@@ -63,8 +64,9 @@ describe('lock: reentrant Mutex', function () {
     }, { waitMs: 5000 });
     const pa = flow('a');
     const pb = flow('b');
+    // The rival asks once the owner holds the lock (a flow is inside), not after a guessed delay.
     const rivalGrant = (async () => {
-      await delay(10);
+      await waitFor(() => inside.size > 0, { what: 'a flow of the owner inside the lock' });
       return rival.acquire({ owner: 'someone-else', waitMs: 10_000 });
     })();
     const [ha, hb] = await Promise.all([pa, pb]);
