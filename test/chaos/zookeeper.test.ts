@@ -162,8 +162,12 @@ describe('chaos: ZooKeeper discovery and configuration centre', function () {
     const errors: Error[] = [];
     client.on('error', (e) => errors.push(e));
     await client.connect();
-    const replicas = new Set(client.topology!.nodes().filter((n) => n.role === 'replica').map((n) => n.address));
-    assert.ok((await servedBy(client, 20)).every((a) => !replicas.has(a)), 'reads go to masters first');
+    // Roles are read from the client's current map at each check: on a loaded
+    // machine a replica can still be joining when connect() resolves, and a
+    // set taken once would miss it.
+    const replicas = () => new Set(client!.topology!.nodes().filter((n) => n.role === 'replica').map((n) => n.address));
+    const served = await servedBy(client, 20);
+    assert.ok(served.every((a) => !replicas().has(a)), 'reads go to masters first');
 
     const t0 = Date.now();
     const applied = once(client, 'config');
@@ -173,7 +177,12 @@ describe('chaos: ZooKeeper discovery and configuration centre', function () {
     const appliedMs = Date.now() - t0;
     assert.deepEqual(new Set((await applied)[0]), new Set(['readFrom', 'commandTimeoutMs']));
     // Reads move to the replicas (the first read to each replica opens its connection).
-    await waitFor(async () => (await servedBy(client!, 20)).every((a) => replicas.has(a)), { timeoutMs: 5000, intervalMs: 10, what: 'reads served by replicas' });
+    let lastServed: string[] = [];
+    await waitFor(async () => (lastServed = await servedBy(client!, 20)).every((a) => replicas().has(a)), {
+      timeoutMs: 5000, intervalMs: 10, what: 'reads served by replicas',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; replicas ${[...replicas()].join(',')}, last reads served by ${lastServed.join(',')}`);
+    });
     const servingMs = Date.now() - t0;
 
     await store!.write(CONFIG, JSON.stringify({ readFrom: 'somewhere', commandTimeoutMs: 100 }));
@@ -186,7 +195,7 @@ describe('chaos: ZooKeeper discovery and configuration centre', function () {
     await store!.write(CONFIG, JSON.stringify({ tls: true }));
     await waitFor(() => errors.length > 1, { timeoutMs: 5000, what: 'the non-live option to be reported' });
     assert.match(errors[1]!.message, /"tls".*cannot change at runtime/);
-    assert.ok((await servedBy(client, 20)).every((a) => replicas.has(a)));
+    assert.ok((await servedBy(client, 20)).every((a) => replicas().has(a)));
     console.log(`      readFrom: 'replica' applied ${appliedMs} ms and every read served by a replica ${servingMs} ms after the znode write`);
   });
 });
