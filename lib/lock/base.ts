@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { InvalidArgumentError, LockLostError } from '../errors.js';
 import type { Script } from '../scripts/script.js';
+import { helperMetrics } from '../telemetry/helper-metrics.js';
 import { helperSpan } from '../telemetry/helper-spans.js';
 import { grantLoop } from './acquire-loop.js';
 import { LockHandle, type GrantContext } from './handle.js';
@@ -158,14 +160,18 @@ export abstract class LeaseLock extends EventEmitter<LockEvents> {
     const kind = this.constructor.name;
     // The wait, then (a sibling span, under the caller's) the hold until release or loss.
     const wait = helperSpan(tracing, 'lock acquire', { 'slotwise.lock.kind': kind, 'slotwise.lock.wait_ms': waitMs });
+    const metrics = helperMetrics(this.client.options.telemetry.metrics);
+    const started = metrics === undefined ? 0 : performance.now();
     let handle: LockHandle;
     try {
       handle = await (wait === undefined ? this.#grant(waitMs, signal, autoExtend, identity) : wait.within(() => this.#grant(waitMs, signal, autoExtend, identity)));
     } catch (err) {
       wait?.end(err);
+      metrics?.lockWait(kind, (performance.now() - started) / 1000, err);
       throw err;
     }
     wait?.end();
+    metrics?.lockWait(kind, (performance.now() - started) / 1000);
     handle.traceHold(helperSpan(tracing, 'lock hold', { 'slotwise.lock.kind': kind, 'slotwise.lock.token': handle.token }));
     return handle;
   }

@@ -4,6 +4,7 @@ import type { ClusterClient } from '../cluster-client.js';
 import { jitter } from '../core/retry.js';
 import { InvalidArgumentError, LockLostError, LockNotAcquiredError, LockQuorumError, type QuorumInstanceOutcome } from '../errors.js';
 import { checkClient } from '../check-client.js';
+import { helperMetrics } from '../telemetry/helper-metrics.js';
 import { runHolding } from './base.js';
 import { checkName, describe, LockKeys, newOwner } from './keys.js';
 import { checkLeaseMs, positiveInt, resolveAcquire, resolveLeaseOptions, type AcquireOptions, type LeaseOptions } from './options.js';
@@ -87,6 +88,20 @@ export class Redlock {
   }
 
   async #acquire(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<RedlockHandle> {
+    const metrics = helperMetrics(this.clients[0]!.options.telemetry.metrics);
+    if (metrics === undefined) return this.#quorumLoop(waitMs, signal, autoExtend);
+    const started = performance.now();
+    try {
+      const handle = await this.#quorumLoop(waitMs, signal, autoExtend);
+      metrics.lockWait('Redlock', (performance.now() - started) / 1000);
+      return handle;
+    } catch (err) {
+      metrics.lockWait('Redlock', (performance.now() - started) / 1000, err);
+      throw err;
+    }
+  }
+
+  async #quorumLoop(waitMs: number, signal: AbortSignal | undefined, autoExtend: boolean): Promise<RedlockHandle> {
     const deadline = performance.now() + waitMs;
     const o = this.options;
     for (;;) {

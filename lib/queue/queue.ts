@@ -4,9 +4,11 @@ import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
+import { helperMetrics } from '../telemetry/helper-metrics.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
 import type { Job, JobHandler, JobProgress } from './job.js';
 import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import { recordJob } from './metrics.js';
 import {
   resolveAddOptions,
   resolveProcessOptions,
@@ -130,6 +132,8 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly #delivery: DeliveryContext<T>;
   #worker: Worker | undefined;
   #paused = false;
+  /** Stops the `slotwise.queue.depth` gauge (metrics on). */
+  readonly #stopDepth: (() => void) | undefined;
 
   constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
     super();
@@ -144,6 +148,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing,
       onProgress: (job, progress) => this.emit('progress', job, progress),
     };
+    this.#stopDepth = helperMetrics(client.options.telemetry.metrics)?.observeQueue(this.name, async () => (await this.stats()).partitions);
   }
 
   /**
@@ -229,7 +234,14 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
       scripts: this.#scripts,
-      run: (pk, d, consumer, lost) => runDelivery(this.#delivery, pk, d, consumer, lost, handler).then((outcome) => this.#announce(pk, outcome)),
+      run: (pk, d, consumer, lost) => {
+        const metrics = helperMetrics(this.#client.options.telemetry.metrics);
+        const started = metrics === undefined ? 0 : Date.now();
+        return runDelivery(this.#delivery, pk, d, consumer, lost, handler).then((outcome) => {
+          if (metrics !== undefined && outcome !== undefined) recordJob(metrics, this.name, pk, d.entryId, started, outcome);
+          this.#announce(pk, outcome);
+        });
+      },
       stalled: (pk, d) => this.emit('stalled', { jobId: d.jobId, partition: pk.index, attempt: d.used + 1 }),
       error: (err) => this.#reportError(err),
     }, this.partitions, opts);
@@ -340,6 +352,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
     this.#closing.abort();
+    this.#stopDepth?.();
     await this.#worker?.close(timeoutMs);
   }
 

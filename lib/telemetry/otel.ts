@@ -57,3 +57,8 @@ export function tracerActive(api: OtelApi): boolean {
   const provider = api.trace.getTracerProvider() as { getDelegate?(): unknown };
   return provider.getDelegate === undefined || provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
 }
+
+/** The metrics API has no proxy provider: without an SDK it hands out no-op meters. */
+export function isNoopMeter(api: OtelApi): boolean {
+  return api.metrics.getMeter(SCOPE).constructor === api.createNoopMeter().constructor;
+}

@@ -7,7 +7,7 @@ import type { TelemetryOptions } from '../options.js';
 import type { CommandObserver } from '../router/observer.js';
 import type { RedirectInfo, Request } from '../router/request.js';
 import { observed, traceSettle, traceStart, tracingChannels, type BatchTraceContext, type CommandTraceContext, type RefreshTraceContext } from './channels.js';
-import { ATTR, loadOtelApi } from './otel.js';
+import { ATTR, isNoopMeter, loadOtelApi } from './otel.js';
 import { OtelMetrics } from './otel-metrics.js';
 import { OtelTracing } from './otel-tracing.js';
 import { StatsCounters, type ClientStats } from './stats.js';
@@ -200,9 +200,4 @@ export class Telemetry implements CommandObserver {
       nodes,
     };
   }
-}
-
-/** The metrics API has no proxy provider: without an SDK it hands out no-op meters. */
-function isNoopMeter(api: ReturnType<typeof loadOtelApi> & object): boolean {
-  return api.metrics.getMeter('slotwise').constructor === api.createNoopMeter().constructor;
 }
