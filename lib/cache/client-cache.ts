@@ -59,6 +59,8 @@ export class ClientCache {
   readonly #options: ResolvedOptions;
   readonly #trackers = new Map<string, Tracker>();
   readonly #inflight = new Map<string, InFlight>();
+  /** Per entry id: the tracked read on its way, which later readers may share while it stays valid. */
+  readonly #joinable = new Map<string, { readonly reply: Promise<unknown>; valid(): boolean }>();
   /** Per slot: bumped when the slot's owner changes or a redirect for it is seen. */
   readonly #slotGen = new Uint32Array(SLOT_COUNT);
   /** Bumped on a flush of any node (entries of every node go). */
@@ -98,6 +100,14 @@ export class ClientCache {
       return Promise.resolve(copyReply(hit.value));
     }
     this.#store.misses++;
+    // The same read already on its way, with nothing seen since that could
+    // change its reply: share it. Its reply is as fresh as an entry cached
+    // from it would be, and a hot key just invalidated costs one round trip,
+    // not one per reader (64 readers of a hot key would otherwise all miss).
+    const joined = this.#joinable.get(id);
+    if (joined !== undefined && joined.valid() && opts.signal === undefined && opts.timeoutMs === undefined) {
+      return joined.reply.then(copyReply);
+    }
     const run = this.#deps.run(lower, args, opts, undefined);
     // Replica reads are never cached: only masters' connections are tracked.
     if (this.#closed || this.#options.readFrom !== 'master') return run;
@@ -114,11 +124,16 @@ export class ClientCache {
     const epoch = tracker.epoch;
     const slotGen = this.#slotGen[slot];
     const flushGen = this.#flushGen;
+    const valid = (): boolean => f.gen === gen && tracker.on && tracker.epoch === epoch && this.#slotGen[slot] === slotGen && this.#flushGen === flushGen;
     const done = (): boolean => {
-      const stillValid = f.gen === gen && tracker.on && tracker.epoch === epoch && this.#slotGen[slot] === slotGen && this.#flushGen === flushGen;
+      const stillValid = valid();
       if (--f.count === 0) this.#inflight.delete(k);
+      if (this.#joinable.get(id)?.reply === run) this.#joinable.delete(id);
       return stillValid;
     };
+    // Only a read without its own deadline or signal may be shared: a shorter
+    // timeout of the first reader must not fail the others.
+    if (opts.signal === undefined && opts.timeoutMs === undefined) this.#joinable.set(id, { reply: run, valid });
     return run.then((value) => {
       if (done() && isCacheableReply(value)) {
         this.#store.set(id, { value: copyReply(value), key: k, slot, node: tracker.address, bytes: ENTRY_OVERHEAD + id.length + replyBytes(value) });

@@ -190,4 +190,62 @@ describe('client-side cache: keeping a reply (unit)', () => {
     (await r as string[]).push('mutated');
     assert.deepEqual(await cache.execute('lrange', ['l', 0, -1], {}, undefined), ['a', 'b']);
   });
+
+  it('readers of a key whose read is on its way share it: one request, each gets its own copy', async () => {
+    const first = cache.execute('lrange', ['l', 0, -1], {}, undefined);
+    const second = cache.execute('lrange', ['l', 0, -1], {}, undefined);
+    assert.equal(pending.length, 1, 'the second reader joined the first request');
+    pending[0]!.resolve(['a']);
+    const [a, b] = (await Promise.all([first, second])) as string[][];
+    assert.deepEqual(a, ['a']);
+    assert.deepEqual(b, ['a']);
+    assert.notEqual(a, b, 'not the same array');
+    assert.deepEqual({ hits: cache.stats().hits, misses: cache.stats().misses }, { hits: 0, misses: 2 });
+  });
+
+  it('a reader after an invalidation of the key (or a write of this client) does not join the read sent before it', async () => {
+    const first = read('k');
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('k')]);
+    const second = read('k');
+    assert.ok(second.req !== undefined, 'sent its own read');
+    const w = cache.execute('set', ['k', 'new'], {}, undefined);
+    const third = read('k');
+    assert.ok(third.req !== undefined && third.req !== second.req, 'a write of this client spoils the read on its way too');
+    for (const p of [...pending]) p.resolve(p.name === 'set' ? 'OK' : 'v');
+    await Promise.all([first.result, second.result, third.result, w]);
+  });
+
+  it('a reader with its own timeout or signal sends its own read, and is never joined', async () => {
+    const plain = read('k');
+    const timed = cache.execute('get', ['k'], { timeoutMs: 5 }, undefined);
+    assert.equal(pending.length, 2, 'the timed read sent its own request');
+    const signalled = cache.execute('get', ['j'], { signal: new AbortController().signal }, undefined);
+    const after = read('j');
+    assert.ok(after.req !== undefined, 'a read with a signal is not shared');
+    for (const p of [...pending]) p.resolve('v');
+    await Promise.all([plain.result, timed, signalled, after.result]);
+  });
+
+  it('a shared read that fails fails its joiners too, and the next read is sent afresh', async () => {
+    const rejecting: Array<(e: Error) => void> = [];
+    const c2 = new ClientCache(options, options.clientSideCache!, {
+      current: () => map,
+      run: () => new Promise((_, reject) => rejecting.push(reject)),
+      createTracker: (node, events) => new FakeTracker(node.address, events),
+    });
+    await c2.prepare({ address: 'A', host: '127.0.0.1', port: 1, call: async () => 'OK' } as unknown as NodeHandle, {} as Redis);
+    try {
+      const a = c2.execute('get', ['k'], {}, undefined);
+      const b = c2.execute('get', ['k'], {}, undefined);
+      assert.equal(rejecting.length, 1);
+      rejecting[0]!(new Error('lost'));
+      await assert.rejects(a, /lost/);
+      await assert.rejects(b, /lost/);
+      void c2.execute('get', ['k'], {}, undefined).catch(() => undefined);
+      assert.equal(rejecting.length, 2, 'sent afresh');
+      rejecting[1]!(new Error('x'));
+    } finally {
+      await c2.close();
+    }
+  });
 });
