@@ -13,6 +13,8 @@ import { metrics, trace } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ClusterClient } from '../../lib/index.js';
+import { resolveOptions } from '../../lib/options.js';
+import { Telemetry } from '../../lib/telemetry/telemetry.js';
 import { closedLoop, meanOfRuns, meanOpsPerSec, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 const KEYS = 10_000;
@@ -72,8 +74,33 @@ const VARIANTS: Variant[] = [
   },
 ];
 
+/**
+ * Client CPU of the per-command telemetry check with no SDK registered and no
+ * channel subscriber — what every command pays for telemetry being there (one
+ * observe() per command; the executor's `req.traced` branches are false).
+ * Timed in isolation over many calls, so machine noise that swamps a ±2 %
+ * throughput comparison does not hide it.
+ */
+function noSdkCheckNs(): number {
+  const t = new Telemetry({
+    options: resolveOptions({ rootNodes: ['127.0.0.1:1'] }),
+    pending: () => 0, failed: () => 0, nodes: () => [], version: () => undefined,
+  });
+  t.attach();
+  const N = 20_000_000;
+  let traced = 0;
+  for (let i = 0; i < 1_000_000; i++) if (t.observe()) traced++;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) if (t.observe()) traced++;
+  const ns = Number(process.hrtime.bigint() - t0) / N;
+  if (traced !== 0) throw new Error('observe() answered true without an SDK or subscriber');
+  return Math.round(ns * 100) / 100;
+}
+
 export async function run(): Promise<void> {
   const measurements: Measurement[] = [];
+  let checkNs = 0;
+  let noSdkCpuUs = 0;
   await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
     const roots = cluster.getRootNodes();
     const seed = new ClusterClient({ rootNodes: roots });
@@ -100,6 +127,9 @@ export async function run(): Promise<void> {
       measurements.push(meanOfRuns(`slotwise, ${v.name}`, `GET/SET C=${CONCURRENCY}`, runs.get(v.name)!, { label: 'vs no SDK', baseOpsPerSec }));
     }
     console.log(`  spans exported: ${exportedSpans}, metric exports: ${metricExports}`);
+    checkNs = noSdkCheckNs();
+    noSdkCpuUs = measurements[0]!.extra?.['CPU µs/op'] as number;
+    console.log(`  no-SDK telemetry check: ${checkNs} ns per command (${((100 * checkNs) / 1000 / noSdkCpuUs).toFixed(2)} % of ${noSdkCpuUs} µs CPU/op)`);
   });
   writeReport({
     name: 'telemetry',
@@ -110,5 +140,9 @@ export async function run(): Promise<void> {
       `${DURATION_MS} ms measured per run after a warm-up; ${ROUNDS} interleaved runs per variant (order alternates), rows are their mean. ` +
       'Tracing: BasicTracerProvider, AlwaysOnSampler, BatchSpanProcessor to a counting exporter. Metrics: MeterProvider, periodic reader (1 s) to a counting exporter.',
     measurements,
+    notes:
+      `With no SDK registered, what telemetry costs each command is one observe() check: ${checkNs} ns, timed alone over 20,000,000 calls — ` +
+      `${((100 * checkNs) / 1000 / noSdkCpuUs).toFixed(2)} % of the ${noSdkCpuUs} µs of client CPU a command costs in the no-SDK rows. ` +
+      'Spans and metric records are built only when observe() answers true (an SDK, or a diagnostics_channel subscriber).',
   });
 }
