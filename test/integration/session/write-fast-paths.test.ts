@@ -62,6 +62,16 @@ describe('SessionStore write fast paths (integration)', function () {
     assert.equal((await store.getEntry(id))!.version, 7);
   });
 
+  it('a regenerated session replaces correctly too (the copy starts at version 1 with the original\'s attributes)', async () => {
+    const id = await store.create({ a: 1 }); // version 1, count 1
+    await store.patch(id, { b: 2 }); // version 2, two attributes
+    const copy = (await store.regenerate(id))!;
+    assert.equal((await store.getEntry(copy))!.version, 1);
+    assert.equal(await store.set(copy, { a: 3 }), true);
+    assert.deepEqual(await store.get(copy), { a: 3 });
+    assert.deepEqual(await attributeFields(copy), ['a:a']);
+  });
+
   it('upsert of an existing id replaces it the same way; of a destroyed id writes nothing', async () => {
     const id = await store.create({ a: 1, b: 2 });
     assert.equal(await store.upsert(id, { b: 3, c: 4 }), true);
