@@ -148,6 +148,8 @@ function sessionData(i: number): SessionData {
   } as unknown as SessionData;
 }
 
+let requestSeq = 0;
+
 async function measure(bench: Bench, op: Op): Promise<LoopResult & { total: number }> {
   const sid = (w: number, i: number) => `s${(w * 7919 + i * 31) % SESSIONS}`;
   let total = 0;
@@ -166,7 +168,8 @@ async function measure(bench: Bench, op: Op): Promise<LoopResult & { total: numb
         if (!data) throw new Error(`session ${id} missing`);
         // What express-session does with a loaded session before the handler runs.
         const session = bench.store.createSession({ sessionID: id } as never, data) as unknown as Record<string, unknown>;
-        session.lastSeen = i;
+        // A value no earlier run wrote: the save must be a real change, not an unchanged save (which slotwise turns into a touch).
+        session.lastSeen = ++requestSeq;
         return bench.set(id, session as unknown as SessionData);
       }
     }
@@ -188,6 +191,7 @@ export async function run(): Promise<void> {
     }
     for (const op of OPS) {
       const runs = new Map<Kind, LoopResult[]>();
+      const serverCpu = new Map<Kind, number[]>();
       for (let r = 0; r < 2; r++) {
         // Alternate the order so no store always runs on a warmer (or more tired) box.
         for (const kind of r === 0 ? KINDS : [...KINDS].reverse()) {
@@ -196,6 +200,7 @@ export async function run(): Promise<void> {
           // The warm-up and the drain after the window also ran on the servers: divide by every op, not the measured ones.
           const server = await stats.since(cpu0, res.total);
           runs.set(kind, [...(runs.get(kind) ?? []), res]);
+          serverCpu.set(kind, [...(serverCpu.get(kind) ?? []), server.cpuUsPerOp]);
           console.log(
             `  ${op} C=${CONCURRENCY} ${LABELS[kind]}: ${res.opsPerSec} ops/s, p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms, errors ${res.errors}${res.firstError ? ` (${res.firstError})` : ''}, ` +
               `client CPU ${res.cpuUsPerOp} µs/op, server CPU ${server.cpuUsPerOp} µs/op [${server.commands}]`,
@@ -203,7 +208,9 @@ export async function run(): Promise<void> {
         }
       }
       for (const kind of KINDS) {
-        measurements.push(meanOfRuns(LABELS[kind], `${op} C=${CONCURRENCY}`, runs.get(kind) as [LoopResult, LoopResult]));
+        const m = meanOfRuns(LABELS[kind], `${op} C=${CONCURRENCY}`, runs.get(kind) as [LoopResult, LoopResult]);
+        const cpu = serverCpu.get(kind)!;
+        measurements.push({ ...m, extra: { ...m.extra, 'server CPU µs/op': Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length) } });
       }
     }
     for (const bench of benches.values()) await bench.close();
@@ -218,7 +225,8 @@ export async function run(): Promise<void> {
       `One fresh cluster of 3 masters × 1 replica on this machine, shared by every store in the same run. ${SESSIONS} sessions per store ` +
       `(~330 bytes of JSON each: cookie, user, roles, a 5-item cart), keys spread over every master. Closed loop, ${CONCURRENCY} in flight, ` +
       `${DURATION_MS} ms measured per run after a warm-up; each row is the mean of two interleaved runs (both under "runs"). ` +
-      'Operations go through the express-session Store API with callbacks: `get`, `set` (whole session), `touch`, and `request` = get + createSession + change one attribute + set.',
+      'Operations go through the express-session Store API with callbacks: `get`, `set` (whole session), `touch`, and `request` = get + createSession + change one attribute + set. ' +
+      '"CPU µs/op" is the benchmark process (the client); "server CPU µs/op" is every redis-server of the cluster (replicas included) per operation, from INFO cpu — less sensitive to other load on the machine than ops/s.',
     measurements,
     notes:
       load +
