@@ -19,9 +19,9 @@
 --
 -- Metadata is ONE field, 'm' = "version|created|updated|idle|deadline|owner"
 -- (deadline '' when none, owner last so it may contain '|').
--- Field 'n' = "version:count" is the number of attribute fields as of that
--- version, written by create and replace. A replace whose 'n' is current
--- (same version as 'm') overwrites in place and deletes only fields it finds
+-- Field 'n' = "version:updated:count" is the number of attribute fields as
+-- of that write, written by create and replace. A replace whose 'n' is
+-- current (same version and updated time as 'm') overwrites in place and deletes only fields it finds
 -- stale, instead of deleting the whole hash first; a patch, which does not
 -- count, leaves 'n' behind the version, so the next replace trusts it no more.
 --
@@ -49,14 +49,15 @@ if mode == 'create' then
   if ARGV[4] ~= '' then deadline = now + tonumber(ARGV[4]) end
 else
   if not meta then return 'MISSING' end
-  local v, c, _, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
+  local v, c, w, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
   if ARGV[6] ~= '' and v ~= ARGV[6] then return 'CONFLICT:' .. v end
   version, created, idle, previous = tonumber(v) + 1, c, i, u
   if a ~= '' then deadline = tonumber(a) end
   if ARGV[3] ~= '' then idle = ARGV[3] end
   if mode == 'replace' then
-    local nv, nc = string.match(got[2] or '', '^(%d+):(%d+)$')
-    if nv == v then
+    -- The updated time too: a copy (regenerate) restarts at version 1 with a new one.
+    local nv, nw, nc = string.match(got[2] or '', '^(%d+):(%d+):(%d+)$')
+    if nv == v and nw == w then
       known = tonumber(nc)
     else
       -- Unknown attribute count: rewriting the hash whole is the one safe replace.
@@ -93,7 +94,7 @@ if mode == 'patch' then
     for i = 8, 7 + 2 * n, 2000 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n))) end
   end
 else
-  local count = string.format('%.0f:%d', version, n)
+  local count = string.format('%.0f:%.0f:%d', version, now, n)
   if n <= 2000 then
     added = redis.call('HSET', KEYS[1], 'm', packed, 'n', count, unpack(ARGV, 8, 7 + 2 * n))
   else
