@@ -15,9 +15,18 @@ export interface Serializer<T = unknown> {
  */
 export const jsonSerializer: Serializer<unknown> = Object.freeze({
   serialize(value: unknown): string {
-    const problem = jsonProblem(value, 'value', new Set());
+    let text: string | undefined;
+    let failure: unknown;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      failure = err; // a cycle or a BigInt: the walk below names where
+    }
+    // Once JSON.stringify succeeded there is no cycle, so the walk needs no set of visited objects.
+    const problem = jsonProblem(value, 'value', text === undefined ? new Set() : undefined);
     if (problem) throw new Error(problem);
-    return JSON.stringify(value);
+    if (text === undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+    return text;
   },
   deserialize(text: string): unknown {
     return JSON.parse(text) as unknown;
@@ -45,7 +54,7 @@ export function encode<T>(s: Serializer<T>, value: T, argument: string): string 
   return text;
 }
 
-function jsonProblem(v: unknown, path: string, seen: Set<object>): string | undefined {
+function jsonProblem(v: unknown, path: string, seen: Set<object> | undefined): string | undefined {
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -66,24 +75,33 @@ function jsonProblem(v: unknown, path: string, seen: Set<object>): string | unde
   if (o instanceof Map || o instanceof Set || o instanceof WeakMap || o instanceof WeakSet) {
     return `${path} is a ${o.constructor.name}, which JSON turns into {} (convert it to an array or object)`;
   }
-  if (seen.has(o)) return `${path} is a circular reference`;
-  seen.add(o);
-  try {
-    if (Array.isArray(o)) {
-      for (let i = 0; i < o.length; i++) {
-        const p = o[i] === undefined ? undefined : jsonProblem(o[i], `${path}[${i}]`, seen);
-        if (p) return p;
-      }
-      return undefined;
-    }
-    for (const [k, child] of Object.entries(o)) {
-      // JSON drops undefined properties on purpose; that is a common, harmless idiom.
-      if (child === undefined) continue;
-      const p = jsonProblem(child, `${path}.${k}`, seen);
+  if (seen !== undefined) {
+    if (seen.has(o)) return `${path} is a circular reference`;
+    seen.add(o);
+  }
+  // Paths are built only for a value that has a problem: this walk runs on every write.
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const child: unknown = o[i];
+      if (isPlainJson(child)) continue;
+      const p = child === undefined ? undefined : jsonProblem(child, `${path}[${i}]`, seen);
       if (p) return p;
     }
-    return undefined;
-  } finally {
-    seen.delete(o);
+  } else {
+    const keys = Object.keys(o);
+    for (let i = 0; i < keys.length; i++) {
+      const child = (o as Record<string, unknown>)[keys[i]!];
+      // JSON drops undefined properties on purpose; that is a common, harmless idiom.
+      if (child === undefined || isPlainJson(child)) continue;
+      const p = jsonProblem(child, `${path}.${keys[i]}`, seen);
+      if (p) return p;
+    }
   }
+  seen?.delete(o);
+  return undefined;
+}
+
+/** A leaf JSON stores as it is (checked inline so the walk skips building its path). */
+function isPlainJson(v: unknown): boolean {
+  return typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v));
 }

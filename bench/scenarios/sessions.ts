@@ -14,7 +14,7 @@
  */
 import os from 'node:os';
 import { Cookie, type SessionData, type Store } from 'express-session';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import ConnectRedis7 from 'connect-redis-7';
 import { RedisStore as ConnectRedis9 } from 'connect-redis';
 import { createCluster } from 'redis';
@@ -24,14 +24,69 @@ import type { NodeAddress } from '../../testcontainers/index.js';
 import { closedLoop, meanOfRuns, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
-const KINDS: Kind[] = ['slotwise', 'connect-redis-9', 'connect-redis-7'];
+const ALL_KINDS: Kind[] = ['slotwise', 'connect-redis-9', 'connect-redis-7'];
 const LABELS: Record<Kind, string> = {
   slotwise: 'slotwise SlotwiseSessionStore',
   'connect-redis-9': 'connect-redis 9 + node-redis cluster',
   'connect-redis-7': 'connect-redis 7.1 + ioredis Cluster (autopipelining)',
 };
-const OPS = ['get', 'set', 'touch', 'request'] as const;
-type Op = (typeof OPS)[number];
+const ALL_OPS = ['get', 'set', 'touch', 'request'] as const;
+type Op = (typeof ALL_OPS)[number];
+/** `BENCH_OPS=get,set` / `BENCH_KINDS=slotwise,connect-redis-7` narrow a run (for profiling; the report wants all). */
+const OPS = pick(ALL_OPS, process.env.BENCH_OPS);
+const KINDS = pick(ALL_KINDS, process.env.BENCH_KINDS);
+
+function pick<T extends string>(all: readonly T[], list: string | undefined): T[] {
+  if (!list) return [...all];
+  const wanted = list.split(',').map((s) => s.trim());
+  const bad = wanted.filter((w) => !all.includes(w as T));
+  if (bad.length > 0) throw new Error(`unknown ${bad.join(', ')}; expected some of ${all.join(', ')}`);
+  return all.filter((a) => wanted.includes(a));
+}
+
+/**
+ * Server CPU (user + sys, every node, replicas included) and INFO commandstats
+ * of the masters: what one operation costs the servers, which the shared
+ * 2-core box's load does not skew the way it skews ops/s.
+ */
+class ServerStats {
+  readonly #nodes: Redis[];
+  constructor(roots: readonly NodeAddress[]) {
+    this.#nodes = roots.map((r) => new Redis({ host: r.host, port: r.port, lazyConnect: false, maxRetriesPerRequest: 1 }));
+  }
+  async reset(): Promise<number> {
+    await Promise.all(this.#nodes.map((n) => n.config('RESETSTAT')));
+    return this.#cpu();
+  }
+  /** µs of server CPU per op, and the masters' commands per op with their usec_per_call. */
+  async since(cpu0: number, ops: number): Promise<{ cpuUsPerOp: number; commands: string }> {
+    const cpu = (await this.#cpu()) - cpu0;
+    const totals = new Map<string, { calls: number; usec: number }>();
+    for (const n of this.#nodes) {
+      if (!/role:master/.test(await n.info('replication'))) continue;
+      for (const m of (await n.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+        if (m[1] === 'config' || m[1] === 'info' || m[1] === 'cluster') continue;
+        const t = totals.get(m[1]!) ?? { calls: 0, usec: 0 };
+        t.calls += Number(m[2]);
+        t.usec += Number(m[3]);
+        totals.set(m[1]!, t);
+      }
+    }
+    const commands = [...totals].map(([c, t]) => `${c} ${(t.calls / ops).toFixed(2)}/op ${(t.usec / t.calls).toFixed(1)}µs`).join(', ');
+    return { cpuUsPerOp: Math.round((cpu * 1e6) / ops) / 1, commands };
+  }
+  async #cpu(): Promise<number> {
+    let s = 0;
+    for (const n of this.#nodes) {
+      const info = await n.info('cpu');
+      s += Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_user:([\d.]+)/.exec(info)![1]);
+    }
+    return s;
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#nodes.map((n) => n.quit()));
+  }
+}
 const SESSIONS = 10_000;
 const CONCURRENCY = 64;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
@@ -93,9 +148,13 @@ function sessionData(i: number): SessionData {
   } as unknown as SessionData;
 }
 
-async function measure(bench: Bench, op: Op) {
+let requestSeq = 0;
+
+async function measure(bench: Bench, op: Op): Promise<LoopResult & { total: number }> {
   const sid = (w: number, i: number) => `s${(w * 7919 + i * 31) % SESSIONS}`;
-  return closedLoop(CONCURRENCY, DURATION_MS, async (w, i) => {
+  let total = 0;
+  const res = await closedLoop(CONCURRENCY, DURATION_MS, async (w, i) => {
+    total++;
     const id = sid(w, i);
     switch (op) {
       case 'get':
@@ -109,11 +168,13 @@ async function measure(bench: Bench, op: Op) {
         if (!data) throw new Error(`session ${id} missing`);
         // What express-session does with a loaded session before the handler runs.
         const session = bench.store.createSession({ sessionID: id } as never, data) as unknown as Record<string, unknown>;
-        session.lastSeen = i;
+        // A value no earlier run wrote: the save must be a real change, not an unchanged save (which slotwise turns into a touch).
+        session.lastSeen = ++requestSeq;
         return bench.set(id, session as unknown as SessionData);
       }
     }
   });
+  return { ...res, total };
 }
 
 export async function run(): Promise<void> {
@@ -121,6 +182,7 @@ export async function run(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
     const roots = cluster.getRootNodes();
+    const stats = new ServerStats(cluster.getRootNodes());
     const benches = new Map<Kind, Bench>();
     for (const kind of KINDS) {
       const bench = await open(kind, roots, `bench:${kind}:`);
@@ -129,19 +191,30 @@ export async function run(): Promise<void> {
     }
     for (const op of OPS) {
       const runs = new Map<Kind, LoopResult[]>();
+      const serverCpu = new Map<Kind, number[]>();
       for (let r = 0; r < 2; r++) {
         // Alternate the order so no store always runs on a warmer (or more tired) box.
         for (const kind of r === 0 ? KINDS : [...KINDS].reverse()) {
+          const cpu0 = await stats.reset();
           const res = await measure(benches.get(kind)!, op);
+          // The warm-up and the drain after the window also ran on the servers: divide by every op, not the measured ones.
+          const server = await stats.since(cpu0, res.total);
           runs.set(kind, [...(runs.get(kind) ?? []), res]);
-          console.log(`  ${op} C=${CONCURRENCY} ${LABELS[kind]}: ${res.opsPerSec} ops/s, p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms, errors ${res.errors}${res.firstError ? ` (${res.firstError})` : ''}`);
+          serverCpu.set(kind, [...(serverCpu.get(kind) ?? []), server.cpuUsPerOp]);
+          console.log(
+            `  ${op} C=${CONCURRENCY} ${LABELS[kind]}: ${res.opsPerSec} ops/s, p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms, errors ${res.errors}${res.firstError ? ` (${res.firstError})` : ''}, ` +
+              `client CPU ${res.cpuUsPerOp} µs/op, server CPU ${server.cpuUsPerOp} µs/op [${server.commands}]`,
+          );
         }
       }
       for (const kind of KINDS) {
-        measurements.push(meanOfRuns(LABELS[kind], `${op} C=${CONCURRENCY}`, runs.get(kind) as [LoopResult, LoopResult]));
+        const m = meanOfRuns(LABELS[kind], `${op} C=${CONCURRENCY}`, runs.get(kind) as [LoopResult, LoopResult]);
+        const cpu = serverCpu.get(kind)!;
+        measurements.push({ ...m, extra: { ...m.extra, 'server CPU µs/op': Math.round(cpu.reduce((a, b) => a + b, 0) / cpu.length) } });
       }
     }
     for (const bench of benches.values()) await bench.close();
+    await stats.close();
   });
   const load = `Load average (1 min) of the machine: ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end (${os.cpus().length} CPUs); anything above ~3 means other work shared the CPUs and the figures are only indicative. `;
   writeReport({
@@ -152,7 +225,8 @@ export async function run(): Promise<void> {
       `One fresh cluster of 3 masters × 1 replica on this machine, shared by every store in the same run. ${SESSIONS} sessions per store ` +
       `(~330 bytes of JSON each: cookie, user, roles, a 5-item cart), keys spread over every master. Closed loop, ${CONCURRENCY} in flight, ` +
       `${DURATION_MS} ms measured per run after a warm-up; each row is the mean of two interleaved runs (both under "runs"). ` +
-      'Operations go through the express-session Store API with callbacks: `get`, `set` (whole session), `touch`, and `request` = get + createSession + change one attribute + set.',
+      'Operations go through the express-session Store API with callbacks: `get`, `set` (whole session), `touch`, and `request` = get + createSession + change one attribute + set. ' +
+      '"CPU µs/op" is the benchmark process (the client); "server CPU µs/op" is every redis-server of the cluster (replicas included) per operation, from INFO cpu — less sensitive to other load on the machine than ops/s.',
     measurements,
     notes:
       load +

@@ -60,16 +60,19 @@ export class Script {
 
   /** Runs the script with `keys` (KEYS[]) and `args` (ARGV[]). */
   async run(keys: readonly (string | Buffer)[], args: readonly (string | Buffer | number)[] = [], opts: ScriptRunOptions = {}): Promise<unknown> {
-    const tail = [keys.length, ...keys, ...args];
+    // One array, built once: its first slot is the SHA now and the source on a NOSCRIPT fallback.
+    const argv: unknown[] = [this.sha, keys.length, ...keys, ...args];
     const buffer = opts.buffer === true;
     const started = Date.now();
     try {
-      return await this.#send(this.readOnly ? 'evalsha_ro' : 'evalsha', [this.sha, ...tail], buffer, opts.timeoutMs);
+      return await this.#send(this.readOnly ? 'evalsha_ro' : 'evalsha', argv, buffer, opts.timeoutMs);
     } catch (err) {
       if (!(err instanceof RedisReplyError) || err.prefix !== 'NOSCRIPT') throw err;
       // One budget for both round trips: the fallback gets what the EVALSHA left.
       const left = opts.timeoutMs === undefined ? undefined : Math.max(1, opts.timeoutMs - (Date.now() - started));
-      return this.#send(this.readOnly ? 'eval_ro' : 'eval', [this.lua, ...tail], buffer, left);
+      const fallback = argv.slice();
+      fallback[0] = this.lua;
+      return this.#send(this.readOnly ? 'eval_ro' : 'eval', fallback, buffer, left);
     }
   }
 }

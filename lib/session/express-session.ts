@@ -148,16 +148,27 @@ export class SlotwiseSessionStore extends Store {
       await this.sessions.destroy(sid);
       return;
     }
-    const next: Snapshot = { attributes: this.#serialize(session), userId: this.#owner(session) };
+    const encoded = encodeAttributes(session, this.#serializer, 'session data', false);
+    const next: Snapshot = { attributes: byName(encoded.pairs), userId: this.#owner(session) };
     const previous = snapshotOf(session);
-    const pairs: string[] = [];
+    // Never loaded: every attribute is written, as encoded.
+    let pairs = encoded.pairs;
     const removed: string[] = [];
-    for (const [name, text] of next.attributes) if (previous?.attributes.get(name) !== text) pairs.push(ATTRIBUTE + name, text);
-    if (previous) for (const name of previous.attributes.keys()) if (!next.attributes.has(name)) removed.push(ATTRIBUTE + name);
+    if (previous) {
+      pairs = [];
+      for (const [name, text] of next.attributes) if (previous.attributes.get(name) !== text) pairs.push(ATTRIBUTE + name, text);
+      for (const name of previous.attributes.keys()) if (!next.attributes.has(name)) removed.push(ATTRIBUTE + name);
+    }
     const owner = next.userId !== previous?.userId ? (next.userId ?? null) : undefined;
-    // Never loaded (express-session generated it): the first save creates it, unless a tombstone says it was destroyed.
-    // Loaded: update-only, so a session destroyed (or expired) since it was loaded stays gone.
-    const written = await this.sessions[writeEncoded](previous ? 'patch' : 'upsert', sid, { pairs, removed }, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
+    let written: boolean;
+    if (previous && pairs.length === 0 && removed.length === 0 && owner === undefined) {
+      // Saved unchanged (resave): only the expiry moves. touch is update-only too, and leaves the version alone.
+      written = await this.sessions.touch(sid, { ttlMs: ttl });
+    } else {
+      // Never loaded (express-session generated it): the first save creates it, unless a tombstone says it was destroyed.
+      // Loaded: update-only, so a session destroyed (or expired) since it was loaded stays gone.
+      written = await this.sessions[writeEncoded](previous ? 'patch' : 'upsert', sid, { pairs, removed }, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
+    }
     if (written) remember(session, next);
   }
 
@@ -186,14 +197,6 @@ export class SlotwiseSessionStore extends Store {
     return this.#ttl;
   }
 
-  /** Serializes every own enumerable attribute (a Session's id, req and methods are not). */
-  #serialize(session: ExpressSessionData): Map<string, string> {
-    const encoded = encodeAttributes(session, this.#serializer, 'session data', false);
-    const attributes = new Map<string, string>();
-    for (let i = 0; i < encoded.pairs.length; i += 2) attributes.set(encoded.pairs[i]!.slice(ATTRIBUTE.length), encoded.pairs[i + 1]!);
-    return attributes;
-  }
-
   #owner(data: object): string | undefined {
     const userId = this.#userId?.(data as ExpressSessionData);
     return userId === null || userId === undefined ? undefined : userId;
@@ -215,6 +218,13 @@ function snapshotOf(o: object): Snapshot | undefined {
 
 function remember(o: object, snapshot: Snapshot): void {
   Object.defineProperty(o, SNAPSHOT, { value: snapshot, enumerable: false, writable: true, configurable: true });
+}
+
+/** Attribute name → stored string, from encoded field/value pairs (a Session's id, req and methods are not attributes). */
+function byName(pairs: readonly string[]): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (let i = 0; i < pairs.length; i += 2) attributes.set(pairs[i]!.slice(ATTRIBUTE.length), pairs[i + 1]!);
+  return attributes;
 }
 
 /** Accepts connect-redis's `{ stringify, parse }` as well as a slotwise Serializer. */

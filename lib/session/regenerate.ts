@@ -6,7 +6,7 @@
  * again (at most 5 times).
  */
 import { SessionConflictError, SessionExistsError } from '../errors.js';
-import { META_FIELD, parseMeta, type SessionKeys } from './keys.js';
+import { ATTRIBUTE, META_FIELD, parseMeta, type SessionKeys } from './keys.js';
 import type { ResolvedSessionOptions } from './options.js';
 import type { SessionScripts } from './scripts.js';
 import type { UserIndex } from './user-index.js';
@@ -33,7 +33,8 @@ export async function regenerateSession(ctx: RegenerateContext, id: string, newI
     const pairs: string[] = [];
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === META_FIELD) meta = fields[i + 1]!;
-      else pairs.push(fields[i]!, fields[i + 1]!);
+      // Attributes only: the attribute count ('n', see write.lua) belongs to the original's versions, not the copy's.
+      else if (fields[i]!.startsWith(ATTRIBUTE)) pairs.push(fields[i]!, fields[i + 1]!);
     }
     const parsed = parseMeta(meta);
     if (parsed === undefined) return null;

@@ -72,7 +72,8 @@ export interface SessionStoreEvents {
   error: [Error];
 }
 
-type WriteReply = [string, number, number, string];
+/** write.lua's reply: a status, `CONFLICT:<version>` when the expected version did not match. */
+type WriteStatus = 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'EXPIRED' | `CONFLICT:${number}`;
 
 /**
  * Sessions on a Redis Cluster: one hash per session (per-attribute writes,
@@ -125,7 +126,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const userId = o.userId === undefined ? undefined : checkUserId(o.userId);
     const attrs = encodeAttributes(data, this.options.serializer, 'session data', false);
     if (userId !== undefined) await this.#index.add(userId, id, absolute > 0 ? Math.min(ttl, absolute) : ttl);
-    const [status] = await this.#write('create', id, attrs, ttl, absolute, userId === undefined ? '' : `=${userId}`, '');
+    const status = await this.#write('create', id, attrs, ttl, absolute, userId === undefined ? '' : `=${userId}`, '');
     if (status === 'EXISTS') throw new SessionExistsError(id, 'exists');
     if (status === 'DESTROYED') throw new SessionExistsError(id, 'destroyed');
     return id;
@@ -162,7 +163,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const ttl = checkTtl(opts.ttlMs, 'ttlMs');
     const owner = this.#owner(opts.userId);
     if (typeof opts.userId === 'string') await this.#index.add(opts.userId, id, ttl);
-    const [status] = await this.#write(mode, id, attrs, ttl, mode === 'upsert' ? this.options.absoluteTtlMs : 0, owner, '');
+    const status = await this.#write(mode, id, attrs, ttl, mode === 'upsert' ? this.options.absoluteTtlMs : 0, owner, '');
     return status === 'OK';
   }
 
@@ -202,7 +203,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const owner = this.#owner(o.userId);
     const attrs = encodeAttributes(data, this.options.serializer, 'session data', false);
     if (typeof o.userId === 'string') await this.#index.add(o.userId, id, ttl);
-    const [status] = await this.#write('upsert', id, attrs, ttl, this.options.absoluteTtlMs, owner, '');
+    const status = await this.#write('upsert', id, attrs, ttl, this.options.absoluteTtlMs, owner, '');
     return status === 'OK';
   }
 
@@ -354,16 +355,17 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const expected = o.expectedVersion === undefined ? '' : String(checkVersion(o.expectedVersion));
     const attrs = encodeAttributes(data, this.options.serializer, mode === 'patch' ? 'attributes' : 'session data', mode === 'patch');
     if (typeof o.userId === 'string') await this.#index.add(o.userId, id, ttl ?? this.options.ttlMs);
-    const [status, version] = await this.#write(mode, id, attrs, ttl, 0, owner, expected);
-    if (status === 'CONFLICT') {
+    const status = await this.#write(mode, id, attrs, ttl, 0, owner, expected);
+    if (status.startsWith('CONFLICT:')) {
+      const version = status.slice('CONFLICT:'.length);
       throw new SessionConflictError(id, `Session "${id}" is at version ${version}, not the expected ${expected}; nothing was written`, Number(version));
     }
     return status === 'OK';
   }
 
-  #write(mode: string, id: string, attrs: EncodedAttributes, ttl: number | undefined, absolute: number, owner: string, expected: string): Promise<WriteReply> {
+  async #write(mode: string, id: string, attrs: EncodedAttributes, ttl: number | undefined, absolute: number, owner: string, expected: string): Promise<WriteStatus> {
     const args = [String(Date.now()), mode, ttl === undefined ? '' : String(ttl), absolute > 0 ? String(absolute) : '', owner, expected, String(attrs.pairs.length / 2), ...attrs.pairs, ...attrs.removed];
-    return this.#scripts.write.run(this.#both(id), args) as Promise<WriteReply>;
+    return String(await this.#scripts.write.run(this.#both(id), args)) as WriteStatus;
   }
 
   #owner(userId: unknown): string {

@@ -19,36 +19,51 @@
 --
 -- Metadata is ONE field, 'm' = "version|created|updated|idle|deadline|owner"
 -- (deadline '' when none, owner last so it may contain '|').
+-- Field 'n' = "version:updated:count" is the number of attribute fields as
+-- of that write, written by create and replace. A replace whose 'n' is
+-- current (same version and updated time as 'm') overwrites in place and deletes only fields it finds
+-- stale, instead of deleting the whole hash first; a patch, which does not
+-- count, leaves 'n' behind the version, so the next replace trusts it no more.
 --
--- Returns {status, version, expiresAtMs, previousOwner}
---   status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'CONFLICT' | 'EXPIRED'
---   previousOwner: '' when the session had none.
+-- Returns a status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'EXPIRED' |
+--   'CONFLICT:<current version>'
 -- Few redis.call()s on purpose: inside a script each one costs more than
--- the work it does (hence no TIME either: the caller sends its clock).
+-- the work it does (hence no TIME either: the caller sends its clock), and
+-- the reply is one short string, the cheapest for the client to read.
 
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
-local meta = redis.call('HGET', KEYS[1], 'm')
+local got = redis.call('HMGET', KEYS[1], 'm', 'n')
+local meta = got[1]
 
 if mode == 'upsert' then
   if meta then mode = 'replace' else mode = 'create' end
 end
 
 local version, created, idle, deadline, previous
+local known -- attribute count before this write, when 'n' is current
 if mode == 'create' then
-  if meta then return {'EXISTS', 0, 0, ''} end
-  if redis.call('EXISTS', KEYS[2]) == 1 then return {'DESTROYED', 0, 0, ''} end
+  if meta then return 'EXISTS' end
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 'DESTROYED' end
   version, created, idle, previous = 1, now, ARGV[3], ''
   if ARGV[4] ~= '' then deadline = now + tonumber(ARGV[4]) end
 else
-  if not meta then return {'MISSING', 0, 0, ''} end
-  local v, c, _, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
-  if ARGV[6] ~= '' and v ~= ARGV[6] then return {'CONFLICT', tonumber(v), 0, ''} end
+  if not meta then return 'MISSING' end
+  local v, c, w, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
+  if ARGV[6] ~= '' and v ~= ARGV[6] then return 'CONFLICT:' .. v end
   version, created, idle, previous = tonumber(v) + 1, c, i, u
   if a ~= '' then deadline = tonumber(a) end
   if ARGV[3] ~= '' then idle = ARGV[3] end
-  -- Rewriting the hash whole is cheaper than finding the attributes to drop.
-  if mode == 'replace' then redis.call('DEL', KEYS[1]) end
+  if mode == 'replace' then
+    -- The updated time too: a copy (regenerate) restarts at version 1 with a new one.
+    local nv, nw, nc = string.match(got[2] or '', '^(%d+):(%d+):(%d+)$')
+    if nv == v and nw == w then
+      known = tonumber(nc)
+    else
+      -- Unknown attribute count: rewriting the hash whole is the one safe replace.
+      redis.call('DEL', KEYS[1])
+    end
+  end
 end
 
 local owner = previous
@@ -58,7 +73,7 @@ local ttl = tonumber(idle)
 if deadline then ttl = math.min(ttl, deadline - now) end
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
-  return {'EXPIRED', version, now, previous}
+  return 'EXPIRED'
 end
 
 local n = tonumber(ARGV[7])
@@ -69,14 +84,33 @@ if mode == 'patch' and #ARGV > 7 + 2 * n then
 end
 
 local packed = string.format('%.0f|%.0f|%.0f|%s|%s|%s', version, created, now, idle, deadline and string.format('%.0f', deadline) or '', owner)
+local added
 -- unpack() is bounded by the Lua stack: very large sessions go in chunks.
-if n <= 2000 then
-  redis.call('HSET', KEYS[1], 'm', packed, unpack(ARGV, 8, 7 + 2 * n))
+if mode == 'patch' then
+  if n <= 2000 then
+    redis.call('HSET', KEYS[1], 'm', packed, unpack(ARGV, 8, 7 + 2 * n))
+  else
+    redis.call('HSET', KEYS[1], 'm', packed)
+    for i = 8, 7 + 2 * n, 2000 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n))) end
+  end
 else
-  redis.call('HSET', KEYS[1], 'm', packed)
-  for i = 8, 7 + 2 * n, 2000 do
-    redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n)))
+  local count = string.format('%.0f:%.0f:%d', version, now, n)
+  if n <= 2000 then
+    added = redis.call('HSET', KEYS[1], 'm', packed, 'n', count, unpack(ARGV, 8, 7 + 2 * n))
+  else
+    added = redis.call('HSET', KEYS[1], 'm', packed, 'n', count)
+    for i = 8, 7 + 2 * n, 2000 do added = added + redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n))) end
+  end
+  -- Replaced in place: fields before + fields added - fields given = stale attributes left over.
+  if known and known + added > n then
+    local keep = { m = true, n = true }
+    for i = 8, 7 + 2 * n, 2 do keep[ARGV[i]] = true end
+    local stale = {}
+    for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+      if not keep[f] then stale[#stale + 1] = f end
+    end
+    for i = 1, #stale, 1000 do redis.call('HDEL', KEYS[1], unpack(stale, i, math.min(i + 999, #stale))) end
   end
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
-return {'OK', version, now + ttl, previous}
+return 'OK'
