@@ -7,6 +7,7 @@ import type { GapEvent } from '../pubsub/types.js';
 import { checkClient } from '../check-client.js';
 import { SessionBulk } from './bulk.js';
 import { mapLimit } from './concurrency.js';
+import { instrumentSessionOperations } from './metrics.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
 import { regenerateSession } from './regenerate.js';
 import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
@@ -333,6 +334,15 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   /** `await using sessions = …` closes the store at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  static {
+    instrumentSessionOperations(this.prototype, new Map<PropertyKey, string>([
+      // get() reads through [readRaw]: counted there, once.
+      ['create', 'create'], ['getEntry', 'get'], [readRaw, 'get'], ['set', 'set'], ['patch', 'patch'], ['upsert', 'set'],
+      [writeEncoded, 'set'], ['touch', 'touch'], ['destroy', 'destroy'], ['regenerate', 'regenerate'], ['listByUser', 'list_by_user'],
+      ['destroyByUser', 'destroy_by_user'],
+    ]), (store) => store.#client);
   }
 
   async #backgroundSweep(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { ClusterClient, Mutex, Redlock, Semaphore, WorkQueue } from '../../../lib/index.js';
+import { ClusterClient, Mutex, Redlock, Semaphore, SessionStore, WorkQueue } from '../../../lib/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { installOtel, type TestOtel } from '../../helpers/otel.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -129,6 +129,26 @@ describe('telemetry: helper metrics (integration)', function () {
     const closed = await points(otel, 'slotwise.queue.depth');
     const waitingNow = matching(closed, { 'messaging.destination.name': name, 'slotwise.job.state': 'waiting' });
     assert.equal(waitingNow.reduce((n, p) => n + (p.value as number), 0), 0, 'a closed queue is no longer observed');
+  });
+
+  it('sessions: each store operation is recorded once, failures with error.type', async () => {
+    const store = new SessionStore(client, { prefix: `hm-sess-${run}` });
+    try {
+      const id = await store.create({ user: SECRET });
+      for (let i = 0; i < 3; i++) assert.deepEqual(await store.get(id), { user: SECRET });
+      assert.equal(await store.set(id, { user: 'b' }), true);
+      assert.equal(await store.touch(id), true);
+      await assert.rejects(store.set(id, { user: 'c' }, { expectedVersion: 99 }), { code: 'ERR_SLOTWISE_SESSION_CONFLICT' });
+      assert.equal(await store.destroy(id), true);
+      const ops = await points(otel, 'slotwise.session.operation.duration');
+      const op = (name: string) => countOf(ops, { 'slotwise.session.operation': name });
+      assert.deepEqual({ create: op('create'), get: op('get'), set: op('set'), touch: op('touch'), destroy: op('destroy') },
+        { create: 1, get: 3, set: 2, touch: 1, destroy: 1 });
+      assert.equal(countOf(ops, { 'slotwise.session.operation': 'set', 'error.type': 'ERR_SLOTWISE_SESSION_CONFLICT' }), 1);
+      assert.ok(!inspect(await otel.collect(), { depth: 30 }).includes(id), 'no session id in a metric');
+    } finally {
+      await store.close();
+    }
   });
 
   it('with metrics off, helpers record nothing', async () => {
