@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ClusterClient, Mutex, slotOf } from '../../../lib/index.js';
+import { ClusterClient, Mutex, SessionStore, slotOf } from '../../../lib/index.js';
 import { sharedCluster } from '../../helpers/cluster.js';
 import { installOtel, type TestOtel } from '../../helpers/otel.js';
 import type { StartedRedisCluster } from '../../../testcontainers/index.js';
@@ -180,6 +180,28 @@ describe('telemetry: OpenTelemetry (integration)', function () {
       assert.equal(wait.attributes['error.type'], 'ERR_SLOTWISE_LOCK_NOT_ACQUIRED');
     } finally {
       await held.release();
+    }
+  });
+
+  it('session store operations are spans under the caller\'s span, their commands its children; no session id in them', async () => {
+    const store = new SessionStore(client, { prefix: `otel-sess-${Date.now()}` });
+    let id = '';
+    try {
+      const parent = await underCaller('request', async () => {
+        id = await store.create({ cart: SECRET });
+        await store.get(id);
+        await store.destroy(id);
+      });
+      const children = childrenOf(otel.spans(), parent);
+      assert.deepEqual(children.map((s) => s.name).sort(), ['session create', 'session destroy', 'session get']);
+      for (const s of children) {
+        assert.equal(s.kind, SpanKind.INTERNAL);
+        assert.ok(childrenOf(otel.spans(), s.spanContext().spanId).length > 0, `${s.name} has its commands as children`);
+      }
+      const text = inspect(otel.spans().filter((s) => s.name.startsWith('session')).map((s) => [s.name, s.attributes, s.events]), { depth: 10 });
+      assert.ok(!text.includes(id) && !text.includes(SECRET), 'no session id or data in a session span');
+    } finally {
+      await store.close();
     }
   });
 
