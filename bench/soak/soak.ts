@@ -48,12 +48,18 @@ const outDir = values.out ?? REPORT_DIR;
 const gc = (globalThis as { gc?: () => void }).gc;
 const config = {
   masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 2000, workers, keysPerWorker: 50, valueBytes: 100,
+  stillKeys: 3000,
+  // Nodes keep their data across a restart, like pods with a persistent volume (appendfsync everysec:
+  // an acknowledged write is in the file's page cache before the reply, which a SIGKILL keeps).
+  // Without it a master restarted before its replica takes over comes back empty and its replica
+  // resyncs from it: the 72 stale reads of seed 26 (test/chaos/pod-ip-master-data.test.ts).
+  appendOnly: 'yes, appendfsync everysec',
   heapSampledAfterFullGc: gc !== undefined, commandTimeoutMs: 10_000, reshardSlots: 300, reshardGapMs: [300, 1000], chaosGapMs: [8000, 14000], seed: values.seed ?? 'time',
 };
 
 const startedAtMs = Date.now();
 console.log(`soak: ${label}`);
-const cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).withNodeTimeoutMs(2000).start();
+const cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(1).withNodeTimeoutMs(2000).withAppendOnly().start();
 const client = new ClusterClient({ rootNodes: cluster.getRootNodes(), commandTimeoutMs: config.commandTimeoutMs });
 let redirects = 0;
 const migrationEvents = { stuck: 0, cleared: 0 };
@@ -63,7 +69,9 @@ client.on('migration:cleared', () => migrationEvents.cleared++);
 client.on('error', () => {}); // background refresh failures during faults: expected, and not caller-visible
 await client.connect();
 
-const load = new SoakLoad(client, workers, config.keysPerWorker, config.valueBytes).start();
+const load = new SoakLoad(client, workers, config.keysPerWorker, config.valueBytes);
+await load.writeStill(config.stillKeys);
+load.start();
 const faults = new FaultStream(cluster, {
   random,
   // Each fault as it ends: a run that dies still leaves its fault log in the output.
@@ -86,7 +94,7 @@ const progress = setInterval(() => {
   const el = (Date.now() - startedAtMs) / 1000;
   const heap = process.memoryUsage().heapUsed / 2 ** 20;
   const line = `${Math.floor(el / 60)}:${String(Math.floor(el % 60)).padStart(2, '0')} ops ${load.ops.toLocaleString('en-US')} (${(load.ops - lastOps).toLocaleString('en-US')}/s) ` +
-    `errors ${load.errorTotal} reshards ${faults.count('reshard')} failovers ${faults.count('failover') + faults.count('failover-mid-migration')} ` +
+    `errors ${load.errorTotal} stale ${load.staleTotal} reshards ${faults.count('reshard')} failovers ${faults.count('failover') + faults.count('failover-mid-migration')} ` +
     `(mid ${faults.count('failover-mid-migration')}) kills ${faults.count('kill-9')} pauses ${faults.count('pause')} heap ${heap.toFixed(1)} MB`;
   lastOps = load.ops;
   if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(150)}`);
@@ -113,10 +121,16 @@ await cluster.waitForHealthy({ timeoutMs: 20_000 }).catch(async (err: Error) => 
   await cluster.waitForHealthy({ timeoutMs: 30_000 }).catch((e: Error) => (endState += `; still not healthy: ${e.message.slice(0, 200)}`));
 });
 let lostWrites: string[];
+let stillLost: string[];
 try {
   lostWrites = await load.lostWrites();
 } catch (err) {
   lostWrites = [`the check itself failed: ${(err as Error).message}`];
+}
+try {
+  stillLost = await load.lostStill();
+} catch (err) {
+  stillLost = [`the check itself failed: ${(err as Error).message}`];
 }
 const durationMs = Date.now() - startedAtMs;
 const faultsByKind: Record<string, { ok: number; failed: number }> = {};
@@ -138,6 +152,9 @@ writeReport(outDir, {
   errorsByKind: Object.fromEntries(load.errorCounts),
   errors: load.errors,
   staleReads: load.stale,
+  staleTotal: load.staleTotal,
+  stillKeys: load.stillKeys,
+  stillLost,
   ackedKeys: load.acked.size,
   lostWrites,
   faults: faultsByKind,
@@ -147,6 +164,6 @@ writeReport(outDir, {
   migrationEvents,
   endState,
 });
-console.log(`soak: ${load.ops} commands, ${load.errorTotal} errors, ${lostWrites.length} acknowledged writes lost; report in ${outDir}/soak.md`);
+console.log(`soak: ${load.ops} commands, ${load.errorTotal} errors, ${lostWrites.length} acknowledged writes lost, ${stillLost.length} of ${load.stillKeys} still keys lost, ${load.staleTotal} stale reads; report in ${outDir}/soak.md`);
 await client.quit();
 await cluster.stop();
