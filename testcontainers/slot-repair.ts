@@ -231,9 +231,45 @@ export async function fixOpenSlot(access: NodeAccess, masters: readonly MasterSt
   throw new ClusterEngineError(`cannot fix ${describe()}`);
 }
 
-/** Closes every open slot of the cluster reachable from `seedPorts`; returns what was done per slot. */
-export async function fixOpenSlots(access: NodeAccess, seedPorts: readonly number[]): Promise<SlotFix[]> {
+/**
+ * Slots no master claims in its own config (its `myself` line), whatever its peers believe: the
+ * node they credit with it has forgotten it, and reports `cluster_state:fail` — refusing every
+ * command, MIGRATE included, so no open slot of it can be closed either. Seen in a soak after a
+ * master was killed mid-migration and its replica took over. Like `redis-cli --cluster fix`
+ * ("uncovered slots"), each is given to the master holding its keys or, when none does, to the
+ * one most peers already credit with it (so nothing else has to change), with ADDSLOTS and a
+ * BUMPEPOCH so its claim wins.
+ */
+export async function fixUncoveredSlots(access: NodeAccess, masters: readonly MasterState[]): Promise<SlotFix[]> {
+  const claimed = new Uint8Array(16384);
+  for (const m of masters) for (const [a, b] of m.self.slots) claimed.fill(1, a, b + 1);
+  const uncovered: number[] = [];
+  for (let slot = 0; slot < 16384; slot++) if (claimed[slot] === 0) uncovered.push(slot);
+  if (uncovered.length === 0 || masters.length === 0) return [];
+  const views = await Promise.all(masters.map(async (m) => parseClusterNodes(String(await access.call(m.port, 'CLUSTER', 'NODES')))));
   const fixes: SlotFix[] = [];
+  for (const slot of uncovered) {
+    const credit = new Map<string, number>();
+    for (const view of views) {
+      const owner = view.find((e) => !e.myself && e.role === 'master' && owns(e, slot));
+      if (owner !== undefined) credit.set(owner.id, (credit.get(owner.id) ?? 0) + 1);
+    }
+    const keys = new Map<MasterState, number>();
+    for (const m of masters) keys.set(m, await countKeys(access, m.port, slot));
+    const owner = [...masters].sort((a, b) => (keys.get(b) ?? 0) - (keys.get(a) ?? 0) || (credit.get(b.id) ?? 0) - (credit.get(a.id) ?? 0))[0]!;
+    await access.call(owner.port, 'CLUSTER', 'ADDSLOTS', slot);
+    await access.call(owner.port, 'CLUSTER', 'BUMPEPOCH');
+    fixes.push({ slot, action: `uncovered (no master claimed it itself): ADDSLOTS on ${owner.port}`, ownerPort: owner.port });
+  }
+  return fixes;
+}
+
+/**
+ * Gives every uncovered slot an owner (see fixUncoveredSlots), then closes every open slot of the
+ * cluster reachable from `seedPorts`; returns what was done per slot.
+ */
+export async function fixOpenSlots(access: NodeAccess, seedPorts: readonly number[]): Promise<SlotFix[]> {
+  const fixes: SlotFix[] = await fixUncoveredSlots(access, await readMasters(access, seedPorts));
   for (const { slot } of openSlots(await readMasters(access, seedPorts))) {
     // Re-read before each slot: fixing one changes the config epochs and views the next relies on.
     fixes.push(await fixOpenSlot(access, await readMasters(access, seedPorts), slot));
