@@ -232,35 +232,35 @@ export async function fixOpenSlot(access: NodeAccess, masters: readonly MasterSt
 }
 
 /**
- * Slots no master claims in its own config (its `myself` line), whatever its peers believe: the
- * node they credit with it has forgotten it, and reports `cluster_state:fail` — refusing every
- * command, MIGRATE included, so no open slot of it can be closed either. Seen in a soak after a
- * master was killed mid-migration and its replica took over. Like `redis-cli --cluster fix`
- * ("uncovered slots"), each is given to the master holding its keys or, when none does, to the
- * one most peers already credit with it (so nothing else has to change), with ADDSLOTS and a
- * BUMPEPOCH so its claim wins.
+ * Slots a reachable master does not claim in its own config (its `myself` line) while its peers
+ * credit it with them: that node reports `cluster_state:fail` and refuses every command, MIGRATE
+ * included, so no open slot of it can be closed either. Seen in a soak after a master was killed
+ * mid-migration and its replica took over. Like `redis-cli --cluster fix` ("uncovered slots"),
+ * the node gets the slot back (ADDSLOTS, then BUMPEPOCH so its claim wins). Slots whose credited
+ * owner is down or unknown are left alone: they belong to a node that may come back.
  */
 export async function fixUncoveredSlots(access: NodeAccess, masters: readonly MasterState[]): Promise<SlotFix[]> {
   const claimed = new Uint8Array(16384);
   for (const m of masters) for (const [a, b] of m.self.slots) claimed.fill(1, a, b + 1);
-  const uncovered: number[] = [];
-  for (let slot = 0; slot < 16384; slot++) if (claimed[slot] === 0) uncovered.push(slot);
-  if (uncovered.length === 0 || masters.length === 0) return [];
+  if (claimed.every((c) => c === 1) || masters.length === 0) return [];
   const views = await Promise.all(masters.map(async (m) => parseClusterNodes(String(await access.call(m.port, 'CLUSTER', 'NODES')))));
   const fixes: SlotFix[] = [];
-  for (const slot of uncovered) {
+  const bumped = new Set<MasterState>();
+  for (let slot = 0; slot < 16384; slot++) {
+    if (claimed[slot] === 1) continue;
     const credit = new Map<string, number>();
     for (const view of views) {
       const owner = view.find((e) => !e.myself && e.role === 'master' && owns(e, slot));
       if (owner !== undefined) credit.set(owner.id, (credit.get(owner.id) ?? 0) + 1);
     }
-    const keys = new Map<MasterState, number>();
-    for (const m of masters) keys.set(m, await countKeys(access, m.port, slot));
-    const owner = [...masters].sort((a, b) => (keys.get(b) ?? 0) - (keys.get(a) ?? 0) || (credit.get(b.id) ?? 0) - (credit.get(a.id) ?? 0))[0]!;
+    const [id] = [...credit].sort((x, y) => y[1] - x[1])[0] ?? [];
+    const owner = masters.find((m) => m.id === id);
+    if (owner === undefined) continue;
     await access.call(owner.port, 'CLUSTER', 'ADDSLOTS', slot);
-    await access.call(owner.port, 'CLUSTER', 'BUMPEPOCH');
-    fixes.push({ slot, action: `uncovered (no master claimed it itself): ADDSLOTS on ${owner.port}`, ownerPort: owner.port });
+    bumped.add(owner);
+    fixes.push({ slot, action: `uncovered (its owner no longer claimed it itself): ADDSLOTS on ${owner.port}`, ownerPort: owner.port });
   }
+  for (const m of bumped) await access.call(m.port, 'CLUSTER', 'BUMPEPOCH');
   return fixes;
 }
 

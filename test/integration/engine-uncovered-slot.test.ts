@@ -42,4 +42,16 @@ describe('engine: fixOpenSlots() gives an uncovered slot back to its owner', fun
       r.disconnect();
     }
   });
+
+  it('leaves alone the slots of a master that is down (it may come back): no other master takes them', async () => {
+    cluster = await new RedisClusterContainer().withMasters(3).withReplicasPerMaster(0).start();
+    const count = (n: { slots: readonly (readonly [number, number])[] }) => n.slots.reduce((a, [x, y]) => a + y - x + 1, 0);
+    const [victim, ...others] = (await cluster.getNodes()).filter((n) => n.role === 'master');
+    const before = new Map(others.map((n) => [n.port, count(n)]));
+    await cluster.killNode(victim!.port);
+    await assert.rejects(cluster.fixOpenSlots({ timeoutMs: 2000 }), /healthy|uncovered/i);
+    for (const n of (await cluster.getNodes()).filter((x) => x.port !== victim!.port && x.role === 'master')) {
+      assert.equal(count(n), before.get(n.port), `master ${n.port} still serves only its own slots`);
+    }
+  });
 });
