@@ -172,7 +172,13 @@ export class RedisClusterContainer {
     return this;
   }
 
-  /** Turn on `appendonly yes`, so data survives `restartNode()`. @default false */
+  /**
+   * Turn on `appendonly yes` (`appendfsync everysec`), so data survives
+   * `restartNode()` and `restartNodeWithNewIp()` like a pod's persistent volume.
+   * Without it a master restarted before its replica takes over comes back
+   * empty and its replica resyncs from it, losing the shard's data (as Redis does).
+   * @default false
+   */
   withAppendOnly(enabled = true): this {
     if (typeof enabled !== 'boolean') throw new InvalidArgumentError('appendOnly', 'expected a boolean');
     this.#appendOnly = enabled;

@@ -106,6 +106,10 @@ export function renderRedisConf(c: NodeConfig): string {
     `logfile ${c.logToStdout === true ? '""' : quote(join(c.dir, 'redis.log'))}`,
     'save ""',
     `appendonly ${c.appendOnly ? 'yes' : 'no'}`,
+    // Redis's default, stated because the engine's restarts rely on it: the AOF is write(2)n before
+    // the reply goes out, so a SIGKILLed node keeps every write it acknowledged (only an OS crash
+    // could lose the last second, which the engine never simulates).
+    'appendfsync everysec',
     // The default delays every replica's first full sync by 5 s; we want replicas in sync before start() returns.
     'repl-diskless-sync yes',
     'repl-diskless-sync-delay 0',

@@ -231,9 +231,45 @@ export async function fixOpenSlot(access: NodeAccess, masters: readonly MasterSt
   throw new ClusterEngineError(`cannot fix ${describe()}`);
 }
 
-/** Closes every open slot of the cluster reachable from `seedPorts`; returns what was done per slot. */
-export async function fixOpenSlots(access: NodeAccess, seedPorts: readonly number[]): Promise<SlotFix[]> {
+/**
+ * Slots a reachable master does not claim in its own config (its `myself` line) while its peers
+ * credit it with them: that node reports `cluster_state:fail` and refuses every command, MIGRATE
+ * included, so no open slot of it can be closed either. Seen in a soak after a master was killed
+ * mid-migration and its replica took over. Like `redis-cli --cluster fix` ("uncovered slots"),
+ * the node gets the slot back (ADDSLOTS, then BUMPEPOCH so its claim wins). Slots whose credited
+ * owner is down or unknown are left alone: they belong to a node that may come back.
+ */
+export async function fixUncoveredSlots(access: NodeAccess, masters: readonly MasterState[]): Promise<SlotFix[]> {
+  const claimed = new Uint8Array(16384);
+  for (const m of masters) for (const [a, b] of m.self.slots) claimed.fill(1, a, b + 1);
+  if (claimed.every((c) => c === 1) || masters.length === 0) return [];
+  const views = await Promise.all(masters.map(async (m) => parseClusterNodes(String(await access.call(m.port, 'CLUSTER', 'NODES')))));
   const fixes: SlotFix[] = [];
+  const bumped = new Set<MasterState>();
+  for (let slot = 0; slot < 16384; slot++) {
+    if (claimed[slot] === 1) continue;
+    const credit = new Map<string, number>();
+    for (const view of views) {
+      const owner = view.find((e) => !e.myself && e.role === 'master' && owns(e, slot));
+      if (owner !== undefined) credit.set(owner.id, (credit.get(owner.id) ?? 0) + 1);
+    }
+    const [id] = [...credit].sort((x, y) => y[1] - x[1])[0] ?? [];
+    const owner = masters.find((m) => m.id === id);
+    if (owner === undefined) continue;
+    await access.call(owner.port, 'CLUSTER', 'ADDSLOTS', slot);
+    bumped.add(owner);
+    fixes.push({ slot, action: `uncovered (its owner no longer claimed it itself): ADDSLOTS on ${owner.port}`, ownerPort: owner.port });
+  }
+  for (const m of bumped) await access.call(m.port, 'CLUSTER', 'BUMPEPOCH');
+  return fixes;
+}
+
+/**
+ * Gives every uncovered slot an owner (see fixUncoveredSlots), then closes every open slot of the
+ * cluster reachable from `seedPorts`; returns what was done per slot.
+ */
+export async function fixOpenSlots(access: NodeAccess, seedPorts: readonly number[]): Promise<SlotFix[]> {
+  const fixes: SlotFix[] = await fixUncoveredSlots(access, await readMasters(access, seedPorts));
   for (const { slot } of openSlots(await readMasters(access, seedPorts))) {
     // Re-read before each slot: fixing one changes the config epochs and views the next relies on.
     fixes.push(await fixOpenSlot(access, await readMasters(access, seedPorts), slot));

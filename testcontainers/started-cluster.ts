@@ -330,7 +330,9 @@ export class StartedRedisCluster implements AsyncDisposable {
    * with the same data and node id (next loopback alias for processes; a new
    * container with a new IP on a bridge network). Waits until every node lists
    * the new IP and the cluster is healthy. A master that was failed over
-   * meanwhile comes back as a replica.
+   * meanwhile comes back as a replica. The node keeps its data only with
+   * `withAppendOnly()` (a pod with a volume): without it a master that is back
+   * before its replica takes over resumes empty, and its replica resyncs from it.
    */
   restartNodeWithNewIp(port: number, options?: ConvergenceOptions): Promise<MoveReport> {
     return this.#republishAfter(faults.restartNodeWithNewIp(this.#ctx, port, options));

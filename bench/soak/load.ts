@@ -40,6 +40,12 @@ export interface SoakError {
   readonly message: string;
 }
 
+/** A GET that did not return the value the same worker's SET had just had acknowledged. */
+export interface StaleRead {
+  readonly at: number;
+  readonly text: string;
+}
+
 export interface MinuteStats {
   readonly minute: number;
   readonly ops: number;
@@ -62,7 +68,9 @@ export class SoakLoad {
   readonly #maybe = new Map<string, string>();
   readonly errors: SoakError[] = [];
   readonly errorCounts = new Map<string, number>();
-  readonly stale: string[] = [];
+  /** The first stale reads in full (all are counted in `staleTotal`). */
+  readonly stale: StaleRead[] = [];
+  staleTotal = 0;
   readonly #minutes: Array<{ h: Histogram; max: number; errors: number }> = [];
   readonly #started = Date.now();
   ops = 0;
@@ -101,6 +109,37 @@ export class SoakLoad {
       errors: m?.errors ?? 0,
     }));
   }
+
+  /**
+   * Writes `n` keys once, before the load starts, never to be written again: the load's own keys
+   * are rewritten every few seconds, which hides a shard that lost its data (the end check then
+   * only sees the newer values). These show whether any data written long ago survived every fault.
+   */
+  async writeStill(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) this.#still.set(`soak:still:${i}`, `still:${i}:${this.#pad}`);
+    const entries = [...this.#still];
+    for (let i = 0; i < entries.length; i += 256) await Promise.all(entries.slice(i, i + 256).map(([k, v]) => this.#client.set(k, v)));
+  }
+
+  get stillKeys(): number {
+    return this.#still.size;
+  }
+
+  /** Still keys (see writeStill) that no longer hold the value written at the start. */
+  async lostStill(): Promise<string[]> {
+    const keys = [...this.#still.keys()];
+    const lost: string[] = [];
+    for (let i = 0; i < keys.length; i += 256) {
+      const batch = keys.slice(i, i + 256);
+      const values = await Promise.all(batch.map((k) => this.#client.get(k)));
+      batch.forEach((k, j) => {
+        if (values[j] !== this.#still.get(k)) lost.push(`${k} (slot ${slotOf(k)}): ${String(values[j]).slice(0, 24)}`);
+      });
+    }
+    return lost;
+  }
+
+  readonly #still = new Map<string, string>();
 
   /** Keys whose value now is neither the last acknowledged one nor a failed write's (which may have applied). */
   async lostWrites(): Promise<string[]> {
@@ -162,7 +201,10 @@ export class SoakLoad {
       t = performance.now();
       try {
         const got = await this.#client.get(key);
-        if (got !== value && this.stale.length < 100) this.stale.push(`${key} (slot ${slotOf(key)}): read ${String(got).slice(0, 24)} after acknowledged ${value.slice(0, 24)}`);
+        if (got !== value) {
+          this.staleTotal++;
+          if (this.stale.length < ERRORS_KEPT) this.stale.push({ at: Date.now(), text: `${key} (slot ${slotOf(key)}): read ${String(got).slice(0, 24)} after acknowledged ${value.slice(0, 24)}` });
+        }
         this.#record(t);
       } catch (err) {
         this.#error('GET', err);

@@ -95,6 +95,7 @@ describe('engine: generated redis.conf', () => {
       'daemonize no',
       'save ""',
       'appendonly no',
+      'appendfsync everysec',
       'repl-diskless-sync-delay 0',
       'cluster-replica-validity-factor 0',
     ]) {
