@@ -7,6 +7,7 @@ import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection, reauth } from './connection.js';
 import { DedicatedPool, type PoolStats } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
+import { BatchedWrites } from './batched-writes.js';
 
 /** Whether a node serves a shard as its master or as one of its replicas. */
 export type NodeRole = 'master' | 'replica';
@@ -63,6 +64,12 @@ const RECONNECT_MIN_MS = 20;
 /** Floor of the per-node bound of unanswered commands (see #maxUnanswered). */
 const MIN_UNANSWERED = 1000;
 const RECONNECT_MAX_MS = 1000;
+/**
+ * Internal escape hatch (and the before/after switch of the lean-write
+ * benchmark): SLOTWISE_BATCHED_WRITES=0 writes through ioredis' sendCommand
+ * with a corked socket, as before the batched write path.
+ */
+const BATCHED = process.env.SLOTWISE_BATCHED_WRITES !== '0';
 
 /**
  * One cluster node: a multiplexed ioredis standalone connection (lazily
@@ -86,6 +93,8 @@ export class NodeHandle {
   #connecting: Promise<Redis> | undefined;
   #closed = false;
   #corked: Redis | undefined;
+  /** The batched write path of #redis (same connection). */
+  #batched: BatchedWrites | undefined;
   #failedConnects = 0;
   #nextConnectAt = 0;
   #sample = 0;
@@ -215,6 +224,11 @@ export class NodeHandle {
     // A node that stopped answering (SIGSTOP, a stuck server) must not hold
     // an unbounded backlog: beyond the bound of unanswered commands, refuse.
     if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) return Promise.reject(this.#queueFull(cmd));
+    const b = this.#batched;
+    if (b !== undefined && b.redis === r) {
+      this.#commands++;
+      return b.write(cmd, asking);
+    }
     if (this.#options.autoPipelining && this.#corked !== r) {
       // Every command written until the next tick leaves in one write.
       this.#corked = r;
@@ -313,6 +327,7 @@ export class NodeHandle {
     this.#nextConnectAt = 0;
     this.#connects++;
     this.#redis = redis;
+    this.#batched = BATCHED ? new BatchedWrites(redis, this.#options.autoPipelining) : undefined;
     redis.once('end', () => this.#onEnd(redis));
     this.#events.onConnected(this);
     return redis;
@@ -321,6 +336,7 @@ export class NodeHandle {
   #onEnd(redis: Redis): void {
     if (this.#redis !== redis) return;
     this.#redis = undefined;
+    this.#batched = undefined;
     if (this.#closed) return;
     this.#losses++;
     this.#breaker?.recordFailure();
@@ -358,6 +374,7 @@ export class NodeHandle {
     const pool = this.#pool?.close();
     const r = this.#redis ?? (await this.#connecting?.catch(() => undefined));
     this.#redis = undefined;
+    this.#batched = undefined;
     await Promise.all([pool, r && closeConnection(r, graceful)]);
   }
 }

@@ -44,7 +44,8 @@ export function writeAsking(r: Redis, cmd: Command): Promise<unknown> {
   }
 }
 
-function encodingFailed(cmd: Command, err: unknown): InvalidArgumentError {
+/** Rejects `cmd` (nothing of it was written) with the InvalidArgumentError its caller gets. */
+export function encodingFailed(cmd: Command, err: unknown): InvalidArgumentError {
   const NAME = String(cmd.name).toUpperCase();
   const error = new InvalidArgumentError(`${NAME} arguments`, `could not be encoded for Redis (${reason(err)}); nothing was sent`, { command: NAME, cause: err });
   // The command's own promise may already be rejected (ioredis stringifies in

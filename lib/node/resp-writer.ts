@@ -1,0 +1,166 @@
+/**
+ * RESP encoding into one contiguous buffer per flush: every command a node
+ * receives within one tick is appended here and the socket gets ONE write
+ * (instead of one string or MixedBuffers per command handed to writev).
+ *
+ * Bytes are written into a shared chunk; a flush hands the socket a view of
+ * the bytes appended since the previous flush and the next command continues
+ * after them, so a chunk is only replaced (never reused) once it is full —
+ * the socket may still hold views of it.
+ *
+ * The encoding is byte-for-byte what ioredis' `Command.toWritable` produces
+ * for the same (already stringified) arguments; test/unit/node/resp-writer.test.ts
+ * checks that property on random commands.
+ */
+
+const CHUNK = 64 * 1024;
+/** `*N\r\n` for small N, precomputed. */
+const ARRAY_HEADERS: Buffer[] = Array.from({ length: 32 }, (_, n) => Buffer.from(`*${n}\r\n`, 'latin1'));
+/** `$len\r\nname\r\n` per command name, precomputed on first use. */
+const NAME_CACHE = new Map<string, Buffer>();
+const CRLF = 0x0d0a;
+const ASKING = Buffer.from('*1\r\n$6\r\nasking\r\n', 'latin1');
+
+/** Node's Buffer has these (lib/buffer.js) without the encoding dispatch of `write()`; @types/node does not list them. */
+type FastBuffer = Buffer & {
+  latin1Write(s: string, offset: number): number;
+  utf8Write(s: string, offset: number): number;
+};
+
+function nameBulk(name: string): Buffer {
+  let b = NAME_CACHE.get(name);
+  if (b === undefined) {
+    b = Buffer.from(`$${Buffer.byteLength(name)}\r\n${name}\r\n`);
+    // Names come from the command table (bounded); guard anyway against a flood of odd ones.
+    if (NAME_CACHE.size < 4096) NAME_CACHE.set(name, b);
+  }
+  return b;
+}
+
+/** Thrown (and caught per command) for an argument that is neither a string nor a Buffer. */
+export class UnencodableArgumentError extends TypeError {
+  constructor(index: number, value: unknown) {
+    super(`argument ${index} is ${describe(value)}, not a string or Buffer`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
+  return `a ${typeof value}`;
+}
+
+/**
+ * One node connection's outgoing bytes between two flushes.
+ * Not thread-of-control safe across ticks by design: a NodeHandle owns one.
+ */
+export class RespWriter {
+  #chunk = Buffer.allocUnsafeSlow(CHUNK) as FastBuffer;
+  /** Start of the bytes not yet flushed. */
+  #start = 0;
+  /** End of the bytes written so far. */
+  #pos = 0;
+
+  /** Bytes appended and not yet taken by `take()`. */
+  get pending(): number {
+    return this.#pos - this.#start;
+  }
+
+  /**
+   * Appends one command. Arguments must be strings or Buffers (what ioredis'
+   * Command leaves after stringifying numbers). On any failure nothing of
+   * this command stays in the buffer and the error is rethrown. `asking`
+   * puts ASKING in front of it, atomically.
+   */
+  append(name: string, args: readonly unknown[], asking = false): void {
+    const mark = this.#pos - this.#start;
+    try {
+      // ASKING must immediately precede its command: both go in, or neither.
+      if (asking) this.#bytes(ASKING);
+      this.#encode(name, args);
+    } catch (err) {
+      // #encode may have moved the pending bytes into a new chunk: the mark is relative.
+      this.#pos = this.#start + mark;
+      throw err;
+    }
+  }
+
+  /** The pending bytes as one Buffer (a view, no copy); the writer starts after them. */
+  take(): Buffer {
+    const out = this.#chunk.subarray(this.#start, this.#pos);
+    this.#start = this.#pos;
+    if (this.#chunk.length - this.#pos < 1024) {
+      this.#chunk = Buffer.allocUnsafeSlow(CHUNK) as FastBuffer;
+      this.#start = 0;
+      this.#pos = 0;
+    }
+    return out;
+  }
+
+  /** Drops the pending bytes (their connection is gone). */
+  discard(): void {
+    this.#pos = this.#start;
+  }
+
+  #encode(name: string, args: readonly unknown[]): void {
+    const n = args.length + 1;
+    if (n < ARRAY_HEADERS.length) this.#bytes(ARRAY_HEADERS[n]!);
+    else this.#ascii(`*${n}\r\n`);
+    this.#bytes(nameBulk(name));
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg === 'string') {
+        const len = Buffer.byteLength(arg);
+        this.#ensure(len + 16);
+        this.#lengthPrefix(len);
+        const c = this.#chunk;
+        this.#pos += len === arg.length && len < 64 ? c.latin1Write(arg, this.#pos) : c.utf8Write(arg, this.#pos);
+        c.writeUInt16BE(CRLF, this.#pos);
+        this.#pos += 2;
+      } else if (arg instanceof Buffer) {
+        if (arg.length === 0) {
+          this.#ascii('$0\r\n\r\n');
+          continue;
+        }
+        this.#ensure(arg.length + 16);
+        this.#lengthPrefix(arg.length);
+        this.#pos += arg.copy(this.#chunk, this.#pos);
+        this.#chunk.writeUInt16BE(CRLF, this.#pos);
+        this.#pos += 2;
+      } else {
+        throw new UnencodableArgumentError(i, arg);
+      }
+    }
+  }
+
+  /** `$len\r\n` (capacity already ensured). */
+  #lengthPrefix(len: number): void {
+    const c = this.#chunk;
+    c[this.#pos++] = 0x24;
+    if (len < 10) c[this.#pos++] = 0x30 + len;
+    else this.#pos += c.latin1Write(String(len), this.#pos);
+    c.writeUInt16BE(CRLF, this.#pos);
+    this.#pos += 2;
+  }
+
+  #bytes(b: Buffer): void {
+    this.#ensure(b.length);
+    this.#pos += b.copy(this.#chunk, this.#pos);
+  }
+
+  #ascii(s: string): void {
+    this.#ensure(s.length);
+    this.#pos += this.#chunk.latin1Write(s, this.#pos);
+  }
+
+  /** Room for `n` more bytes: pending bytes move to a fresh, big enough chunk. */
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#chunk.length) return;
+    const pending = this.#pos - this.#start;
+    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK, 2 * (pending + n))) as FastBuffer;
+    this.#chunk.copy(next, 0, this.#start, this.#pos);
+    this.#chunk = next;
+    this.#start = 0;
+    this.#pos = pending;
+  }
+}
