@@ -1,4 +1,5 @@
-import type { Command, Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
+import { unencodable, type Outgoing, type ReplyContext } from './outgoing.js';
 import { RespWriter } from './resp-writer.js';
 import { encodingFailed, writeAsking, writeCommand } from './safe-write.js';
 
@@ -92,12 +93,44 @@ export class BatchedWrites {
     const select = i.condition?.select ?? 0;
     if (asking) i.commandQueue.push({ command: ASKING_COMMAND, stream: undefined, select });
     i.commandQueue.push({ command: cmd as unknown as QueueItem['command'], stream: undefined, select });
+    this.#schedule();
+    return cmd.promise;
+  }
+
+  /**
+   * The lean path: appends `out` (after ASKING when `asking`) to this tick's
+   * batch, and ioredis' reply dispatcher answers `out` itself — no Command.
+   * Never throws: every failure goes to `out.reject`.
+   */
+  send(out: Outgoing, asking: boolean): void {
+    const r = this.#redis;
+    if (THROUGH_IOREDIS.has(out.name) || !r.stream.writable) {
+      const cmd = new Command(out.name, out.args as (string | Buffer)[], { replyEncoding: out.replyEncoding });
+      (asking ? writeAsking(r, cmd) : writeCommand(r, cmd)).then((v) => out.replied(v), (e: Error) => out.reject(e));
+      return;
+    }
+    try {
+      this.#writer.append(out.name, out.args, asking);
+    } catch (err) {
+      out.reject(unencodable(out.name, err));
+      return;
+    }
+    const i = this.#internals;
+    out.context = (i.condition ?? i.options) as ReplyContext;
+    const select = i.condition?.select ?? 0;
+    if (asking) i.commandQueue.push({ command: ASKING_COMMAND, stream: undefined, select });
+    i.commandQueue.push({ command: out as unknown as QueueItem['command'], stream: undefined, select });
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (!this.#perTick) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      process.nextTick(this.#flushTick);
+      // After this loop turn's I/O callbacks: the commands that replies from
+      // every node set off leave together, one write per node.
+      setImmediate(this.#flushTick);
     }
-    return cmd.promise;
   }
 
   /** Hands the pending bytes to the socket in one write. */

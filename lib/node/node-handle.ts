@@ -8,6 +8,7 @@ import { closeConnection, openConnection, reauth } from './connection.js';
 import { DedicatedPool, type PoolStats } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
 import { BatchedWrites } from './batched-writes.js';
+import type { Outgoing } from './outgoing.js';
 
 /** Whether a node serves a shard as its master or as one of its replicas. */
 export type NodeRole = 'master' | 'replica';
@@ -214,6 +215,29 @@ export class NodeHandle {
     return this.#submitSlow(cmd, asking);
   }
 
+  /**
+   * @internal The executor's lean write: `out` (preceded by ASKING when
+   * `asking`) on the multiplexed connection, answered through `out` itself.
+   * Never throws; CircuitOpenError, ConnectionError(maybeSent: false),
+   * QueueFullError and encoding errors arrive at `out.reject`.
+   */
+  send(out: Outgoing, asking = false): void {
+    const r = this.#redis;
+    const b = this.#batched;
+    if (b !== undefined && r !== undefined && b.redis === r && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
+      if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) {
+        out.reject(this.#queueFull(out.name));
+        return;
+      }
+      this.#commands++;
+      b.send(out, asking);
+      return;
+    }
+    // Not connected, breaker, or the batched path switched off: through an ioredis Command.
+    const cmd = new Command(out.name, out.args as (string | Buffer)[], { replyEncoding: out.replyEncoding });
+    this.submit(cmd, asking).then((v) => out.replied(v), (e: Error) => out.reject(e));
+  }
+
   async #submitSlow(cmd: Command, asking: boolean): Promise<unknown> {
     if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
     const r = await this.#connection();
@@ -223,7 +247,10 @@ export class NodeHandle {
   #write(r: Redis, cmd: Command, asking: boolean): Promise<unknown> {
     // A node that stopped answering (SIGSTOP, a stuck server) must not hold
     // an unbounded backlog: beyond the bound of unanswered commands, refuse.
-    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) return Promise.reject(this.#queueFull(cmd));
+    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) {
+      cmd.promise.catch(() => undefined);
+      return Promise.reject(this.#queueFull(String(cmd.name)));
+    }
     const b = this.#batched;
     if (b !== undefined && b.redis === r) {
       this.#commands++;
@@ -244,8 +271,8 @@ export class NodeHandle {
     return asking ? writeAsking(r, cmd) : writeCommand(r, cmd);
   }
 
-  #queueFull(cmd: Command): QueueFullError {
-    const NAME = String(cmd.name).toUpperCase();
+  #queueFull(name: string): QueueFullError {
+    const NAME = name.toUpperCase();
     return new QueueFullError(
       `${this.#maxUnanswered} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
       { address: this.address, command: NAME },
