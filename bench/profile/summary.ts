@@ -26,3 +26,17 @@ for (const n of profile.nodes) {
 const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, top);
 console.log('| self % | function |\n|---|---|');
 for (const [k, v] of rows) console.log(`| ${((v / total) * 100).toFixed(1)} | ${k.replace(/\|/g, '\\|')} |`);
+
+// Self time per area: which layer the CPU goes to.
+const areaOf = (k: string): string => {
+  if (k.includes('(router/') || k.includes('(node/') || k.includes('(core/') || k.includes('(topology/') || k.includes('(telemetry/')) return 'slotwise lib/';
+  if (k.includes('(built/') || k.includes('(resp/')) return 'ioredis';
+  if (k.includes('(bench/') || k.includes('(profile/')) return 'bench harness';
+  if (k.startsWith('(garbage collector)')) return 'GC';
+  if (/^(writeBuffer|writeUtf8String|writev|writevGeneric|writeGeneric|_writeGeneric)\b/.test(k)) return 'socket writes';
+  return 'other (Node internals, promises, …)';
+};
+const areas = new Map<string, number>();
+for (const [k, v] of self) areas.set(areaOf(k), (areas.get(areaOf(k)) ?? 0) + v);
+console.log('\n| area | self % |\n|---|---|');
+for (const [a, v] of [...areas].sort((x, y) => y[1] - x[1])) console.log(`| ${a} | ${((v / total) * 100).toFixed(1)} |`);

@@ -14,11 +14,8 @@
  */
 
 const CHUNK = 64 * 1024;
-/** `*N\r\n` for small N, precomputed. */
-const ARRAY_HEADERS: Buffer[] = Array.from({ length: 32 }, (_, n) => Buffer.from(`*${n}\r\n`, 'latin1'));
 /** `$len\r\nname\r\n` per command name, precomputed on first use. */
 const NAME_CACHE = new Map<string, Buffer>();
-const CRLF = 0x0d0a;
 const ASKING = Buffer.from('*1\r\n$6\r\nasking\r\n', 'latin1');
 
 /** Node's Buffer has these (lib/buffer.js) without the encoding dispatch of `write()`; @types/node does not list them. */
@@ -104,18 +101,36 @@ export class RespWriter {
 
   #encode(name: string, args: readonly unknown[]): void {
     const n = args.length + 1;
-    if (n < ARRAY_HEADERS.length) this.#bytes(ARRAY_HEADERS[n]!);
-    else this.#ascii(`*${n}\r\n`);
-    this.#bytes(nameBulk(name));
+    const head = nameBulk(name);
+    this.#ensure(head.length + 16);
+    let c = this.#chunk;
+    if (n < 10) {
+      // `*N\r\n` and the name's bulk string, byte by byte: cheaper than copy() for a few bytes.
+      c[this.#pos] = 0x2a;
+      c[this.#pos + 1] = 0x30 + n;
+      c[this.#pos + 2] = 0x0d;
+      c[this.#pos + 3] = 0x0a;
+      this.#pos += 4;
+    } else {
+      this.#pos += c.latin1Write(`*${n}\r\n`, this.#pos);
+    }
+    if (head.length <= 24) {
+      let p = this.#pos;
+      for (let j = 0; j < head.length; j++) c[p++] = head[j]!;
+      this.#pos = p;
+    } else {
+      this.#pos += head.copy(c, this.#pos);
+    }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (typeof arg === 'string') {
         const len = Buffer.byteLength(arg);
         this.#ensure(len + 16);
         this.#lengthPrefix(len);
-        const c = this.#chunk;
+        c = this.#chunk;
         this.#pos += len === arg.length && len < 64 ? c.latin1Write(arg, this.#pos) : c.utf8Write(arg, this.#pos);
-        c.writeUInt16BE(CRLF, this.#pos);
+        c[this.#pos] = 0x0d;
+        c[this.#pos + 1] = 0x0a;
         this.#pos += 2;
       } else if (arg instanceof Buffer) {
         if (arg.length === 0) {
@@ -124,8 +139,10 @@ export class RespWriter {
         }
         this.#ensure(arg.length + 16);
         this.#lengthPrefix(arg.length);
-        this.#pos += arg.copy(this.#chunk, this.#pos);
-        this.#chunk.writeUInt16BE(CRLF, this.#pos);
+        c = this.#chunk;
+        this.#pos += arg.copy(c, this.#pos);
+        c[this.#pos] = 0x0d;
+        c[this.#pos + 1] = 0x0a;
         this.#pos += 2;
       } else {
         throw new UnencodableArgumentError(i, arg);
@@ -138,8 +155,12 @@ export class RespWriter {
     const c = this.#chunk;
     c[this.#pos++] = 0x24;
     if (len < 10) c[this.#pos++] = 0x30 + len;
-    else this.#pos += c.latin1Write(String(len), this.#pos);
-    c.writeUInt16BE(CRLF, this.#pos);
+    else if (len < 100) {
+      c[this.#pos++] = 0x30 + ((len / 10) | 0);
+      c[this.#pos++] = 0x30 + (len % 10);
+    } else this.#pos += c.latin1Write(String(len), this.#pos);
+    c[this.#pos] = 0x0d;
+    c[this.#pos + 1] = 0x0a;
     this.#pos += 2;
   }
 
