@@ -86,7 +86,8 @@ export class RespWriter {
   take(): Buffer {
     const out = this.#chunk.subarray(this.#start, this.#pos);
     this.#start = this.#pos;
-    if (this.#chunk.length - this.#pos < 1024) {
+    // A nearly full chunk, or one grown for a large value (not kept for good), is replaced.
+    if (this.#chunk.length - this.#pos < 1024 || this.#chunk.length > CHUNK) {
       this.#chunk = Buffer.allocUnsafeSlow(CHUNK) as FastBuffer;
       this.#start = 0;
       this.#pos = 0;
