@@ -7,6 +7,7 @@ import { createCluster } from 'redis';
 import { ClusterClient } from '../lib/index.js';
 import { Cluster as SlotwiseIoredisCluster } from '../lib/ioredis/index.js';
 import type { NodeAddress } from '../testcontainers/index.js';
+import { openBareSocket } from './bare-socket.js';
 
 /** What a benchmark needs from a client. */
 export interface BenchClient {
@@ -16,7 +17,7 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-export type ClientKind = 'slotwise' | 'slotwise-ioredis' | 'ioredis' | 'ioredis-autopipeline' | 'node-redis';
+export type ClientKind = 'slotwise' | 'slotwise-ioredis' | 'ioredis' | 'ioredis-autopipeline' | 'node-redis' | 'bare-socket';
 
 export const CLIENT_LABELS: Record<ClientKind, string> = {
   slotwise: 'slotwise',
@@ -24,6 +25,7 @@ export const CLIENT_LABELS: Record<ClientKind, string> = {
   ioredis: 'ioredis Cluster',
   'ioredis-autopipeline': 'ioredis Cluster + autopipelining',
   'node-redis': 'node-redis cluster',
+  'bare-socket': 'bare net.Socket per master (ceiling)',
 };
 
 /** A client's get/set behind {@link BenchClient}; `close` is how that client shuts down cleanly. */
@@ -69,6 +71,10 @@ export async function openClient(kind: ClientKind, roots: readonly NodeAddress[]
       c.on('error', () => undefined);
       await c.connect();
       return adapt(name, c, () => c.quit().catch(() => c.disconnect()));
+    }
+    case 'bare-socket': {
+      const c = await openBareSocket(roots);
+      return adapt(name, c, c.close);
     }
     case 'node-redis': {
       const c = createCluster({ rootNodes: roots.map((r) => ({ url: `redis://${r.host}:${r.port}` })) });

@@ -145,6 +145,24 @@ export function meanOfRuns(
   };
 }
 
+/**
+ * Adds the ratios the performance goal is stated in to each row of one
+ * scenario: ops/s as a share of the bare-socket ceiling row and as a
+ * multiple of a reference client (ioredis Cluster + autopipelining).
+ */
+export function withRatios(rows: readonly Measurement[], ceiling: string, reference: string): Measurement[] {
+  const ceil = rows.find((m) => m.client === ceiling)?.opsPerSec;
+  const ref = rows.find((m) => m.client === reference)?.opsPerSec;
+  return rows.map((m) => ({
+    ...m,
+    extra: {
+      ...m.extra,
+      ...(ceil ? { 'of ceiling': `${round((m.opsPerSec / ceil) * 100, 1)} %` } : {}),
+      ...(ref ? { 'vs ioredis+AP': `${round(m.opsPerSec / ref, 2)}×` } : {}),
+    },
+  }));
+}
+
 export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;

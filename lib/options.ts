@@ -202,7 +202,11 @@ export interface ClusterClientOptions {
    * @default 10000
    */
   maxWaitingCommands?: number;
-  /** Batch commands issued in one tick into one socket write per node. @default true */
+  /**
+   * Batch the commands issued in one event-loop turn into one buffer and one
+   * socket write per node; off, each command is written at once.
+   * @default true
+   */
   autoPipelining?: boolean;
   /** RESP protocol version spoken to every node. @default 3 */
   protocol?: 2 | 3;

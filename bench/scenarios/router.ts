@@ -11,9 +11,11 @@ import { performance } from 'node:perf_hooks';
 import { slotOf } from '../../lib/index.js';
 import type { StartedRedisCluster } from '../../testcontainers/index.js';
 import { CLIENT_LABELS, openClient, type BenchClient, type ClientKind } from '../clients.js';
-import { closedLoop, meanOfRuns, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
+import { closedLoop, meanOfRuns, round, withBenchCluster, withRatios, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
 const KINDS: ClientKind[] = ['slotwise', 'slotwise-ioredis', 'ioredis', 'ioredis-autopipeline', 'node-redis'];
+/** Steady-state rows also measure the ceiling any Node client has here (bench/bare-socket.ts); fault rows do not (it has no retries). */
+const STEADY_KINDS: ClientKind[] = [...KINDS, 'bare-socket'];
 const KEYS = 10_000;
 const VALUE = 'x'.repeat(100);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
@@ -24,7 +26,7 @@ async function steady(cluster: StartedRedisCluster, out: Measurement[]): Promise
     const runs = new Map<ClientKind, LoopResult[]>();
     for (let round2 = 0; round2 < 2; round2++) {
       // Alternate the order so no client always runs on a warmer (or more tired) box.
-      const order = round2 === 0 ? KINDS : [...KINDS].reverse();
+      const order = round2 === 0 ? STEADY_KINDS : [...STEADY_KINDS].reverse();
       for (const kind of order) {
         const c = await openClient(kind, cluster.getRootNodes());
         const r = await closedLoop(concurrency, DURATION_MS, (w, i) => {
@@ -36,9 +38,8 @@ async function steady(cluster: StartedRedisCluster, out: Measurement[]): Promise
         console.log(`  GET/SET C=${concurrency} ${CLIENT_LABELS[kind]}: ${r.opsPerSec} ops/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors}`);
       }
     }
-    for (const kind of KINDS) {
-      out.push(meanOfRuns(CLIENT_LABELS[kind], `GET/SET C=${concurrency}`, runs.get(kind) as [LoopResult, LoopResult]));
-    }
+    const rows = STEADY_KINDS.map((kind) => meanOfRuns(CLIENT_LABELS[kind], `GET/SET C=${concurrency}`, runs.get(kind) as [LoopResult, LoopResult]));
+    out.push(...withRatios(rows, CLIENT_LABELS['bare-socket'], CLIENT_LABELS['ioredis-autopipeline']));
   }
 }
 
@@ -157,6 +158,8 @@ export async function run(): Promise<void> {
       'steady-state rows are the mean of two interleaved runs (both listed under "runs"). ' +
       'Fault rows: errors surfaced to the caller while the fault ran under 64 in flight; each client faces its own reshard (1500 slots, alternating direction) and its own kill -9 (the killed node is restarted as a replica before the next client).',
     measurements,
-    notes: 'Clients use their defaults except: ioredis with `enableAutoPipelining` in the second variant; slotwise with `commandTimeoutMs: 10000`; slotwise/ioredis with `redisOptions.commandTimeout: 10000` (the same deadline).',
+    notes: '"CPU µs/op" is the client process\'s CPU time (user + system, `process.cpuUsage`) over the measured window divided by the operations completed in it. ' +
+      'The last steady-state row is not a client but the ceiling: one `net.Socket` per master, hand-written RESP, a static slot map, replies counted not decoded (bench/bare-socket.ts); "of ceiling" is each row\'s ops/s as a share of it, "vs ioredis+AP" as a multiple of ioredis Cluster with autopipelining. ' +
+      'Clients use their defaults except: ioredis with `enableAutoPipelining` in the second variant; slotwise with `commandTimeoutMs: 10000`; slotwise/ioredis with `redisOptions.commandTimeout: 10000` (the same deadline).',
   });
 }

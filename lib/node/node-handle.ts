@@ -7,6 +7,8 @@ import { NodeBreaker, type BreakerState } from './breaker.js';
 import { closeConnection, openConnection, reauth } from './connection.js';
 import { DedicatedPool, type PoolStats } from './pool.js';
 import { writeAsking, writeCommand } from './safe-write.js';
+import { BatchedWrites } from './batched-writes.js';
+import type { Outgoing } from './outgoing.js';
 
 /** Whether a node serves a shard as its master or as one of its replicas. */
 export type NodeRole = 'master' | 'replica';
@@ -63,6 +65,12 @@ const RECONNECT_MIN_MS = 20;
 /** Floor of the per-node bound of unanswered commands (see #maxUnanswered). */
 const MIN_UNANSWERED = 1000;
 const RECONNECT_MAX_MS = 1000;
+/**
+ * Internal escape hatch (and the before/after switch of the lean-write
+ * benchmark): SLOTWISE_BATCHED_WRITES=0 writes through ioredis' sendCommand
+ * with a corked socket, as before the batched write path.
+ */
+const BATCHED = process.env.SLOTWISE_BATCHED_WRITES !== '0';
 
 /**
  * One cluster node: a multiplexed ioredis standalone connection (lazily
@@ -86,6 +94,8 @@ export class NodeHandle {
   #connecting: Promise<Redis> | undefined;
   #closed = false;
   #corked: Redis | undefined;
+  /** The batched write path of #redis (same connection). */
+  #batched: BatchedWrites | undefined;
   #failedConnects = 0;
   #nextConnectAt = 0;
   #sample = 0;
@@ -205,6 +215,29 @@ export class NodeHandle {
     return this.#submitSlow(cmd, asking);
   }
 
+  /**
+   * @internal The executor's lean write: `out` (preceded by ASKING when
+   * `asking`) on the multiplexed connection, answered through `out` itself.
+   * Never throws; CircuitOpenError, ConnectionError(maybeSent: false),
+   * QueueFullError and encoding errors arrive at `out.reject`.
+   */
+  send(out: Outgoing, asking = false): void {
+    const r = this.#redis;
+    const b = this.#batched;
+    if (b !== undefined && r !== undefined && b.redis === r && r.status === 'ready' && (this.#breaker === undefined || this.#breaker.allows)) {
+      if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) {
+        out.reject(this.#queueFull(out.name));
+        return;
+      }
+      this.#commands++;
+      b.send(out, asking);
+      return;
+    }
+    // Not connected, breaker, or the batched path switched off: through an ioredis Command.
+    const cmd = new Command(out.name, out.args as (string | Buffer)[], { replyEncoding: out.replyEncoding });
+    this.submit(cmd, asking).then((v) => out.replied(v), (e: Error) => out.reject(e));
+  }
+
   async #submitSlow(cmd: Command, asking: boolean): Promise<unknown> {
     if (this.#breaker !== undefined && !this.#breaker.allows) throw new CircuitOpenError(this.address);
     const r = await this.#connection();
@@ -214,7 +247,15 @@ export class NodeHandle {
   #write(r: Redis, cmd: Command, asking: boolean): Promise<unknown> {
     // A node that stopped answering (SIGSTOP, a stuck server) must not hold
     // an unbounded backlog: beyond the bound of unanswered commands, refuse.
-    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) return Promise.reject(this.#queueFull(cmd));
+    if ((r as unknown as Queued).commandQueue.length >= this.#maxUnanswered) {
+      cmd.promise.catch(() => undefined);
+      return Promise.reject(this.#queueFull(String(cmd.name)));
+    }
+    const b = this.#batched;
+    if (b !== undefined && b.redis === r) {
+      this.#commands++;
+      return b.write(cmd, asking);
+    }
     if (this.#options.autoPipelining && this.#corked !== r) {
       // Every command written until the next tick leaves in one write.
       this.#corked = r;
@@ -230,8 +271,8 @@ export class NodeHandle {
     return asking ? writeAsking(r, cmd) : writeCommand(r, cmd);
   }
 
-  #queueFull(cmd: Command): QueueFullError {
-    const NAME = String(cmd.name).toUpperCase();
+  #queueFull(name: string): QueueFullError {
+    const NAME = name.toUpperCase();
     return new QueueFullError(
       `${this.#maxUnanswered} commands are already waiting for a reply from ${this.address} (maxWaitingCommands); ${NAME} was not sent`,
       { address: this.address, command: NAME },
@@ -313,6 +354,7 @@ export class NodeHandle {
     this.#nextConnectAt = 0;
     this.#connects++;
     this.#redis = redis;
+    this.#batched = BATCHED ? new BatchedWrites(redis, this.#options.autoPipelining) : undefined;
     redis.once('end', () => this.#onEnd(redis));
     this.#events.onConnected(this);
     return redis;
@@ -321,6 +363,7 @@ export class NodeHandle {
   #onEnd(redis: Redis): void {
     if (this.#redis !== redis) return;
     this.#redis = undefined;
+    this.#batched = undefined;
     if (this.#closed) return;
     this.#losses++;
     this.#breaker?.recordFailure();
@@ -358,6 +401,7 @@ export class NodeHandle {
     const pool = this.#pool?.close();
     const r = this.#redis ?? (await this.#connecting?.catch(() => undefined));
     this.#redis = undefined;
+    this.#batched = undefined;
     await Promise.all([pool, r && closeConnection(r, graceful)]);
   }
 }

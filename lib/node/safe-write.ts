@@ -1,5 +1,6 @@
 import { Command, type Redis } from 'ioredis';
-import { InvalidArgumentError } from '../errors.js';
+import type { InvalidArgumentError } from '../errors.js';
+import { unencodable } from './outgoing.js';
 
 /**
  * Writes one command on a connection, isolating its encoding: ioredis turns
@@ -44,9 +45,9 @@ export function writeAsking(r: Redis, cmd: Command): Promise<unknown> {
   }
 }
 
-function encodingFailed(cmd: Command, err: unknown): InvalidArgumentError {
-  const NAME = String(cmd.name).toUpperCase();
-  const error = new InvalidArgumentError(`${NAME} arguments`, `could not be encoded for Redis (${reason(err)}); nothing was sent`, { command: NAME, cause: err });
+/** Rejects `cmd` (nothing of it was written) with the InvalidArgumentError its caller gets. */
+export function encodingFailed(cmd: Command, err: unknown): InvalidArgumentError {
+  const error = unencodable(String(cmd.name), err);
   // The command's own promise may already be rejected (ioredis stringifies in
   // its constructor) or never settle now: either way nobody awaits it.
   cmd.promise.catch(() => undefined);
@@ -56,12 +57,4 @@ function encodingFailed(cmd: Command, err: unknown): InvalidArgumentError {
     // reject is ioredis' own; a failure there must not escape either
   }
   return error;
-}
-
-function reason(err: unknown): string {
-  try {
-    return err instanceof Error ? err.message : String(err);
-  } catch {
-    return 'unknown error';
-  }
 }

@@ -1,4 +1,3 @@
-import { Command } from 'ioredis';
 import {
   ClientClosedError,
   QueueFullError,
@@ -21,7 +20,8 @@ import { MigrationWatch, type MigrationWatchEvents } from './migration-watch.js'
 import { ParkingLot } from './parking.js';
 import { classify } from '../core/classify.js';
 import { backoffMs } from '../core/retry.js';
-import { ANY_SLOT, Request, type ExecOptions, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
+import { flatArgs } from '../node/outgoing.js';
+import { ANY_SLOT, Request, type ExecOptions, type ReplySink, type RedirectInfo, type RequestSequencer, type RouteOptions } from './request.js';
 import { SlotSequencer } from './sequencer.js';
 import type { CommandObserver } from './observer.js';
 
@@ -61,6 +61,11 @@ export class Executor {
   readonly #live: NodeLiveness;
   readonly #expire = (req: Request) => this.#expireRequest(req);
   readonly #resume = (req: Request) => this.#attempt(req);
+  /** Replies of shared-connection attempts: to the node of that attempt. */
+  readonly #sink: ReplySink = {
+    reply: (req, value) => this.#onReply(req, req.node!, value),
+    error: (req, err) => this.#onError(req, req.node!, err),
+  };
   #closed: Error | undefined;
   #anyMaster = 0;
   #failed = 0;
@@ -100,23 +105,24 @@ export class Executor {
     if (info === undefined) return Promise.reject(new UnknownCommandError(name));
     if (info.pinsConnection || CONNECTION_BOUND_WAITS.has(lower)) return Promise.reject(refusedOnSharedConnection(info));
     const encoding = opts.buffer ? null : 'utf8';
-    const cmd = new Command(lower, args as (string | Buffer | number)[], { replyEncoding: encoding });
+    let flat: unknown[];
     let slot: number;
     try {
-      slot = route.node === undefined ? slotOfKeys(lower, cmd.args) : ANY_SLOT;
+      flat = flatArgs(lower, args);
+      slot = route.node === undefined ? slotOfKeys(lower, flat) : ANY_SLOT;
     } catch (err) {
       return Promise.reject(err);
     }
-    const block = info.blocking ? blockSpec(lower, cmd.args) : undefined;
+    const block = info.blocking ? blockSpec(lower, flat) : undefined;
     const now = Date.now();
     const blockUntil = block === undefined ? 0 : block.blockMs === 0 ? Infinity : now + block.blockMs;
     // A blocking call may legitimately take its whole block time, plus the usual deadline.
     const timeoutMs = opts.timeoutMs ?? (block ? (block.blockMs === 0 ? Infinity : block.blockMs + this.#options.commandTimeoutMs) : this.#options.commandTimeoutMs);
     const req = new Request({
-      info, cmd, slot, encoding,
+      info, args: flat, slot, encoding,
       deadline: now + timeoutMs, timeoutMs, traced: this.#deps.observer.observe(), block, blockUntil,
       pinned: route.node, seq: slot === ANY_SLOT ? undefined : route.sequencer,
-    }, this.#expire);
+    }, this.#expire, this.#sink);
     if (opts.timeoutMs === undefined && block === undefined) {
       this.#deadlines.push(req);
     } else {
@@ -183,13 +189,8 @@ export class Executor {
       this.#attemptDedicated(req, node, asking);
       return;
     }
-    const cmd = req.attempts === 1 ? req.cmd : new Command(req.info.name, req.cmd.args, { replyEncoding: req.encoding });
     req.sampleStart = node.sampleStart();
-    const target = node;
-    node.submit(cmd, asking).then(
-      (value) => this.#onReply(req, target, value),
-      (err) => this.#onError(req, target, err),
-    );
+    node.send(req, asking);
   }
 
   /** A blocking call: borrow a dedicated connection, block for the time left. */
@@ -206,7 +207,7 @@ export class Executor {
         return;
       }
       req.conn = conn;
-      const args = req.attempts === 1 || req.blockUntil === Infinity ? req.cmd.args : withRemaining(req.cmd.args, req.block!, req.blockUntil - Date.now());
+      const args = req.attempts === 1 || req.blockUntil === Infinity ? req.args : withRemaining(req.args, req.block!, req.blockUntil - Date.now());
       if (asking) conn.send('asking', []).catch(() => undefined);
       conn.send(req.info.name, args, req.encoding === null).then(
         (value) => {
@@ -322,7 +323,7 @@ export class Executor {
         // after a credential rotation) is re-issued: had the lost connection
         // already popped an element, its reply is gone whether we retry or not;
         // a retry can only deliver the next one, never take one twice.
-        if (c.maybeSent && !this.#options.retryMaybeSentWrites && req.block === undefined && !isIdempotent(req.info, req.cmd.args)) {
+        if (c.maybeSent && !this.#options.retryMaybeSentWrites && req.block === undefined && !isIdempotent(req.info, req.args)) {
           this.#settle(req, undefined, c.error);
           return;
         }
@@ -398,8 +399,8 @@ export class Executor {
     if (req.traced) this.#deps.observer.settled(req, error);
     if (error) {
       this.#failed++;
-      req.reject(error);
-    } else req.resolve(value);
+      req.fail(error);
+    } else req.fulfil(value);
   }
 
   /** Fails every command still waiting for the first topology (connect failed). */

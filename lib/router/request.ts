@@ -1,7 +1,7 @@
-import type { Command } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { CircuitOpenError, MaxRedirectionsError, SlotMigrationStuckError, TimeoutError } from '../errors.js';
 import type { NodeHandle } from '../node/node-handle.js';
+import { convertReply, type Outgoing, type ReplyContext } from '../node/outgoing.js';
 import type { DedicatedConnection } from '../node/pool.js';
 import type { BlockSpec } from './blocking.js';
 import type { CommandInfo } from './commands.js';
@@ -78,7 +78,8 @@ export interface RouteOptions {
 /** Static facts about a request, fixed when it is accepted. */
 export interface RequestInit {
   readonly info: CommandInfo;
-  readonly cmd: Command;
+  /** Flat arguments (strings and Buffers, see `flatArgs`). */
+  readonly args: unknown[];
   readonly slot: number;
   readonly encoding: 'utf8' | null;
   /** Absolute deadline (Infinity for a command blocking forever). */
@@ -95,11 +96,21 @@ export interface RequestInit {
   readonly seq?: SlotSequencer<Request> | undefined;
 }
 
+/** Where a request's replies go: the executor's handlers of the current attempt. */
+export interface ReplySink {
+  reply(req: Request, value: unknown): void;
+  error(req: Request, err: Error): void;
+}
+
 /**
  * One caller-visible command across all its attempts: the mutable state of
- * the retry loop plus the caller's promise.
+ * the retry loop plus the caller's promise. It is also what the node writes
+ * (`Outgoing`): the connection's reply dispatcher answers this object
+ * directly, so an attempt allocates no ioredis Command and no promise.
+ * An attempt starts only after the previous one was answered, so at most one
+ * is on a connection at a time.
  */
-export class Request {
+export class Request implements Outgoing {
   settled = false;
   attempts = 0;
   redirections = 0;
@@ -122,8 +133,10 @@ export class Request {
   lastError: Error | undefined;
   /** Telemetry state of an observed command (span, trace context), owned by the CommandObserver. */
   trace: unknown = undefined;
-  resolve!: (value: unknown) => void;
-  reject!: (err: Error) => void;
+  /** Set by the node writer: reply context of the connection of the current attempt. */
+  context: ReplyContext = undefined;
+  #done!: (value: unknown) => void;
+  #fail!: (err: Error) => void;
   readonly promise: Promise<unknown>;
   /** performance.now() at acceptance, for an observed command (else 0). */
   readonly startedAt: number;
@@ -131,9 +144,12 @@ export class Request {
   // fixed order: every Request gets the same hidden class (an
   // Object.assign(this, init) would vary it with the optional fields present).
   readonly info: CommandInfo;
-  readonly cmd: Command;
+  /** Lower-case command name (what is written). */
+  readonly name: string;
+  readonly args: unknown[];
   readonly slot: number;
   readonly encoding: 'utf8' | null;
+  readonly replyEncoding: 'utf8' | null;
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly traced: boolean;
@@ -144,12 +160,15 @@ export class Request {
   /** Position in its sequencer's group (0 when not sequenced). */
   readonly seqIndex: number;
   readonly #onExpire: (r: Request) => void;
+  readonly #sink: ReplySink;
 
-  constructor(init: RequestInit, onExpire: (r: Request) => void) {
+  constructor(init: RequestInit, onExpire: (r: Request) => void, sink: ReplySink) {
     this.info = init.info;
-    this.cmd = init.cmd;
+    this.name = init.info.name;
+    this.args = init.args;
     this.slot = init.slot;
     this.encoding = init.encoding;
+    this.replyEncoding = init.encoding;
     this.deadline = init.deadline;
     this.timeoutMs = init.timeoutMs;
     this.traced = init.traced;
@@ -159,11 +178,44 @@ export class Request {
     this.seq = init.seq;
     this.seqIndex = init.seq === undefined ? 0 : init.seq.nextIndex();
     this.#onExpire = onExpire;
+    this.#sink = sink;
     this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+      this.#done = resolve;
+      this.#fail = reject;
     });
     this.startedAt = init.traced ? performance.now() : 0;
+  }
+
+  /** Settles the caller's promise with a value (the executor's settle only). */
+  fulfil(value: unknown): void {
+    this.#done(value);
+  }
+
+  /** Settles the caller's promise with an error (the executor's settle only). */
+  fail(err: Error): void {
+    this.#fail(err);
+  }
+
+  /** @internal Outgoing: the raw reply of the current attempt, from the connection's reply dispatcher. */
+  resolve(raw: unknown): void {
+    let value: unknown;
+    try {
+      value = convertReply(this, raw);
+    } catch (err) {
+      this.#sink.error(this, err as Error);
+      return;
+    }
+    this.#sink.reply(this, value);
+  }
+
+  /** @internal Outgoing: an error reply, a lost connection or a refused write of the current attempt. */
+  reject(err: Error): void {
+    this.#sink.error(this, err);
+  }
+
+  /** @internal Outgoing: an already converted reply (the attempt went through an ioredis Command). */
+  replied(value: unknown): void {
+    this.#sink.reply(this, value);
   }
 
   /** Upper-case command name for messages and error context. */

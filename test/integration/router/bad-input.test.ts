@@ -92,6 +92,37 @@ describe('bad arguments at the boundary (integration)', function () {
     assert.equal(await c.exists('{t}:enc:bad'), 0);
   });
 
+  it('the lean write path (NodeHandle.send): an argument that fails while encoding rejects that command only, with or without ASKING', async () => {
+    // The executor's requests take this path; an Outgoing built here carries a
+    // poisoned argument past the boundary check, into the node's batch.
+    const node = c.nodes('master').find((n) => c.topology!.shardOf(slotOf('{t}'))!.master.address === n.address)!;
+    const outgoing = (args: unknown[]) => {
+      let settle!: (r: { ok: boolean; value: unknown }) => void;
+      const done = new Promise<{ ok: boolean; value: unknown }>((r) => (settle = r));
+      const out = {
+        name: 'set', args, replyEncoding: 'utf8' as const, context: undefined,
+        resolve: (raw: unknown) => settle({ ok: true, value: String(raw) }),
+        reject: (err: Error) => settle({ ok: false, value: err }),
+        replied: (value: unknown) => settle({ ok: true, value }),
+      };
+      return { out, done };
+    };
+    for (const asking of [false, true]) {
+      const around: Promise<unknown>[] = [];
+      for (let i = 0; i < 300; i++) around.push(c.set(`{t}:lean:${i}`, 'v'));
+      const bad = outgoing(['{t}:lean:bad', poison()]);
+      node.send(bad.out, asking);
+      for (let i = 300; i < 600; i++) around.push(c.set(`{t}:lean:${i}`, 'v'));
+      const r = await bad.done;
+      assert.equal(r.ok, false);
+      assert.ok(r.value instanceof InvalidArgumentError && /could not be encoded/.test(r.value.message), String(r.value));
+      assert.deepEqual(await Promise.all(around), new Array(600).fill('OK'));
+      // No ASKING was left behind: the next command on that connection is served normally.
+      assert.equal(await c.get('{t}:lean:0'), 'v');
+    }
+    assert.equal(await c.exists('{t}:lean:bad'), 0);
+  });
+
   it('garbage keys are refused instead of becoming one key; nothing is written', async () => {
     const before = await keys();
     const garbage: [unknown, RegExp][] = [
