@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 
 /**
@@ -71,6 +72,23 @@ export function observed(tc: diagnostics.TracingChannel<unknown, object>): boole
 export function traceStart<C extends object>(tc: diagnostics.TracingChannel<unknown, C>, ctx: C, begin: () => void): void {
   tc.start.runStores(ctx, begin);
   tc.end.publish(ctx);
+}
+
+/**
+ * traceStart for an operation settled from a socket callback rather than a
+ * promise reaction (a command: its reply is dispatched from the connection's
+ * data event). Returns the async scope `start` ran in, with the subscribers'
+ * bound stores entered; settle inside it (`scope.runInAsyncScope`) so
+ * `asyncStart`/`asyncEnd` see the caller's context, as tracePromise gives.
+ */
+export function traceStartScoped<C extends object>(tc: diagnostics.TracingChannel<unknown, C>, ctx: C, begin: () => void): AsyncResource {
+  let scope: AsyncResource | undefined;
+  tc.start.runStores(ctx, () => {
+    scope = new AsyncResource('slotwise:command');
+    begin();
+  });
+  tc.end.publish(ctx);
+  return scope!;
 }
 
 /** The settling half of traceStart. */

@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import { channels, type RefreshDiagnostics } from '../client-events.js';
@@ -6,7 +7,7 @@ import type { NodeHandle } from '../node/node-handle.js';
 import type { TelemetryOptions } from '../options.js';
 import type { CommandObserver } from '../router/observer.js';
 import type { RedirectInfo, Request } from '../router/request.js';
-import { observed, traceSettle, traceStart, tracingChannels, type BatchTraceContext, type CommandTraceContext, type RefreshTraceContext } from './channels.js';
+import { observed, traceSettle, traceStart, traceStartScoped, tracingChannels, type BatchTraceContext, type CommandTraceContext, type RefreshTraceContext } from './channels.js';
 import { ATTR, isNoopMeter, loadOtelApi } from './otel.js';
 import { OtelMetrics } from './otel-metrics.js';
 import { OtelTracing } from './otel-tracing.js';
@@ -32,6 +33,8 @@ const COMMAND_START = tracingChannels.command.start;
 
 /** Per-command telemetry state, kept on the Request. */
 class CommandTrace {
+  /** The async scope of the TracingChannel `start` (settle events run in it). */
+  scope: AsyncResource | undefined;
   constructor(readonly ctx: CommandTraceContext | undefined, readonly span: Span | undefined) {}
 }
 
@@ -84,8 +87,9 @@ export class Telemetry implements CommandObserver {
     const span = this.#tracing?.active ? this.#tracing.start(req.command, { ...BASE_ATTRS, [ATTR.operation]: req.command }) : undefined;
     if (observed(tracingChannels.command)) {
       const ctx: CommandTraceContext = { command: req.command, slot: req.slot, address: undefined, attempts: 0, redirections: 0 };
-      req.trace = new CommandTrace(ctx, span);
-      traceStart(tracingChannels.command, ctx, begin);
+      const trace = new CommandTrace(ctx, span);
+      req.trace = trace;
+      trace.scope = traceStartScoped(tracingChannels.command, ctx, begin);
       return;
     }
     if (span !== undefined) req.trace = new CommandTrace(undefined, span);
@@ -123,7 +127,9 @@ export class Telemetry implements CommandObserver {
         ctx.address = node?.address;
         ctx.attempts = req.attempts;
         ctx.redirections = req.redirections;
-        traceSettle(tracingChannels.command, ctx, error);
+        // The reply arrives in the connection's context: settle in the caller's.
+        if (trace.scope !== undefined) trace.scope.runInAsyncScope(traceSettle, undefined, tracingChannels.command, ctx, error);
+        else traceSettle(tracingChannels.command, ctx, error);
       }
     }
     if (this.#metrics !== undefined && req.seq === undefined) {
