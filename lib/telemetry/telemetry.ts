@@ -1,4 +1,4 @@
-import type { AsyncResource } from 'node:async_hooks';
+import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import { channels, type RefreshDiagnostics } from '../client-events.js';
@@ -36,6 +36,17 @@ class CommandTrace {
   /** The async scope of the TracingChannel `start` (settle events run in it). */
   scope: AsyncResource | undefined;
   constructor(readonly ctx: CommandTraceContext | undefined, readonly span: Span | undefined) {}
+}
+
+/** A command's settle records: the plain channel's, then the TracingChannel's error/asyncStart/asyncEnd. */
+function publishSettled(req: Request, trace: CommandTrace | undefined, error: Error | undefined): void {
+  if (LEGACY.hasSubscribers) LEGACY.publish(req.diagnostics(error));
+  const ctx = trace?.ctx;
+  if (ctx === undefined) return;
+  ctx.address = req.node?.address;
+  ctx.attempts = req.attempts;
+  ctx.redirections = req.redirections;
+  traceSettle(tracingChannels.command, ctx, error);
 }
 
 /**
@@ -92,7 +103,15 @@ export class Telemetry implements CommandObserver {
       trace.scope = traceStartScoped(tracingChannels.command, ctx, begin);
       return;
     }
-    if (span !== undefined) req.trace = new CommandTrace(undefined, span);
+    // Replies are dispatched from the connection's data event: a subscriber
+    // of the plain channel gets the record in the caller's async context
+    // (its AsyncLocalStorage stores), as it did when replies came through
+    // promise reactions.
+    if (span !== undefined || LEGACY.hasSubscribers) {
+      const trace = new CommandTrace(undefined, span);
+      if (LEGACY.hasSubscribers) trace.scope = new AsyncResource('slotwise:command');
+      req.trace = trace;
+    }
     begin();
   }
 
@@ -114,22 +133,15 @@ export class Telemetry implements CommandObserver {
   }
 
   settled(req: Request, error: Error | undefined): void {
-    if (channels.command.hasSubscribers) channels.command.publish(req.diagnostics(error));
-    const node = req.node;
     const trace = req.trace as CommandTrace | undefined;
+    // The reply arrived in the connection's context: publish in the caller's.
+    if (trace?.scope !== undefined) trace.scope.runInAsyncScope(publishSettled, undefined, req, trace, error);
+    else publishSettled(req, trace, error);
+    const node = req.node;
     if (trace !== undefined) {
       req.trace = undefined;
       if (trace.span !== undefined) {
         this.#tracing!.end(trace.span, node, error, req.attempts > 1 ? { 'slotwise.attempts': req.attempts, 'slotwise.redirections': req.redirections } : undefined);
-      }
-      const ctx = trace.ctx;
-      if (ctx !== undefined) {
-        ctx.address = node?.address;
-        ctx.attempts = req.attempts;
-        ctx.redirections = req.redirections;
-        // The reply arrives in the connection's context: settle in the caller's.
-        if (trace.scope !== undefined) trace.scope.runInAsyncScope(traceSettle, undefined, tracingChannels.command, ctx, error);
-        else traceSettle(tracingChannels.command, ctx, error);
       }
     }
     if (this.#metrics !== undefined && req.seq === undefined) {
