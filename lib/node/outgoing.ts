@@ -17,13 +17,13 @@ export interface Outgoing {
   readonly args: readonly unknown[];
   /** `utf8` converts Buffer replies to strings; null keeps Buffers. */
   readonly replyEncoding: 'utf8' | null;
-  /** Set by the writer: the connection's reply context, for reply transformers. */
+  /** @internal Set by the writer: the connection's reply context, for reply transformers. */
   context: ReplyContext;
-  /** The decoder's raw reply (Buffers); convert with `convertReply`. */
+  /** @internal The decoder's raw reply (Buffers); convert with `convertReply`. */
   resolve(raw: unknown): void;
-  /** An error reply, a lost connection, or a command that could not be written. */
+  /** @internal An error reply, a lost connection, or a command that could not be written. */
   reject(err: Error): void;
-  /** A value already converted (the command went through an ioredis Command). */
+  /** @internal A value already converted (the command went through an ioredis Command). */
   replied(value: unknown): void;
 }
 

@@ -74,7 +74,12 @@ describe('package build and exports (integration)', function () {
       },
       files: ['consumer.ts'],
     }));
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(app, 'tsconfig.json')], { stdio: 'pipe' });
+    try {
+      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(app, 'tsconfig.json')], { stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`a strict consumer does not compile against the published types:\n${String(e.stdout ?? '')}${String(e.stderr ?? '')}`);
+    }
     const handle = readFileSync(join(tmp, 'pkg', 'dist', 'lib', 'node', 'node-handle.d.ts'), 'utf8');
     assert.ok(handle.includes('call(') && !handle.includes('submit(') && !handle.includes('sampleStart('), 'internal NodeHandle members stripped, public ones kept');
   });
