@@ -93,6 +93,11 @@ export function planSplit(name: string, args: readonly unknown[]): SplitPlan | u
   const { step } = layout;
   if (args.length === 0 || args.length % step !== 0) return undefined;
   const groupCount = args.length / step;
+  // The common case first, without allocating: every key in one slot.
+  const first = slotOf(args[0] as string | Buffer);
+  let g0 = 1;
+  while (g0 < groupCount && slotOf(args[g0 * step] as string | Buffer) === first) g0++;
+  if (g0 === groupCount) return undefined;
   const bySlot = new Map<number, { args: unknown[]; groups: number[] }>();
   for (let g = 0; g < groupCount; g++) {
     const slot = slotOf(args[g * step] as string | Buffer);

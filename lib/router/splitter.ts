@@ -69,5 +69,8 @@ export class Splitter {
 
 /** Arguments as the executor will send them: flattened, MSET objects expanded, numbers as strings. */
 function normalize(name: string, args: readonly unknown[]): readonly unknown[] {
-  return new Command(name, args as (string | Buffer | number)[]).args;
+  // Already flat strings and Buffers (the usual MGET/DEL call): nothing to convert.
+  let flat = true;
+  for (let i = 0; i < args.length && flat; i++) flat = typeof args[i] === 'string' || Buffer.isBuffer(args[i]);
+  return flat ? args : new Command(name, args as (string | Buffer | number)[]).args;
 }
