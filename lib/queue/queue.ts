@@ -6,7 +6,9 @@ import { encode } from '../codec.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
 import type { Job, JobHandler, JobProgress } from './job.js';
-import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import { limitKeys, partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import { QueueLimits } from './limiter.js';
+import { cleanPartition, dropsDead, resolveClean, Retention, type CleanOptions, type CleanState } from './retention.js';
 import {
   resolveAddOptions,
   resolveProcessOptions,
@@ -24,6 +26,7 @@ import { Worker } from './worker.js';
 import { PartitionWriter } from './writer.js';
 
 export type { JobHandler } from './job.js';
+export type { CleanOptions, CleanState } from './retention.js';
 
 /** What `add` did with one job. */
 export interface AddResult {
@@ -106,6 +109,7 @@ interface PreparedJob {
   readonly partition: number;
   readonly retention: number;
   readonly generated: boolean;
+  readonly priority: number;
 }
 
 /**
@@ -128,6 +132,8 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly #writer: PartitionWriter;
   readonly #closing = new AbortController();
   readonly #delivery: DeliveryContext<T>;
+  readonly #limits: QueueLimits;
+  readonly #retention: Retention;
   #worker: Worker | undefined;
   #paused = false;
 
@@ -136,9 +142,11 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     checkClient(client);
     this.name = resolveQueueName(name);
     this.options = resolveQueueOptions(options);
-    this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions));
+    this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions, this.options.priorities));
     this.#client = client;
     this.#scripts = defineQueueScripts(client);
+    this.#limits = new QueueLimits(this.#scripts, limitKeys(this.options.prefix, this.name), this.options as ResolvedQueueOptions<unknown>);
+    this.#retention = new Retention(this.#scripts, this.options.removeOnDead, (err) => this.#reportError(err));
     this.#writer = new PartitionWriter(client, this.#scripts, this.name, this.options.replicas, this.options.replicaTimeoutMs);
     this.#delivery = {
       name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing,
@@ -164,7 +172,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       if (j === null || typeof j !== 'object') throw new InvalidArgumentError(`${where || 'job'}`, 'expected { payload, options }');
       let o;
       try {
-        o = resolveAddOptions(j.options);
+        o = resolveAddOptions(j.options, this.options.priorities);
       } catch (err) {
         if (where && err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${where}${err.argument}`, err.message.replace(/^Invalid [^:]+: /, ''));
         throw err;
@@ -172,8 +180,9 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       const data = encode(this.options.serializer, j.payload, `${where}payload`);
       const jobId = o.jobId ?? randomUUID();
       const partition = partitionOf(o.partitionKey ?? jobId, this.partitions.length);
-      const retention = o.jobId === undefined ? 0 : this.options.completedRetentionMs;
-      return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined };
+      const keep = this.options.removeOnComplete;
+      const retention = o.jobId === undefined || keep.count === 0 ? 0 : keep.ageMs;
+      return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined, priority: o.priority };
     });
     return traceAdd(this.#delivery.tracing, this.name, prepared.length, (carrier) => this.#addPrepared(carrier === undefined ? prepared : prepared.map((p) => ({ ...p, data: wrapTrace(p.data, carrier) }))));
   }
@@ -197,13 +206,13 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     return results;
   }
 
-  async #addChunk(pk: PartitionKeys, items: readonly { jobId: string; data: string; delayMs: number; retention: number; generated: boolean }[]): Promise<boolean[]> {
-    const args = [pk.jobPrefix, ...items.flatMap((it) => [it.jobId, it.data, it.delayMs, it.retention])];
+  async #addChunk(pk: PartitionKeys, items: readonly { jobId: string; data: string; delayMs: number; retention: number; generated: boolean; priority: number }[]): Promise<boolean[]> {
+    const args = [pk.jobPrefix, ...items.flatMap((it) => [it.jobId, it.data, it.delayMs, it.retention, it.priority])];
     const added = items.map(() => false);
     let retried = false;
     const reply = await retryTransient(this.options.addTimeoutMs, async (attempt) => {
       retried = attempt > 1;
-      const r = (await this.#writer.write(pk, 'add', [pk.ready, pk.delayed], args)) as number[];
+      const r = (await this.#writer.write(pk, 'add', [pk.ready, pk.delayed, ...pk.levels.slice(1)], args)) as number[];
       r.slice(0, items.length).forEach((v, k) => (added[k] ||= Number(v) === 1));
       return r;
     });
@@ -229,6 +238,8 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
       scripts: this.#scripts,
+      limits: this.#limits,
+      dropDead: dropsDead(this.options.removeOnDead),
       run: (pk, d, consumer, lost) => runDelivery(this.#delivery, pk, d, consumer, lost, handler).then((outcome) => this.#announce(pk, outcome)),
       stalled: (pk, d) => this.emit('stalled', { jobId: d.jobId, partition: pk.index, attempt: d.used + 1 }),
       error: (err) => this.#reportError(err),
@@ -247,9 +258,10 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   /** Counts of waiting, delayed, in-flight and dead jobs. */
   async stats(): Promise<QueueStats> {
     const parts = await Promise.all(this.partitions.map(async (pk) => {
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
       const [len, pending, delayed, dead] = await Promise.all([
-        this.#client.xlen(pk.ready),
-        this.#client.call('XPENDING', pk.ready, this.options.group).then((r) => Number((r as unknown[])[0] ?? 0), () => 0),
+        Promise.all(pk.levels.map((s) => this.#client.xlen(s))).then(sum),
+        Promise.all(pk.levels.map((s) => this.#client.call('XPENDING', s, this.options.group).then((r) => Number((r as unknown[])[0] ?? 0), () => 0))).then(sum),
         this.#client.zcard(pk.delayed),
         this.#client.xlen(pk.dead),
       ]);
@@ -323,10 +335,28 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       for (;;) {
         const want = Math.min(500, limit - total);
         if (want <= 0) return total;
-        const n = Number(await this.#scripts['retry-dead'].run([pk.ready, pk.dead], [pk.jobPrefix, want]));
+        const n = Number(await this.#scripts['retry-dead'].run([pk.ready, pk.dead, ...pk.levels.slice(1)], [pk.jobPrefix, want]));
         total += n;
         if (n < want) break;
       }
+    }
+    return total;
+  }
+
+  /**
+   * Removes finished jobs now: `'dead'` letters (entry and job hash) or
+   * `'completed'` markers (whose ids could then be added again) that
+   * finished at least `olderThanMs` ago (default: all), at most `limit`;
+   * resolves with how many were removed. See also `removeOnComplete` and
+   * `removeOnDead`, which bound them as jobs finish.
+   */
+  async clean(state: CleanState, options?: CleanOptions): Promise<number> {
+    const { olderThanMs, limit } = resolveClean(state, options);
+    this.#assertOpen();
+    let total = 0;
+    for (const pk of this.partitions) {
+      if (total >= limit) break;
+      total += await cleanPartition(this.#scripts, pk, state, -1, olderThanMs, limit - total);
     }
     return total;
   }
@@ -361,6 +391,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
         if (o.wakeInMs !== undefined) this.#wake(pk, o.wakeInMs);
         return;
       case 'dead':
+        this.#retention.afterDead(pk);
         this.emit('failed', o.job, o.error, undefined);
         this.emit('dead', o.job, o.error);
     }

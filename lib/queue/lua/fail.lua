@@ -2,7 +2,7 @@
 it has used up its deliveries, moves it to the dead-letter stream with the error.
 KEYS[1] ready stream   KEYS[2] delayed zset   KEYS[3] dead-letter stream
 ARGV[1] group   ARGV[2] entry id   ARGV[3] job key prefix   ARGV[4] job id   ARGV[5] error text
-ARGV[6] max deliveries   ARGV[7] backoff ms
+ARGV[6] max deliveries   ARGV[7] backoff ms   ARGV[8] '1' = keep no dead letter (removeOnDead: true)
 Returns: { 1, attempts, became_earliest } = retry scheduled (became_earliest: the backoff when it is
          now the earliest delayed job, else -1); { 2, attempts } = dead-lettered;
          { 0 } = stale (another delivery already moved the job on) ]]
@@ -15,6 +15,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local attempts = tonumber(h[3]) + 1
 if attempts >= tonumber(ARGV[6]) then
+  if ARGV[8] == '1' then
+    redis.call('DEL', jk)
+    return { 2, attempts }
+  end
   redis.call('XADD', KEYS[3], '*', 'id', ARGV[4], 'd', h[4], 'err', ARGV[5], 'a', attempts, 'at', now)
   redis.call('HSET', jk, 's', 'dead', 'a', attempts, 'err', ARGV[5], 'e', '')
   return { 2, attempts }

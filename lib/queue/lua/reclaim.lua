@@ -3,7 +3,7 @@ on close) for longer than the visibility timeout. Each takeover counts as a used
 that used them all goes to the dead-letter stream.
 KEYS[1] ready stream   KEYS[2] dead-letter stream
 ARGV[1] group   ARGV[2] this consumer   ARGV[3] min idle ms (visibility timeout)   ARGV[4] most entries
-ARGV[5] job key prefix   ARGV[6] max deliveries
+ARGV[5] job key prefix   ARGV[6] max deliveries   ARGV[7] '1' = keep no dead letter (removeOnDead: true)
 Returns: { {entry id, job id, payload, attempts}, … } to run now; stale entries are acknowledged ]]
 local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', tonumber(ARGV[4]))
 local out = {}
@@ -24,8 +24,12 @@ for _, entry in ipairs(claimed[2]) do
       local err = 'stalled: its worker stopped (crashed, hung or exceeded the visibility timeout) ' .. attempts .. ' times'
       redis.call('XACK', KEYS[1], ARGV[1], eid)
       redis.call('XDEL', KEYS[1], eid)
-      redis.call('XADD', KEYS[2], '*', 'id', id, 'd', h[4], 'err', err, 'a', attempts, 'at', now)
-      redis.call('HSET', jk, 's', 'dead', 'a', attempts, 'err', err, 'e', '')
+      if ARGV[7] == '1' then
+        redis.call('DEL', jk)
+      else
+        redis.call('XADD', KEYS[2], '*', 'id', id, 'd', h[4], 'err', err, 'a', attempts, 'at', now)
+        redis.call('HSET', jk, 's', 'dead', 'a', attempts, 'err', err, 'e', '')
+      end
     else
       redis.call('HSET', jk, 'a', attempts)
       out[#out + 1] = { eid, id, h[4], attempts }
