@@ -104,7 +104,7 @@ export interface QueueLimiterOptions {
   durationMs: number;
   /**
    * Jobs that may start at once after an idle spell, above the sustained rate.
-   * @default max × 50 / durationMs (50 ms worth), at least 1
+   * @default a quarter of `max` (at least 1)
    */
   burst?: number;
 }
@@ -267,7 +267,7 @@ function resolveLimiter(v: unknown): Readonly<Required<QueueLimiterOptions>> | u
   int('limiter.durationMs', o.durationMs, 1, 86_400_000);
   const max = o.max as number;
   const durationMs = o.durationMs as number;
-  const burst = (o.burst as number | undefined) ?? Math.max(1, Math.floor((max * 50) / durationMs));
+  const burst = (o.burst as number | undefined) ?? Math.max(1, Math.floor(max / 4));
   int('limiter.burst', burst, 1, 10_000_000);
   return Object.freeze({ max, durationMs, burst });
 }

@@ -8,6 +8,7 @@ ARGV[1] op: 'acquire' | 'release' | 'renew'
 acquire: ARGV[2] wanted n   ARGV[3] interval µs (0 = no rate limit)   ARGV[4] tolerance µs
          ARGV[5] cap (0 = none)   ARGV[6] lease ms   ARGV[7..6+n] lease names (only with a cap)
          Returns { granted, retry after µs (when 0 granted; -1 = wait for a lease to be released) }
+         (the retry after is when all n would fit, at most half the burst time, at least when one fits)
 release: ARGV[2] unused rate units to give back   ARGV[3] interval µs   ARGV[4..] leases to drop
          Returns 0
 renew:   ARGV[2] lease ms   ARGV[3..] leases   Returns the number still held ]]
@@ -30,7 +31,13 @@ if op == 'acquire' then
     if tat < now then tat = now end
     local k = math.floor((now + tolerance - tat) / interval)
     if k < n then n = k end
-    if n <= 0 then return { 0, math.ceil(tat + interval - tolerance - now) } end
+    if n <= 0 then
+      -- Come back when the whole request fits (fewer calls from many waiting workers), but within
+      -- half the burst time, so budget never goes unused while everyone waits.
+      local one = tat + interval - tolerance - now
+      local all = tat + tonumber(ARGV[2]) * interval - tolerance - now
+      return { 0, math.ceil(math.max(one, math.min(all, tolerance / 2))) }
+    end
     -- Rounded up: the stored TAT may only be later than the exact one (stricter, never looser).
     local newTat = math.ceil(tat + n * interval)
     redis.call('SET', KEYS[1], string.format('%.0f', newTat), 'PX', math.max(1, math.ceil((newTat - now) / 1000)))
