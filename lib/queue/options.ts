@@ -275,6 +275,7 @@ function resolveLimiter(v: unknown): Readonly<Required<QueueLimiterOptions>> | u
 function resolveRetention(name: string, v: unknown, keepAll: ResolvedRetention): ResolvedRetention {
   if (v === undefined || v === false) return Object.freeze({ ...keepAll });
   if (v === true) return Object.freeze({ count: 0, ageMs: 0 });
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(name, `expected a boolean or { count?, ageMs? }, got ${describe(v)}`);
   const o = object(name, v, new Set(['count', 'ageMs']));
   if (o.count !== undefined) int(`${name}.count`, o.count, 0, 1_000_000_000);
   if (o.ageMs !== undefined) int(`${name}.ageMs`, o.ageMs, 0, 86_400_000 * 365);
