@@ -58,5 +58,7 @@ export type { PartitionKeys } from './queue/keys.js';
 export * from './discovery/index.js';
 export * from './ratelimit/index.js';
 export type { JobProgress } from './queue/job.js';
+export type { QueueLimiterOptions, RetentionOptions, ResolvedRetention } from './queue/options.js';
+export type { CleanOptions, CleanState } from './queue/retention.js';
 export type { CacheStats } from './cache/store.js';
 export type { ClientSideCacheOptions, ResolvedCacheOptions } from './cache/options.js';

@@ -243,6 +243,7 @@ export class Worker {
     const { limits } = this.#host;
     let leases: readonly string[] = [];
     if (limits.active) {
+      if (!(await this.#anyStalled(pk))) return;
       // A takeover starts a job too: it counts against the rate and needs a cap slot.
       const g = await limits.acquire(n, this.consumer).catch((err: Error) => (this.#host.error(err), undefined));
       if (g === undefined || g.granted === 0) return;
@@ -269,6 +270,15 @@ export class Worker {
       this.#host.stalled(pk, d);
       this.#hold(pk, d);
     }
+  }
+
+  /** Whether some delivery of `pk` has been idle past the visibility timeout (saves limited queues a grant per reclaim tick). */
+  async #anyStalled(pk: PartitionKeys): Promise<boolean> {
+    for (const stream of pk.levels) {
+      const r = (await this.#host.client.call('XPENDING', stream, this.#host.group, 'IDLE', this.#host.visibilityTimeoutMs, '-', '+', 1).catch(() => [])) as unknown[];
+      if (r.length > 0) return true;
+    }
+    return false;
   }
 
   async #heartbeat(): Promise<void> {
