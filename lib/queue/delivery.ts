@@ -66,7 +66,7 @@ export async function runDelivery<T>(
       return lost.length === 0;
     },
     progress: async (text, value) => {
-      const stored = Number(await queue.writer.write(pk, 'progress', [pk.ready, pk.jobPrefix + d.jobId], [queue.options.group, consumer, d.entryId, text])) === 1;
+      const stored = Number(await queue.writer.write(pk, 'progress', [pk.ready, pk.jobPrefix + d.jobId, pk.events], [queue.options.group, consumer, d.entryId, text, d.jobId, queue.options.eventsMaxLen])) === 1;
       if (stored) queue.onProgress?.(job, value);
       return stored;
     },
@@ -89,7 +89,7 @@ async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Jo
   let maybeApplied = false;
   const r = await retryTransient(queue.options.addTimeoutMs, async () => {
     try {
-      return Number(await queue.writer.write(pk, 'ack', [pk.ready, pk.delayed], [queue.options.group, job.entryId, pk.jobPrefix, job.id]));
+      return Number(await queue.writer.write(pk, 'ack', [pk.ready, pk.delayed, pk.events], [queue.options.group, job.entryId, pk.jobPrefix, job.id, queue.options.eventsMaxLen]));
     } catch (err) {
       // The ack may have run before the failure; a retry then finds the job completed.
       if (isTransient(err)) maybeApplied = true;
@@ -104,7 +104,7 @@ async function fail<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Job<T>
   const delayMs = backoffDelay(job.attempt, o.backoffBaseMs, o.backoffMaxMs);
   const text = `${error.name}: ${error.message}`.slice(0, MAX_ERROR_CHARS);
   const r = (await retryTransient(o.addTimeoutMs, () =>
-    queue.writer.write(pk, 'fail', [pk.ready, pk.delayed, pk.dead], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs]))) as number[];
+    queue.writer.write(pk, 'fail', [pk.ready, pk.delayed, pk.dead, pk.events], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs, o.eventsMaxLen]))) as number[];
   const kind = Number(r[0]);
   if (kind === 1) return { kind: 'failed', job, error, retry: { delayMs, attempt: Number(r[1]) + 1 }, wakeInMs: Number(r[2]) >= 0 ? delayMs : undefined };
   if (kind === 2) return { kind: 'dead', job, error };

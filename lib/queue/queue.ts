@@ -258,6 +258,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       group: this.options.group,
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
+      eventsMaxLen: this.options.eventsMaxLen,
       scripts: this.#scripts,
       run: (pk, d, consumer, lost) => runDelivery(this.#delivery, pk, d, consumer, lost, handler).then((outcome) => this.#announce(pk, outcome)),
       stalled: (pk, d) => this.emit('stalled', { jobId: d.jobId, partition: pk.index, attempt: d.used + 1 }),

@@ -28,6 +28,8 @@ export interface WorkerHost {
   readonly group: string;
   readonly visibilityTimeoutMs: number;
   readonly maxDeliveries: number;
+  /** MAXLEN of the partition's events stream (0: no events). */
+  readonly eventsMaxLen: number;
   readonly scripts: QueueScripts;
   /** Runs a delivery (handler, then ack or fail); resolves when it is settled. */
   run(pk: PartitionKeys, d: Delivery, consumer: string, lost: (cb: (why: string) => void) => void): Promise<void>;
@@ -226,8 +228,8 @@ export class Worker {
     if (this.#closing || this.#unpaused || n === 0) return;
     let claimed: Delivery[] = [];
     try {
-      const reply = await this.#host.scripts.reclaim.run([pk.ready, pk.dead], [
-        this.#host.group, this.consumer, this.#host.visibilityTimeoutMs, n, pk.jobPrefix, this.#host.maxDeliveries,
+      const reply = await this.#host.scripts.reclaim.run([pk.ready, pk.dead, pk.events], [
+        this.#host.group, this.consumer, this.#host.visibilityTimeoutMs, n, pk.jobPrefix, this.#host.maxDeliveries, this.#host.eventsMaxLen,
       ]);
       claimed = (reply as [string, string, string, number][]).map(([entryId, jobId, payload, used]) => ({ entryId, jobId, payload, used: Number(used) }));
     } catch (err) {

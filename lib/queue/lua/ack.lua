@@ -1,7 +1,8 @@
 --[[ ack: a delivery succeeded. Removes the entry and completes the job, whatever other delivery of it
 exists (a retry waiting in the delayed set, or a copy re-delivered to another worker).
-KEYS[1] ready stream   KEYS[2] delayed zset
+KEYS[1] ready stream   KEYS[2] delayed zset   KEYS[3] events stream (optional)
 ARGV[1] group   ARGV[2] entry id   ARGV[3] job key prefix   ARGV[4] job id
+ARGV[5] events stream MAXLEN (~); 0 or absent = no event
 The job's field r (set by add) is how long a "completed" marker is kept, so the same job id is not
 enqueued again; 0 deletes the job.
 Returns: 1 = completed by this delivery, 0 = the job was already completed (a duplicate delivery) ]]
@@ -23,5 +24,8 @@ if retention > 0 then
   redis.call('PEXPIRE', jk, retention)
 else
   redis.call('DEL', jk)
+end
+if KEYS[3] and tonumber(ARGV[5] or '0') > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'ev', 'completed', 'id', ARGV[4])
 end
 return 1
