@@ -6,13 +6,14 @@
  * replica is promoted, node timeout 2 s). Over 30 consecutive ticks every tick
  * runs exactly once: 0 missed, 0 doubled. Workers report each run over IPC
  * before acknowledging it (see the fixture), so a run is counted even when
- * the process dies right after.
+ * the process dies right after. A QueueEvents listener in this process (its
+ * own client) sees each tick's `completed` event once, across the failover.
  */
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterClient, WorkQueue } from '../../lib/index.js';
+import { ClusterClient, QueueEvents, WorkQueue } from '../../lib/index.js';
 import { RedisClusterContainer, type StartedRedisCluster } from '../../testcontainers/index.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -65,6 +66,13 @@ describe('chaos: repeatable job across 3 worker processes, one SIGKILLed, a mast
   it(`every: ${EVERY} ms over ${TICKS} ticks: each tick runs once (0 missed, 0 doubled)`, async () => {
     const name = 'chaos-repeat';
     const config = { rootNodes: cluster.getRootNodes(), queue: name, partitions: 3, everyMs: EVERY };
+    const events = new QueueEvents(client, name, { partitions: 3 });
+    const completed = new Map<number, number>();
+    events.on('completed', (e) => {
+      const tick = Number(e.jobId.split(':').pop());
+      completed.set(tick, (completed.get(tick) ?? 0) + 1);
+    });
+    await events.start();
     const workers = await Promise.all([0, 1, 2].map((s) => start(s, config)));
     const observer = new WorkQueue(client, name, { partitions: 3 });
     const [info] = await observer.repeatables();
@@ -100,16 +108,21 @@ describe('chaos: repeatable job across 3 worker processes, one SIGKILLed, a mast
     await failover;
     timers.forEach(clearTimeout);
     await waitFor(async () => (await observer.stats()).inFlight === 0, { timeoutMs: 20_000, what: 'no delivery in flight' });
+    await waitFor(() => completed.has(last + 2 * EVERY), { timeoutMs: 20_000, what: 'the completed event of the last tick' });
+    await events.close();
 
     const window = Array.from({ length: TICKS }, (_, i) => first + i * EVERY);
     const missed = window.filter((t) => !runs.has(t)).length;
     const doubled = window.filter((t) => (runs.get(t) ?? 0) > 1).length;
     const ran = window.filter((t) => runs.get(t) === 1).length;
     console.log(`      ${faults.join('; ')}`);
-    console.log(`      ${TICKS} ticks: ${ran} ran once, ${missed} missed, ${doubled} doubled (3 worker processes, replicas: 1)`);
+    const eventsOnce = window.filter((t) => completed.get(t) === 1).length;
+    console.log(`      ${TICKS} ticks: ${ran} ran once, ${missed} missed, ${doubled} doubled (3 worker processes, replicas: 1); ` +
+      `completed events seen by a listener in this process: ${eventsOnce} ticks once, ${window.filter((t) => !completed.has(t)).length} missing`);
     assert.equal(faults.length, 2, `both faults happened: ${faults.join('; ')}`);
     assert.equal(missed, 0);
     assert.equal(doubled, 0);
     assert.equal(ran, TICKS);
+    assert.equal(eventsOnce, TICKS, 'one completed event per tick');
   });
 });
