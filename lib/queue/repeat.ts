@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
 import { encode } from '../codec.js';
-import { InvalidArgumentError, NotReplicatedError } from '../errors.js';
+import { ClientClosedError, InvalidArgumentError, NotReplicatedError } from '../errors.js';
 import { runOnConnection } from '../scripts/on-connection.js';
 import type { Script } from '../scripts/script.js';
 import { partitionOf, type PartitionKeys } from './keys.js';
@@ -129,10 +129,10 @@ export class RepeatScheduler<T> {
    * Enqueues every tick of `pk` due within the lookahead; resolves with the
    * earliest schedule score left (undefined: no repeatable here).
    */
-  async schedule(pk: PartitionKeys): Promise<number | undefined> {
+  async schedule(pk: PartitionKeys, signal?: AbortSignal): Promise<number | undefined> {
     const { client, options } = this.#host;
     const retention = Math.min(options.completedRetentionMs, TICK_RETENTION_MS);
-    for (let rounds = 0; rounds < 10_000; rounds++) {
+    for (let rounds = 0; rounds < 10_000 && signal?.aborted !== true; rounds++) {
       const now = Date.now();
       const due = (await client.zrangebyscore(pk.repeat, '-inf', now + REPEAT_LOOKAHEAD_MS, 'WITHSCORES', 'LIMIT', 0, 100)) as string[];
       if (due.length === 0) break;
@@ -154,7 +154,7 @@ export class RepeatScheduler<T> {
         }
         const next = nextTick(def, tick);
         const r = (await retryTransient(options.addTimeoutMs, () =>
-          this.#durable(pk, 'repeat-tick', [pk.ready, pk.delayed, pk.repeat, pk.repeatDefs], [pk.jobPrefix, key, score, tick, next ?? '', retention, def.id]))) as number[];
+          this.#durable(pk, 'repeat-tick', [pk.ready, pk.delayed, pk.repeat, pk.repeatDefs], [pk.jobPrefix, key, score, tick, next ?? '', retention, def.id]), signal)) as number[];
         const became = Number(r[2] ?? -1);
         if (Number(r[0]) === 1 && became >= 0) this.#host.wake(pk, became);
         else if (Number(r[0]) === 1 && Number(r[1]) === 1 && tick <= now) this.#host.wake(pk, 0);
@@ -168,10 +168,10 @@ export class RepeatScheduler<T> {
     while (!signal.aborted) {
       let waitMs = REPEAT_POLL_MS;
       try {
-        const earliest = await this.schedule(pk);
+        const earliest = await this.schedule(pk, signal);
         if (earliest !== undefined) waitMs = Math.max(20, Math.min(REPEAT_POLL_MS, earliest - REPEAT_LOOKAHEAD_MS - Date.now()));
       } catch (err) {
-        if (signal.aborted) break;
+        if (signal.aborted || err instanceof ClientClosedError) break;
         this.#host.error(err as Error);
         waitMs = 250;
       }
