@@ -67,7 +67,7 @@ export async function runDelivery<T>(
       return lost.length === 0;
     },
     progress: async (text, value) => {
-      const stored = Number(await queue.writer.write(pk, 'progress', [d.stream, pk.jobPrefix + d.jobId], [queue.options.group, consumer, d.entryId, text])) === 1;
+      const stored = Number(await queue.writer.write(pk, 'progress', [d.stream, pk.jobPrefix + d.jobId, pk.events], [queue.options.group, consumer, d.entryId, text, d.jobId, queue.options.eventsMaxLen])) === 1;
       if (stored) queue.onProgress?.(job, value);
       return stored;
     },
@@ -91,7 +91,7 @@ async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, stream:
   const keep = queue.options.removeOnComplete.count;
   const r = await retryTransient(queue.options.addTimeoutMs, async () => {
     try {
-      return Number(await queue.writer.write(pk, 'ack', [stream, pk.delayed, pk.completed], [queue.options.group, job.entryId, pk.jobPrefix, job.id, Number.isFinite(keep) ? keep : -1]));
+      return Number(await queue.writer.write(pk, 'ack', [stream, pk.delayed, pk.completed, pk.events], [queue.options.group, job.entryId, pk.jobPrefix, job.id, Number.isFinite(keep) ? keep : -1, queue.options.eventsMaxLen]));
     } catch (err) {
       // The ack may have run before the failure; a retry then finds the job completed.
       if (isTransient(err)) maybeApplied = true;
@@ -106,7 +106,7 @@ async function fail<T>(queue: DeliveryContext<T>, pk: PartitionKeys, stream: str
   const delayMs = backoffDelay(job.attempt, o.backoffBaseMs, o.backoffMaxMs);
   const text = `${error.name}: ${error.message}`.slice(0, MAX_ERROR_CHARS);
   const r = (await retryTransient(o.addTimeoutMs, () =>
-    queue.writer.write(pk, 'fail', [stream, pk.delayed, pk.dead], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs, dropsDead(o.removeOnDead) ? '1' : '0']))) as number[];
+    queue.writer.write(pk, 'fail', [stream, pk.delayed, pk.dead, pk.events], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs, dropsDead(o.removeOnDead) ? '1' : '0', o.eventsMaxLen]))) as number[];
   const kind = Number(r[0]);
   if (kind === 1) return { kind: 'failed', job, error, retry: { delayMs, attempt: Number(r[1]) + 1 }, wakeInMs: Number(r[2]) >= 0 ? delayMs : undefined };
   if (kind === 2) return { kind: 'dead', job, error };

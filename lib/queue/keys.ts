@@ -23,6 +23,12 @@ export interface PartitionKeys {
   readonly jobPrefix: string;
   /** Sharded pub/sub channel workers listen on for "a delayed job is due soon". */
   readonly wake: string;
+  /** Sorted set of repeatable keys by their next tick not yet enqueued (ms). */
+  readonly repeat: string;
+  /** Hash of repeatable definitions (JSON) by key. */
+  readonly repeatDefs: string;
+  /** Bounded stream of job events (completed, failed, dead, stalled, progress) read by QueueEvents. */
+  readonly events: string;
 }
 
 /**
@@ -48,6 +54,9 @@ export function partitionKeys(prefix: string, name: string, count: number, prior
       completed: `${base}:completed`,
       jobPrefix: `${base}:job:`,
       wake: `${base}:wake`,
+      repeat: `${base}:repeat`,
+      repeatDefs: `${base}:repeat:defs`,
+      events: `${base}:events`,
     });
   }
   return out;

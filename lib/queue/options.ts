@@ -54,6 +54,13 @@ export interface WorkQueueOptions<T = unknown> {
    * @default 10000
    */
   addTimeoutMs?: number;
+  /**
+   * Length (approximate, `MAXLEN ~`) each partition's events stream is trimmed to: job outcomes
+   * (completed, failed, dead, stalled, progress) written by the same script as the outcome, read
+   * from any process with `QueueEvents`. 0 writes no events.
+   * @default 10000
+   */
+  eventsMaxLen?: number;
   /** Turns payloads into strings and back. @default strict JSON */
   serializer?: Serializer<T>;
   /**
@@ -173,6 +180,8 @@ export interface ResolvedQueueOptions<T> {
   readonly completedRetentionMs: number;
   /** {@inheritDoc WorkQueueOptions.addTimeoutMs} */
   readonly addTimeoutMs: number;
+  /** {@inheritDoc WorkQueueOptions.eventsMaxLen} */
+  readonly eventsMaxLen: number;
   /** {@inheritDoc WorkQueueOptions.serializer} */
   readonly serializer: Serializer<T>;
   /** {@inheritDoc WorkQueueOptions.priorities} */
@@ -215,6 +224,7 @@ export const QUEUE_DEFAULTS = {
   replicaTimeoutMs: 1000,
   completedRetentionMs: 86_400_000,
   addTimeoutMs: 10_000,
+  eventsMaxLen: 10_000,
 } as const;
 
 const QUEUE_KEYS = new Set([...Object.keys(QUEUE_DEFAULTS), 'serializer', 'priorities', 'limiter', 'globalConcurrency', 'removeOnComplete', 'removeOnDead']);
@@ -240,6 +250,7 @@ export function resolveQueueOptions<T>(input: WorkQueueOptions<T> | undefined): 
   int('replicaTimeoutMs', r.replicaTimeoutMs, 1, 600_000);
   int('completedRetentionMs', r.completedRetentionMs, 0, 86_400_000 * 365);
   int('addTimeoutMs', r.addTimeoutMs, 1, 3_600_000);
+  int('eventsMaxLen', r.eventsMaxLen, 0, 10_000_000);
   if (r.backoffMaxMs < r.backoffBaseMs) throw new InvalidArgumentError('backoffMaxMs', `must be ≥ backoffBaseMs (${r.backoffBaseMs}), got ${r.backoffMaxMs}`);
   for (const k of ['prefix', 'group'] as const) {
     const v = r[k];

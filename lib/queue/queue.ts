@@ -19,6 +19,8 @@ import {
   type ResolvedQueueOptions,
   type WorkQueueOptions,
 } from './options.js';
+import { RepeatScheduler, type RepeatableInfo } from './repeat.js';
+import type { RepeatOptions, RepeatSchedule } from './repeat-spec.js';
 import { retryTransient } from './retry.js';
 import { defineQueueScripts, type QueueScripts } from './scripts.js';
 import { traceAdd, unwrapTrace, wrapTrace } from './trace.js';
@@ -136,6 +138,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly #retention: Retention;
   #worker: Worker | undefined;
   #paused = false;
+  readonly #repeats: RepeatScheduler<T>;
 
   constructor(client: ClusterClient, name: string, options?: WorkQueueOptions<T>) {
     super();
@@ -152,6 +155,33 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing,
       onProgress: (job, progress) => this.emit('progress', job, progress),
     };
+    this.#repeats = new RepeatScheduler<T>({
+      client, name: this.name, options: this.options, partitions: this.partitions, wake: (pk, inMs) => this.#wake(pk, inMs), error: (err) => this.#reportError(err),
+    });
+  }
+
+  /**
+   * Creates (or replaces) a repeatable job: every tick of `schedule` enqueues
+   * one job with `payload` and the id `repeat:<key>:<tick ms>`, exactly once
+   * however many processes run, enqueued up to 5 s ahead as a delayed job.
+   * Every process running `process()` schedules ticks. Adding the same key
+   * with the same schedule, payload and options again changes nothing (safe
+   * at every start-up). See docs/05-queues.md#repeatable-jobs.
+   */
+  async addRepeatable(key: string, payload: T, schedule: RepeatSchedule, options?: RepeatOptions): Promise<RepeatableInfo> {
+    this.#assertOpen();
+    return this.#repeats.add(key, payload, schedule, options);
+  }
+
+  /** Deletes a repeatable job and cancels its ticks enqueued ahead; resolves false if there was none. */
+  async removeRepeatable(key: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#repeats.remove(key);
+  }
+
+  /** The queue's repeatable jobs, by key. */
+  async repeatables(): Promise<RepeatableInfo[]> {
+    return this.#repeats.list();
   }
 
   /**
@@ -237,6 +267,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       group: this.options.group,
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
+      eventsMaxLen: this.options.eventsMaxLen,
       scripts: this.#scripts,
       limits: this.#limits,
       dropDead: dropsDead(this.options.removeOnDead),
@@ -248,6 +279,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     if (this.#paused) worker.pause();
     try {
       await worker.start();
+      this.#repeats.start();
     } catch (err) {
       this.#worker = undefined;
       await worker.close(0).catch(() => undefined);
@@ -370,6 +402,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
     this.#closing.abort();
+    await this.#repeats.stop();
     await this.#worker?.close(timeoutMs);
   }
 

@@ -24,6 +24,8 @@ export interface WorkerHost {
   readonly group: string;
   readonly visibilityTimeoutMs: number;
   readonly maxDeliveries: number;
+  /** MAXLEN of the partition's events stream (0: no events). */
+  readonly eventsMaxLen: number;
   readonly scripts: QueueScripts;
   /** The queue-wide rate limit and concurrency cap (inactive when neither is set). */
   readonly limits: QueueLimits;
@@ -255,8 +257,9 @@ export class Worker {
     for (const stream of [...pk.levels].reverse()) {
       if (claimed.length >= n) break;
       try {
-        const reply = await this.#host.scripts.reclaim.run([stream, pk.dead], [
+        const reply = await this.#host.scripts.reclaim.run([stream, pk.dead, pk.events], [
           this.#host.group, this.consumer, this.#host.visibilityTimeoutMs, n - claimed.length, pk.jobPrefix, this.#host.maxDeliveries, this.#host.dropDead ? '1' : '0',
+          this.#host.eventsMaxLen,
         ]);
         for (const [entryId, jobId, payload, used] of reply as [string, string, string, number][]) {
           claimed.push({ entryId, jobId, payload, used: Number(used), stream, lease: leases[claimed.length] });
