@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
+import { describe } from '../core/describe.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
 import type { Job, JobHandler, JobProgress } from './job.js';
@@ -343,6 +344,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
 
   /** Reads up to `limit` dead-lettered jobs per partition, oldest first. */
   async deadLetters(options: { limit?: number } = {}): Promise<DeadLetter<T>[]> {
+    checkOptionsObject(options);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
     const out: DeadLetter<T>[] = [];
@@ -359,6 +361,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
 
   /** Moves dead-lettered jobs back to the ready streams with fresh deliveries; resolves with how many. */
   async retryDeadLetters(options: { limit?: number } = {}): Promise<number> {
+    checkOptionsObject(options);
     const limit = options.limit ?? Infinity;
     if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
     this.#assertOpen();
@@ -399,6 +402,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
    * results are ignored). The client stays open.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    checkOptionsObject(options);
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
     this.#closing.abort();
@@ -443,4 +447,9 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   #assertOpen(): void {
     if (this.#closing.signal.aborted) throw new QueueClosedError(`Work queue "${this.name}" is closed`);
   }
+}
+
+/** A method's options argument must be an object (null is not "no options": a typed error, not a TypeError). */
+function checkOptionsObject(options: unknown): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', `expected an object, got ${describe(options)}`);
 }
