@@ -1,7 +1,7 @@
 /**
  * `slotwise queue stats|peek|retry-dead|drain NAME --port N`: operator
  * commands for a WorkQueue, through a ClusterClient (loaded only for these
- * commands). The queue's --partitions, --prefix and --group must match the
+ * commands). The queue's --partitions, --priorities, --prefix and --group must match the
  * ones its producers and workers use.
  */
 import { parseArgs } from 'node:util';
@@ -12,8 +12,9 @@ import { unwrapTrace } from '../lib/queue/trace.js';
 type Out = (line: string) => void;
 type IntOption = (name: string, value: string | undefined, fallback: number) => number;
 
-
 const COMMANDS = new Set(['stats', 'peek', 'retry-dead', 'drain']);
+/** Most priority levels a WorkQueue may have (its `priorities` option's upper bound). */
+const MAX_PRIORITIES = 16;
 
 /** Runs one queue subcommand; resolves with the exit code. Usage errors throw `usage(message)`. */
 export async function queueCommand(argv: string[], out: Out, intOption: IntOption, usage: (message: string) => Error): Promise<number> {
@@ -81,9 +82,12 @@ export async function queueCommand(argv: string[], out: Out, intOption: IntOptio
  */
 async function warnMoreLevels(queue: WorkQueue<unknown>, client: ClusterClient, out: Out): Promise<void> {
   const levels = queue.options.priorities;
+  if (levels >= MAX_PRIORITIES) return;
   for (const pk of queue.partitions) {
-    if (await client.exists(`${pk.ready}:${levels}`)) {
-      out(`warning: partition ${pk.index} has a ready stream of priority level ${levels}: the queue has more levels than --priorities ${levels}; pass its \`priorities\``);
+    // Every level stream of a partition shares its hash tag: one EXISTS per partition.
+    const beyond = Array.from({ length: MAX_PRIORITIES - levels }, (_, k) => `${pk.ready}:${levels + k}`);
+    if ((await client.exists(...beyond)) > 0) {
+      out(`warning: partition ${pk.index} has a ready stream of a priority level ≥ ${levels}: the queue has more levels than --priorities ${levels}; pass its \`priorities\``);
       return;
     }
   }
