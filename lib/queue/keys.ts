@@ -102,7 +102,7 @@ export function partitionOf(key: string, count: number): number {
 
 /** Keys of the queue-wide limits (rate and global concurrency): their own hash tag, hence one slot. */
 export interface LimitKeys {
-  /** GCRA theoretical arrival time of the queue's rate limit (server µs). */
+  /** Hash of the queue's rate limit: GCRA theoretical arrival time `t` and when it last restarted `c` (server µs). */
   readonly rate: string;
   /** Sorted set of running-job leases by expiry (server ms), for the global concurrency cap. */
   readonly running: string;

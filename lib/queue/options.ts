@@ -110,7 +110,10 @@ export interface QueueLimiterOptions {
   /** The period of `max`, in ms. */
   durationMs: number;
   /**
-   * Jobs that may start at once after an idle spell, above the sustained rate.
+   * Extra starts a window may see above the sustained rate: in any window of
+   * W ms at most `burst + W × max / durationMs` jobs start. Half of it may
+   * start at once after an idle spell; the other half absorbs the lag between
+   * a grant (server clock) and a handler's start in a worker process.
    * @default a quarter of `max` (at least 1)
    */
   burst?: number;

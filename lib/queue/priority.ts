@@ -20,6 +20,10 @@ export interface Delivery {
   readonly stream: string;
   /** Its lease of the queue-wide concurrency cap, if the queue has one. */
   readonly lease?: string;
+  /** With a rate limit: Date.now() after which its grant is too old to start it (see QueueLimits.regrant). */
+  readonly freshUntil?: number;
+  /** Server µs its rate grant was made at. */
+  readonly grantedUs?: number;
 }
 
 /** What a gated reader needs from its worker. */
@@ -65,6 +69,8 @@ export async function gatedRead(host: GatedReaderHost, pk: PartitionKeys): Promi
     let n = await host.room();
     if (host.closing()) break;
     let leases: readonly string[] = [];
+    let freshUntil: number | undefined;
+    let grantedUs = 0;
     if (host.limits.active) {
       try {
         const g = await host.limits.acquire(n, host.consumer);
@@ -74,6 +80,8 @@ export async function gatedRead(host: GatedReaderHost, pk: PartitionKeys): Promi
         }
         n = g.granted;
         leases = g.leases;
+        freshUntil = g.freshUntil;
+        grantedUs = g.grantedUs;
       } catch (err) {
         await backoff(err as Error);
         continue;
@@ -84,7 +92,7 @@ export async function gatedRead(host: GatedReaderHost, pk: PartitionKeys): Promi
       reply = (await host.scripts.fetch.run(streams, [host.group, host.consumer, n, top])) as typeof reply;
       failures = 0;
     } catch (err) {
-      void host.limits.release(leases, n).catch(() => undefined);
+      void host.limits.release(leases, n, grantedUs).catch(() => undefined);
       if (isReply(err, 'NOGROUP')) await host.ensureGroup(pk).catch((e: Error) => host.error(e));
       else await backoff(err as Error);
       continue;
@@ -95,12 +103,12 @@ export async function gatedRead(host: GatedReaderHost, pk: PartitionKeys): Promi
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       if (f.id === undefined || f.d === undefined) continue;
-      host.hold(pk, { entryId, jobId: f.id, payload: f.d, used: Number(f.a ?? 0), stream: pk.levels[Number(level)]!, lease: leases[got] });
+      host.hold(pk, { entryId, jobId: f.id, payload: f.d, used: Number(f.a ?? 0), stream: pk.levels[Number(level)]!, lease: leases[got], freshUntil, grantedUs });
       got++;
     }
     // Grants that started nothing go back: leases at once, rate units as credit.
     if (got < n && host.limits.active) {
-      void host.limits.release(leases.slice(got), n - got).catch((e: Error) => host.error(e));
+      void host.limits.release(leases.slice(got), n - got, grantedUs).catch((e: Error) => host.error(e));
     }
     if (entries.length === 0 && ids.length === streams.length) {
       try {

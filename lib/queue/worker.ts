@@ -197,6 +197,16 @@ export class Worker {
     const key = heldKey(pk, d);
     const h = this.#held.get(key);
     if (h === undefined) return Promise.resolve();
+    // Its rate grant aged while it waited (a stalled process, a full worker): ask again, so starts keep the bound.
+    if (d.freshUntil !== undefined && Date.now() > d.freshUntil) {
+      return this.#host.limits.regrant(this.consumer, d.grantedUs ?? 0, this.#abort.signal).then(
+        (g) => (g === undefined || this.#closing ? undefined : this.#execute(pk, { ...d, ...g })),
+        (err: Error) => {
+          this.#host.error(err);
+          return this.#execute(pk, { ...d, freshUntil: undefined });
+        },
+      );
+    }
     h.done = this.#host
       .run(pk, d, this.consumer, (cb) => (h.lose = cb))
       .catch((err: Error) => this.#host.error(err))
@@ -244,6 +254,8 @@ export class Worker {
     if (this.#closing || this.#unpaused || n === 0) return;
     const { limits } = this.#host;
     let leases: readonly string[] = [];
+    let freshUntil: number | undefined;
+    let grantedUs = 0;
     if (limits.active) {
       if (!(await this.#anyStalled(pk))) return;
       // A takeover starts a job too: it counts against the rate and needs a cap slot.
@@ -251,6 +263,8 @@ export class Worker {
       if (g === undefined || g.granted === 0) return;
       n = g.granted;
       leases = g.leases;
+      freshUntil = g.freshUntil;
+      grantedUs = g.grantedUs;
     }
     const claimed: Delivery[] = [];
     // Highest level first, so stalled high-priority jobs are taken over first.
@@ -262,13 +276,13 @@ export class Worker {
           this.#host.eventsMaxLen,
         ]);
         for (const [entryId, jobId, payload, used] of reply as [string, string, string, number][]) {
-          claimed.push({ entryId, jobId, payload, used: Number(used), stream, lease: leases[claimed.length] });
+          claimed.push({ entryId, jobId, payload, used: Number(used), stream, lease: leases[claimed.length], freshUntil, grantedUs });
         }
       } catch (err) {
         if (!this.#closing && !isReply(err, 'NOGROUP')) this.#host.error(err as Error);
       }
     }
-    if (limits.active && claimed.length < n) void limits.release(leases.slice(claimed.length), n - claimed.length).catch((e: Error) => this.#host.error(e));
+    if (limits.active && claimed.length < n) void limits.release(leases.slice(claimed.length), n - claimed.length, grantedUs).catch((e: Error) => this.#host.error(e));
     for (const d of claimed) {
       this.#host.stalled(pk, d);
       this.#hold(pk, d);

@@ -136,7 +136,7 @@ describe('WorkQueue: priorities, rate limit and concurrency cap across worker pr
 
   it('a worker killed while holding cap slots: its leases expire, its jobs are taken over, none lost', async () => {
     const name = `wq-capkill-${randomUUID().slice(0, 8)}`;
-    const queueOptions = { partitions: 1, globalConcurrency: 4, visibilityTimeoutMs: 2000 };
+    const queueOptions = { partitions: 1, globalConcurrency: 4, visibilityTimeoutMs: 3000 };
     const q = new WorkQueue<{ n: number; p: number }>(client, name, queueOptions);
     queues.push(q);
     const N = 40;
@@ -154,7 +154,7 @@ describe('WorkQueue: priorities, rate limit and concurrency cap across worker pr
     await waitFor(() => workers.ids().size === N, { timeoutMs: 30_000, what: `all ${N} jobs to run after the kill (${workers.ids().size})` });
     const firstStart = Math.min(...workers.runs.map((r) => r.start));
     const overlap = maxOverlap(workers.runs);
-    console.log(`      survivors started their first job ${Math.round(firstStart - killedAt)} ms after the kill (leases of 2000 ms); ` +
+    console.log(`      survivors started their first job ${Math.round(firstStart - killedAt)} ms after the kill (leases of 3000 ms); ` +
       `${N} of ${N} ran, most at once ${overlap} (cap 4)`);
     assert.equal(workers.ids().size, N);
     assert.ok(overlap <= 4, `${overlap} handlers at once`);
