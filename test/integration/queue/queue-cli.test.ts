@@ -134,11 +134,8 @@ describe('slotwise queue CLI', function () {
     const unknown = await run(['queue', 'frob', 'x', '--port', port]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.out, /unknown command "queue frob"/);
-    const badPartitions = await run(['queue', 'stats', 'x', '--port', port, '--partitions', '0']);
+    const badPartitions = await run(['queue', 'stats', 'x', '--port', port, '--partitions', '0']); // checked before connecting
     assert.equal(badPartitions.code, 1);
     assert.match(badPartitions.out, /Invalid partitions: expected an integer from 1 to 1024, got 0/);
-    const badLimit = await run(['queue', 'peek', 'x', '--port', port, '--limit', 'many']);
-    assert.equal(badLimit.code, 1);
-    assert.match(badLimit.out, /--limit expects a whole number, got "many"/);
   });
 });
