@@ -3,6 +3,7 @@
  *   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms N] [--password P] [--user U] [--tls | --mtls]
  *   slotwise cluster status --port N [--host 127.0.0.1] [--password P] [--user U]
  *   slotwise cluster check|fix --port N [--host 127.0.0.1] [--password P] [--user U]
+ *   slotwise queue stats|peek|retry-dead|drain NAME --port N [...] (see bin/queue-cli.ts)
  * `up` runs a real cluster in the foreground until Ctrl-C/SIGTERM; `status`
  * prints the slot map of any running cluster; `check` lists open slots
  * (IMPORTING/MIGRATING) and uncovered slots, `fix` closes open slots the way
@@ -17,6 +18,7 @@ import { CLUSTER_DEFAULTS, parseClusterNodes, parseInfo, RedisClusterContainer, 
 import { AdminPool } from '../testcontainers/admin.js';
 import { fixOpenSlots, openSlots, readMasters, type NodeAccess } from '../testcontainers/slot-repair.js';
 import { countSlots, rangesOf, SLOT_COUNT, slotOwners, type ClusterNodesEntry } from '../testcontainers/cluster-state.js';
+import { QUEUE_USAGE } from './queue-usage.js';
 
 const USAGE = `Usage:
   slotwise cluster up [--masters 3] [--replicas 1] [--port N] [--node-timeout-ms 2000] [--password P [--user U]] [--tls | --mtls]
@@ -35,7 +37,8 @@ const USAGE = `Usage:
   slotwise top --port N [--host 127.0.0.1] [--password P [--user U]] [--interval-ms 1000]
       A live view of the cluster, redrawn every second: per node ops/s, PING latency,
       MOVED/ASK per second, clients, breaker state, open slots, and the slot map.
-      q or Ctrl-C quits.`;
+      q or Ctrl-C quits.
+${QUEUE_USAGE}`;
 
 type Out = (line: string) => void;
 
@@ -247,6 +250,11 @@ export async function main(argv: string[], out: Out = (l) => process.stdout.writ
       const a = parseTopArgs(argv.slice(1), intOption);
       if (a.port === 0) throw new CliError('top needs --port of any node of the cluster');
       return await top(a);
+    }
+    if (group === 'queue') {
+      // Loaded only for `queue`: it brings in the whole client, which the cluster commands do not need.
+      const { queueCommand } = await import('./queue-cli.js');
+      return await queueCommand(argv.slice(1), out, intOption, (message) => new CliError(message));
     }
     const handler = group === 'cluster' && command !== undefined ? COMMANDS[command] : undefined;
     if (handler === undefined || !Object.hasOwn(COMMANDS, command!)) throw new CliError(`unknown command "${argv.slice(0, 2).join(' ')}"`);

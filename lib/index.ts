@@ -46,6 +46,9 @@ export { jsonSerializer, type Serializer } from './codec.js';
 export * from './lock/index.js';
 export { WorkQueue, type AddResult, type DeadLetter, type JobHandler, type QueueStats, type WorkQueueEvents } from './queue/queue.js';
 export { Job } from './queue/job.js';
+export type { RepeatableInfo } from './queue/repeat.js';
+export { QueueEvents, type QueueEventBase, type QueueEventsMap, type QueueEventsOptions } from './queue/events.js';
+export type { RepeatOptions, RepeatSchedule } from './queue/repeat-spec.js';
 export { QUEUE_DEFAULTS, type AddOptions, type ProcessOptions, type WorkQueueOptions } from './queue/options.js';
 export * from './session/index.js';
 // Types that public fields and parameters refer to (named in the API reference).
@@ -58,5 +61,7 @@ export type { PartitionKeys } from './queue/keys.js';
 export * from './discovery/index.js';
 export * from './ratelimit/index.js';
 export type { JobProgress } from './queue/job.js';
+export type { QueueLimiterOptions, RetentionOptions, ResolvedRetention } from './queue/options.js';
+export type { CleanOptions, CleanState } from './queue/retention.js';
 export type { CacheStats } from './cache/store.js';
 export type { ClientSideCacheOptions, ResolvedCacheOptions } from './cache/options.js';

@@ -3,6 +3,7 @@ import { Job, backoffDelay, type JobHandler, type JobProgress } from './job.js';
 import type { PartitionKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
 import { isTransient, retryTransient } from './retry.js';
+import { dropsDead } from './retention.js';
 import type { Delivery } from './worker.js';
 import { traceProcess, unwrapTrace } from './trace.js';
 import type { PartitionWriter } from './writer.js';
@@ -62,11 +63,11 @@ export async function runDelivery<T>(
     partition: pk.index,
     entryId: d.entryId,
     heartbeat: async () => {
-      const lost = (await queue.writer.write(pk, 'touch', [pk.ready], [queue.options.group, consumer, d.entryId])) as string[];
+      const lost = (await queue.writer.write(pk, 'touch', [d.stream], [queue.options.group, consumer, d.entryId])) as string[];
       return lost.length === 0;
     },
     progress: async (text, value) => {
-      const stored = Number(await queue.writer.write(pk, 'progress', [pk.ready, pk.jobPrefix + d.jobId], [queue.options.group, consumer, d.entryId, text])) === 1;
+      const stored = Number(await queue.writer.write(pk, 'progress', [d.stream, pk.jobPrefix + d.jobId, pk.events], [queue.options.group, consumer, d.entryId, text, d.jobId, queue.options.eventsMaxLen])) === 1;
       if (stored) queue.onProgress?.(job, value);
       return stored;
     },
@@ -82,14 +83,15 @@ export async function runDelivery<T>(
   }
   // Released on close: another worker runs it; whatever happened here does not count.
   if (job.signal.aborted && queue.closing.aborted) return undefined;
-  return error === undefined ? complete(queue, pk, job, result) : fail(queue, pk, job, error);
+  return error === undefined ? complete(queue, pk, d.stream, job, result) : fail(queue, pk, d.stream, job, error);
 }
 
-async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Job<T>, result: unknown): Promise<DeliveryOutcome<T>> {
+async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, stream: string, job: Job<T>, result: unknown): Promise<DeliveryOutcome<T>> {
   let maybeApplied = false;
+  const keep = queue.options.removeOnComplete.count;
   const r = await retryTransient(queue.options.addTimeoutMs, async () => {
     try {
-      return Number(await queue.writer.write(pk, 'ack', [pk.ready, pk.delayed], [queue.options.group, job.entryId, pk.jobPrefix, job.id]));
+      return Number(await queue.writer.write(pk, 'ack', [stream, pk.delayed, pk.completed, pk.events], [queue.options.group, job.entryId, pk.jobPrefix, job.id, Number.isFinite(keep) ? keep : -1, queue.options.eventsMaxLen]));
     } catch (err) {
       // The ack may have run before the failure; a retry then finds the job completed.
       if (isTransient(err)) maybeApplied = true;
@@ -99,12 +101,12 @@ async function complete<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Jo
   return { kind: r === 1 || maybeApplied ? 'completed' : 'duplicate', job, result };
 }
 
-async function fail<T>(queue: DeliveryContext<T>, pk: PartitionKeys, job: Job<T>, error: Error): Promise<DeliveryOutcome<T>> {
+async function fail<T>(queue: DeliveryContext<T>, pk: PartitionKeys, stream: string, job: Job<T>, error: Error): Promise<DeliveryOutcome<T>> {
   const o = queue.options;
   const delayMs = backoffDelay(job.attempt, o.backoffBaseMs, o.backoffMaxMs);
   const text = `${error.name}: ${error.message}`.slice(0, MAX_ERROR_CHARS);
   const r = (await retryTransient(o.addTimeoutMs, () =>
-    queue.writer.write(pk, 'fail', [pk.ready, pk.delayed, pk.dead], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs]))) as number[];
+    queue.writer.write(pk, 'fail', [stream, pk.delayed, pk.dead, pk.events], [o.group, job.entryId, pk.jobPrefix, job.id, text, o.maxDeliveries, delayMs, dropsDead(o.removeOnDead) ? '1' : '0', o.eventsMaxLen]))) as number[];
   const kind = Number(r[0]);
   if (kind === 1) return { kind: 'failed', job, error, retry: { delayMs, attempt: Number(r[1]) + 1 }, wakeInMs: Number(r[2]) >= 0 ? delayMs : undefined };
   if (kind === 2) return { kind: 'dead', job, error };

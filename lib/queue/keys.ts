@@ -6,16 +6,29 @@ export interface PartitionKeys {
   readonly index: number;
   /** The hash slot all its keys are in. */
   readonly slot: number;
-  /** Stream of jobs ready to run (consumer group `group`). */
+  /** Stream of jobs ready to run (consumer group `group`); priority 0's stream. */
   readonly ready: string;
+  /**
+   * Ready stream of each priority level, by level (`[0]` is `ready`; level
+   * `p > 0` is `ready:p`). One entry unless the queue has `priorities > 1`.
+   */
+  readonly levels: readonly string[];
   /** Sorted set of delayed job ids by due time (server ms). */
   readonly delayed: string;
   /** Stream of dead-lettered jobs with their last error. */
   readonly dead: string;
+  /** Sorted set of kept completed-job markers (explicit job ids) by completion time (server ms). */
+  readonly completed: string;
   /** Prefix of job hashes: `<jobPrefix><jobId>`. */
   readonly jobPrefix: string;
   /** Sharded pub/sub channel workers listen on for "a delayed job is due soon". */
   readonly wake: string;
+  /** Sorted set of repeatable keys by their next tick not yet enqueued (ms). */
+  readonly repeat: string;
+  /** Hash of repeatable definitions (JSON) by key. */
+  readonly repeatDefs: string;
+  /** Bounded stream of job events (completed, failed, dead, stalled, progress) read by QueueEvents. */
+  readonly events: string;
 }
 
 /**
@@ -26,7 +39,7 @@ export interface PartitionKeys {
  * edges where a master's share usually ends. The choice depends only on the
  * name and count, so every process agrees.
  */
-export function partitionKeys(prefix: string, name: string, count: number): PartitionKeys[] {
+export function partitionKeys(prefix: string, name: string, count: number, priorities = 1): PartitionKeys[] {
   const out: PartitionKeys[] = [];
   for (let p = 0; p < count; p++) {
     const tag = count === 1 ? `${name}:${p}` : centredTag(name, p, count);
@@ -35,10 +48,15 @@ export function partitionKeys(prefix: string, name: string, count: number): Part
       index: p,
       slot: slotOf(`{${tag}}`),
       ready: `${base}:ready`,
+      levels: Object.freeze(Array.from({ length: priorities }, (_, l) => (l === 0 ? `${base}:ready` : `${base}:ready:${l}`))),
       delayed: `${base}:delayed`,
       dead: `${base}:dead`,
+      completed: `${base}:completed`,
       jobPrefix: `${base}:job:`,
       wake: `${base}:wake`,
+      repeat: `${base}:repeat`,
+      repeatDefs: `${base}:repeat:defs`,
+      events: `${base}:events`,
     });
   }
   return out;
@@ -80,4 +98,17 @@ export function partitionOf(key: string, count: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % count;
+}
+
+/** Keys of the queue-wide limits (rate and global concurrency): their own hash tag, hence one slot. */
+export interface LimitKeys {
+  /** Hash of the queue's rate limit: GCRA theoretical arrival time `t` and when it last restarted `c` (server µs). */
+  readonly rate: string;
+  /** Sorted set of running-job leases by expiry (server ms), for the global concurrency cap. */
+  readonly running: string;
+}
+
+export function limitKeys(prefix: string, name: string): LimitKeys {
+  const base = `${prefix}:{${name}:limits}`;
+  return { rate: `${base}:rate`, running: `${base}:running` };
 }

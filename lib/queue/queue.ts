@@ -3,12 +3,15 @@ import { EventEmitter } from 'node:events';
 import type { ClusterClient } from '../cluster-client.js';
 import { checkClient } from '../check-client.js';
 import { encode } from '../codec.js';
+import { describe } from '../core/describe.js';
 import { InvalidArgumentError, QueueClosedError } from '../errors.js';
 import { helperMetrics } from '../telemetry/helper-metrics.js';
 import { runDelivery, type DeliveryContext, type DeliveryOutcome } from './delivery.js';
 import type { Job, JobHandler, JobProgress } from './job.js';
-import { partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import { limitKeys, partitionKeys, partitionOf, type PartitionKeys } from './keys.js';
+import { QueueLimits } from './limiter.js';
 import { recordJob } from './metrics.js';
+import { cleanPartition, dropsDead, resolveClean, Retention, type CleanOptions, type CleanState } from './retention.js';
 import {
   resolveAddOptions,
   resolveProcessOptions,
@@ -19,6 +22,8 @@ import {
   type ResolvedQueueOptions,
   type WorkQueueOptions,
 } from './options.js';
+import { RepeatScheduler, type RepeatableInfo } from './repeat.js';
+import type { RepeatOptions, RepeatSchedule } from './repeat-spec.js';
 import { retryTransient } from './retry.js';
 import { defineQueueScripts, type QueueScripts } from './scripts.js';
 import { traceAdd, unwrapTrace, wrapTrace } from './trace.js';
@@ -26,6 +31,7 @@ import { Worker } from './worker.js';
 import { PartitionWriter } from './writer.js';
 
 export type { JobHandler } from './job.js';
+export type { CleanOptions, CleanState } from './retention.js';
 
 /** What `add` did with one job. */
 export interface AddResult {
@@ -108,6 +114,7 @@ interface PreparedJob {
   readonly partition: number;
   readonly retention: number;
   readonly generated: boolean;
+  readonly priority: number;
 }
 
 /**
@@ -130,8 +137,11 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   readonly #writer: PartitionWriter;
   readonly #closing = new AbortController();
   readonly #delivery: DeliveryContext<T>;
+  readonly #limits: QueueLimits;
+  readonly #retention: Retention;
   #worker: Worker | undefined;
   #paused = false;
+  readonly #repeats: RepeatScheduler<T>;
   /** Stops the `slotwise.queue.depth` gauge (metrics on). */
   readonly #stopDepth: (() => void) | undefined;
 
@@ -140,15 +150,44 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     checkClient(client);
     this.name = resolveQueueName(name);
     this.options = resolveQueueOptions(options);
-    this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions));
+    this.partitions = Object.freeze(partitionKeys(this.options.prefix, this.name, this.options.partitions, this.options.priorities));
     this.#client = client;
     this.#scripts = defineQueueScripts(client);
+    this.#limits = new QueueLimits(this.#scripts, limitKeys(this.options.prefix, this.name), this.options as ResolvedQueueOptions<unknown>);
+    this.#retention = new Retention(this.#scripts, this.options.removeOnDead, (err) => this.#reportError(err));
     this.#writer = new PartitionWriter(client, this.#scripts, this.name, this.options.replicas, this.options.replicaTimeoutMs);
     this.#delivery = {
       name: this.name, options: this.options, writer: this.#writer, closing: this.#closing.signal, tracing: client.options.telemetry.tracing,
       onProgress: (job, progress) => this.emit('progress', job, progress),
     };
     this.#stopDepth = helperMetrics(client.options.telemetry.metrics)?.observeQueue(this.name, async () => (await this.stats()).partitions);
+    this.#repeats = new RepeatScheduler<T>({
+      client, name: this.name, options: this.options, partitions: this.partitions, wake: (pk, inMs) => this.#wake(pk, inMs), error: (err) => this.#reportError(err),
+    });
+  }
+
+  /**
+   * Creates (or replaces) a repeatable job: every tick of `schedule` enqueues
+   * one job with `payload` and the id `repeat:<key>:<tick ms>`, exactly once
+   * however many processes run, enqueued up to 5 s ahead as a delayed job.
+   * Every process running `process()` schedules ticks. Adding the same key
+   * with the same schedule, payload and options again changes nothing (safe
+   * at every start-up). See docs/05-queues.md#repeatable-jobs.
+   */
+  async addRepeatable(key: string, payload: T, schedule: RepeatSchedule, options?: RepeatOptions): Promise<RepeatableInfo> {
+    this.#assertOpen();
+    return this.#repeats.add(key, payload, schedule, options);
+  }
+
+  /** Deletes a repeatable job and cancels its ticks enqueued ahead; resolves false if there was none. */
+  async removeRepeatable(key: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#repeats.remove(key);
+  }
+
+  /** The queue's repeatable jobs, by key. */
+  async repeatables(): Promise<RepeatableInfo[]> {
+    return this.#repeats.list();
   }
 
   /**
@@ -169,7 +208,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       if (j === null || typeof j !== 'object') throw new InvalidArgumentError(`${where || 'job'}`, 'expected { payload, options }');
       let o;
       try {
-        o = resolveAddOptions(j.options);
+        o = resolveAddOptions(j.options, this.options.priorities);
       } catch (err) {
         if (where && err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${where}${err.argument}`, err.message.replace(/^Invalid [^:]+: /, ''));
         throw err;
@@ -177,8 +216,9 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       const data = encode(this.options.serializer, j.payload, `${where}payload`);
       const jobId = o.jobId ?? randomUUID();
       const partition = partitionOf(o.partitionKey ?? jobId, this.partitions.length);
-      const retention = o.jobId === undefined ? 0 : this.options.completedRetentionMs;
-      return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined };
+      const keep = this.options.removeOnComplete;
+      const retention = o.jobId === undefined || keep.count === 0 ? 0 : keep.ageMs;
+      return { index: i, jobId, data, delayMs: o.delayMs, partition, retention, generated: o.jobId === undefined, priority: o.priority };
     });
     return traceAdd(this.#delivery.tracing, this.name, prepared.length, (carrier) => this.#addPrepared(carrier === undefined ? prepared : prepared.map((p) => ({ ...p, data: wrapTrace(p.data, carrier) }))));
   }
@@ -202,13 +242,13 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     return results;
   }
 
-  async #addChunk(pk: PartitionKeys, items: readonly { jobId: string; data: string; delayMs: number; retention: number; generated: boolean }[]): Promise<boolean[]> {
-    const args = [pk.jobPrefix, ...items.flatMap((it) => [it.jobId, it.data, it.delayMs, it.retention])];
+  async #addChunk(pk: PartitionKeys, items: readonly { jobId: string; data: string; delayMs: number; retention: number; generated: boolean; priority: number }[]): Promise<boolean[]> {
+    const args = [pk.jobPrefix, ...items.flatMap((it) => [it.jobId, it.data, it.delayMs, it.retention, it.priority])];
     const added = items.map(() => false);
     let retried = false;
     const reply = await retryTransient(this.options.addTimeoutMs, async (attempt) => {
       retried = attempt > 1;
-      const r = (await this.#writer.write(pk, 'add', [pk.ready, pk.delayed], args)) as number[];
+      const r = (await this.#writer.write(pk, 'add', [pk.ready, pk.delayed, ...pk.levels.slice(1)], args)) as number[];
       r.slice(0, items.length).forEach((v, k) => (added[k] ||= Number(v) === 1));
       return r;
     });
@@ -233,7 +273,10 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       group: this.options.group,
       visibilityTimeoutMs: this.options.visibilityTimeoutMs,
       maxDeliveries: this.options.maxDeliveries,
+      eventsMaxLen: this.options.eventsMaxLen,
       scripts: this.#scripts,
+      limits: this.#limits,
+      dropDead: dropsDead(this.options.removeOnDead),
       run: (pk, d, consumer, lost) => {
         const metrics = helperMetrics(this.#client.options.telemetry.metrics);
         const started = metrics === undefined ? 0 : Date.now();
@@ -249,6 +292,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
     if (this.#paused) worker.pause();
     try {
       await worker.start();
+      this.#repeats.start();
     } catch (err) {
       this.#worker = undefined;
       await worker.close(0).catch(() => undefined);
@@ -259,9 +303,10 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   /** Counts of waiting, delayed, in-flight and dead jobs. */
   async stats(): Promise<QueueStats> {
     const parts = await Promise.all(this.partitions.map(async (pk) => {
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
       const [len, pending, delayed, dead] = await Promise.all([
-        this.#client.xlen(pk.ready),
-        this.#client.call('XPENDING', pk.ready, this.options.group).then((r) => Number((r as unknown[])[0] ?? 0), () => 0),
+        Promise.all(pk.levels.map((s) => this.#client.xlen(s))).then(sum),
+        Promise.all(pk.levels.map((s) => this.#client.call('XPENDING', s, this.options.group).then((r) => Number((r as unknown[])[0] ?? 0), () => 0))).then(sum),
         this.#client.zcard(pk.delayed),
         this.#client.xlen(pk.dead),
       ]);
@@ -311,6 +356,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
 
   /** Reads up to `limit` dead-lettered jobs per partition, oldest first. */
   async deadLetters(options: { limit?: number } = {}): Promise<DeadLetter<T>[]> {
+    checkOptionsObject(options);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
     const out: DeadLetter<T>[] = [];
@@ -327,6 +373,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
 
   /** Moves dead-lettered jobs back to the ready streams with fresh deliveries; resolves with how many. */
   async retryDeadLetters(options: { limit?: number } = {}): Promise<number> {
+    checkOptionsObject(options);
     const limit = options.limit ?? Infinity;
     if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
     this.#assertOpen();
@@ -335,10 +382,28 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
       for (;;) {
         const want = Math.min(500, limit - total);
         if (want <= 0) return total;
-        const n = Number(await this.#scripts['retry-dead'].run([pk.ready, pk.dead], [pk.jobPrefix, want]));
+        const n = Number(await this.#scripts['retry-dead'].run([pk.ready, pk.dead, ...pk.levels.slice(1)], [pk.jobPrefix, want]));
         total += n;
         if (n < want) break;
       }
+    }
+    return total;
+  }
+
+  /**
+   * Removes finished jobs now: `'dead'` letters (entry and job hash) or
+   * `'completed'` markers (whose ids could then be added again) that
+   * finished at least `olderThanMs` ago (default: all), at most `limit`;
+   * resolves with how many were removed. See also `removeOnComplete` and
+   * `removeOnDead`, which bound them as jobs finish.
+   */
+  async clean(state: CleanState, options?: CleanOptions): Promise<number> {
+    const { olderThanMs, limit } = resolveClean(state, options);
+    this.#assertOpen();
+    let total = 0;
+    for (const pk of this.partitions) {
+      if (total >= limit) break;
+      total += await cleanPartition(this.#scripts, pk, state, -1, olderThanMs, limit - total);
     }
     return total;
   }
@@ -349,10 +414,12 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
    * results are ignored). The client stays open.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    checkOptionsObject(options);
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
     this.#closing.abort();
     this.#stopDepth?.();
+    await this.#repeats.stop();
     await this.#worker?.close(timeoutMs);
   }
 
@@ -374,6 +441,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
         if (o.wakeInMs !== undefined) this.#wake(pk, o.wakeInMs);
         return;
       case 'dead':
+        this.#retention.afterDead(pk);
         this.emit('failed', o.job, o.error, undefined);
         this.emit('dead', o.job, o.error);
     }
@@ -392,4 +460,9 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   #assertOpen(): void {
     if (this.#closing.signal.aborted) throw new QueueClosedError(`Work queue "${this.name}" is closed`);
   }
+}
+
+/** A method's options argument must be an object (null is not "no options": a typed error, not a TypeError). */
+function checkOptionsObject(options: unknown): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', `expected an object, got ${describe(options)}`);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ClusterClient } from '../cluster-client.js';
 import type { Script } from '../scripts/script.js';
 
-const NAMES = ['add', 'promote', 'ack', 'fail', 'reclaim', 'touch', 'release', 'retry-dead', 'progress'] as const;
+const NAMES = ['add', 'promote', 'ack', 'fail', 'reclaim', 'touch', 'release', 'retry-dead', 'progress', 'fetch', 'limits', 'clean'] as const;
 type Name = (typeof NAMES)[number];
 
 /** The queue's Lua scripts (lib/queue/lua/*.lua; each file's header names its KEYS, ARGV and reply). */

@@ -12,7 +12,7 @@ export const ACL_RULES = {
   /** Mutex, ReadWriteLock, Semaphore, CountDownLatch (Lua scripts, wake-ups over sharded pub/sub). */
   locks: ['~slotwise:*', '&slotwise:*', '+evalsha', '+eval', '+evalsha_ro', '+eval_ro', '+script|load', '+ssubscribe', '+sunsubscribe', '+spublish', '+get', '+set', '+del', '+exists', '+pexpire', '+pttl', '+incr', '+decr', '+time', '+zadd', '+zrem', '+zrange', '+zscore', '+zrank', '+zcard', '+zremrangebyscore', '+hset', '+hget', '+hmget', '+hdel'],
   /** WorkQueue producers and workers (streams, consumer groups, scripts, wake-ups). */
-  queues: ['~q:*', '&q:*', '+evalsha', '+eval', '+evalsha_ro', '+eval_ro', '+script|load', '+ssubscribe', '+sunsubscribe', '+spublish', '+@stream', '-xsetid', '+del', '+exists', '+pexpire', '+pttl', '+time', '+zadd', '+zrem', '+zrange', '+zrangebyscore', '+zscore', '+zcard', '+zremrangebyscore', '+hset', '+hget', '+hgetall', '+hmget', '+hdel', '+hincrby', '+get', '+set', '+incr'],
+  queues: ['~q:*', '&q:*', '+evalsha', '+eval', '+evalsha_ro', '+eval_ro', '+script|load', '+ssubscribe', '+sunsubscribe', '+spublish', '+@stream', '-xsetid', '+del', '+exists', '+pexpire', '+pttl', '+time', '+zadd', '+zrem', '+zrange', '+zrangebyscore', '+zscore', '+zcard', '+zremrangebyscore', '+zpopmin', '+hset', '+hget', '+hgetall', '+hmget', '+hdel', '+hincrby', '+get', '+set', '+incr'],
   /**
    * Classic, pattern and sharded pub/sub on `app:*` channels; keyspace notifications need `config|get` to check they are on.
    * PSUBSCRIBE patterns must appear literally (`&app:pat*`): Redis compares a pattern with the user's channel rules as text.

@@ -1,6 +1,7 @@
 --[[ promote: move delayed jobs that are due (server time) into the ready stream. Any worker may run
 it at any time; it is atomic, so concurrent callers never promote a job twice.
-KEYS[1] ready stream   KEYS[2] delayed zset
+KEYS[1] ready stream (priority 0)   KEYS[2] delayed zset   KEYS[3..] ready streams of priorities 1, 2, …
+(a job goes back to its priority's stream: the level is the job hash's field pr)
 ARGV[1] job key prefix   ARGV[2] most jobs to move in this call
 Returns: { moved, next } — next = ms until the earliest remaining delayed job (0: more are due now), -1: none ]]
 local t = redis.call('TIME')
@@ -9,10 +10,13 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumb
 local moved = 0
 for _, id in ipairs(due) do
   local jk = ARGV[1] .. id
-  local h = redis.call('HMGET', jk, 's', 'd', 'a')
+  local h = redis.call('HMGET', jk, 's', 'd', 'a', 'pr')
   redis.call('ZREM', KEYS[2], id)
   if h[1] == 'delayed' then
-    local eid = redis.call('XADD', KEYS[1], '*', 'id', id, 'd', h[2], 'a', h[3])
+    local level = tonumber(h[4]) or 0
+    local stream = KEYS[1]
+    if level > 0 and KEYS[2 + level] ~= nil then stream = KEYS[2 + level] end
+    local eid = redis.call('XADD', stream, '*', 'id', id, 'd', h[2], 'a', h[3])
     redis.call('HSET', jk, 's', 'waiting', 'e', eid)
     moved = moved + 1
   end

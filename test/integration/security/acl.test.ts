@@ -5,7 +5,7 @@
  * its own all-permissions user ('admin'), as engine admin requires.
  */
 import assert from 'node:assert/strict';
-import { ClusterClient, Mutex, Semaphore, SessionStore, slotOf, WorkQueue } from '../../../lib/index.js';
+import { ClusterClient, Mutex, QueueEvents, Semaphore, SessionStore, slotOf, WorkQueue } from '../../../lib/index.js';
 import { RedisClusterContainer, type StartedRedisCluster } from '../../../testcontainers/index.js';
 import { aclUser, type AclPart } from '../../helpers/acl.js';
 import { trackedRawConnections } from '../../helpers/cluster.js';
@@ -76,9 +76,14 @@ describe('security: least-privilege ACL users', function () {
     await assert.rejects(c.get('app:x'), NOPERM);
   });
 
-  it('queues: a job added, processed and completed; a failed job retried', async () => {
+  it('queues: a job added, processed and completed; a failed job retried; priorities, bounded retention and events', async () => {
     const c = await as('queues');
-    const q = new WorkQueue<{ n: number }>(c, 'acl-q', { partitions: 3 });
+    // Priority levels, a count-bounded completed set (ZPOPMIN in the ack script) and a QueueEvents listener, all as the queues user.
+    const q = new WorkQueue<{ n: number }>(c, 'acl-q', { partitions: 3, priorities: 2, removeOnComplete: { count: 1 } });
+    const events = new QueueEvents(c, 'acl-q', { partitions: 3 });
+    const completed = new Set<string>();
+    events.on('completed', (e) => void completed.add(e.jobId));
+    await events.start();
     const done: number[] = [];
     let failedOnce = false;
     await q.process((job) => {
@@ -88,10 +93,12 @@ describe('security: least-privilege ACL users', function () {
       }
       done.push(job.data.n);
     });
-    await q.add({ n: 1 });
-    await q.add({ n: 2 });
+    await q.add({ n: 1 }, { jobId: 'one', partitionKey: 'k' });
+    await q.add({ n: 2 }, { jobId: 'two', partitionKey: 'k', priority: 1 });
     await waitFor(() => done.includes(1) && done.includes(2), { timeoutMs: 20_000, what: 'both jobs processed as the queues user' });
+    await waitFor(() => completed.has('one') && completed.has('two'), { what: 'both completed events' });
     await q.close();
+    await events.close();
     await assert.rejects(c.get('app:x'), NOPERM);
   });
 

@@ -58,6 +58,17 @@ describe('work queue (unit)', () => {
       [() => resolveAddOptions({ jobId: '' }), 'jobId'],
       [() => resolveAddOptions({ priority: 1 } as never), 'priority'],
       [() => resolveAddOptions({ jobid: 'x' } as never), 'option "jobid"'],
+      [() => resolveAddOptions({ priority: 3 }, 3), 'priority'],
+      [() => resolveAddOptions({ priority: 0.5 }, 3), 'priority'],
+      [() => resolveQueueOptions({ priorities: 17 }), 'priorities'],
+      [() => resolveQueueOptions({ limiter: { max: 0, durationMs: 1000 } }), 'limiter.max'],
+      [() => resolveQueueOptions({ limiter: { max: 10 } as never }), 'limiter.durationMs'],
+      [() => resolveQueueOptions({ limiter: { max: 10, durationMs: 1000, burst: 0 } }), 'limiter.burst'],
+      [() => resolveQueueOptions({ limiter: { max: 10, durationMs: 1000, rate: 1 } as never }), 'option "rate"'],
+      [() => resolveQueueOptions({ globalConcurrency: 0 }), 'globalConcurrency'],
+      [() => resolveQueueOptions({ removeOnComplete: { count: -1 } }), 'removeOnComplete.count'],
+      [() => resolveQueueOptions({ removeOnDead: { ageMs: 1.5 } }), 'removeOnDead.ageMs'],
+      [() => resolveQueueOptions({ removeOnDead: 'yes' as never }), 'removeOnDead'],
       [() => resolveProcessOptions({ concurrency: 0 }, 1000), 'concurrency'],
       [() => resolveProcessOptions({ concurency: 2 } as never, 1000), 'option "concurency"'],
     ];
@@ -65,6 +76,11 @@ describe('work queue (unit)', () => {
       assert.throws(fn, (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument, argument);
     }
     assert.equal(resolveQueueOptions({ partitions: undefined }).partitions, 1, 'undefined means default');
+    const o = resolveQueueOptions({ limiter: { max: 200, durationMs: 1000 }, removeOnComplete: { count: 10 }, removeOnDead: true });
+    assert.deepEqual(o.limiter, { max: 200, durationMs: 1000, burst: 50 }, 'burst: a quarter of max by default');
+    assert.deepEqual(o.removeOnComplete, { count: 10, ageMs: 86_400_000 }, 'age defaults to completedRetentionMs');
+    assert.deepEqual(o.removeOnDead, { count: 0, ageMs: 0 });
+    assert.deepEqual(resolveAddOptions({ priority: 2 }, 3).priority, 2);
   });
 
   it('strict JSON names what cannot be serialized', () => {
