@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { InvalidArgumentError } from '../errors.js';
+import { describe } from './describe.js';
 
 /** Number of hash slots in a Redis Cluster. */
 export const SLOT_COUNT = 16384;
@@ -7,7 +8,7 @@ export const SLOT_COUNT = 16384;
 /** Throws InvalidArgumentError unless `slot` is a hash slot. */
 export function checkSlot(slot: number): void {
   if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
-    throw new InvalidArgumentError('slot', `expected an integer from 0 to ${SLOT_COUNT - 1}, got ${String(slot)}`);
+    throw new InvalidArgumentError('slot', `expected an integer from 0 to ${SLOT_COUNT - 1}, got ${describe(slot)}`);
   }
 }
 

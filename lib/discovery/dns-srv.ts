@@ -2,6 +2,7 @@ import { promises as dns } from 'node:dns';
 import type { HostPort } from '../core/addresses.js';
 import { DiscoveryError, InvalidArgumentError } from '../errors.js';
 import type { DiscoveryProvider } from './provider.js';
+import { describe } from '../core/describe.js';
 
 /** One SRV answer, as `dns.promises.resolveSrv` gives it. */
 export interface SrvTarget {
@@ -40,7 +41,7 @@ export function dnsSrvDiscovery(options: DnsSrvDiscoveryOptions): DiscoveryProvi
   }
   const every = options.refreshIntervalMs ?? 30_000;
   if (!Number.isInteger(every) || every < 0) {
-    throw new InvalidArgumentError('dnsSrvDiscovery refreshIntervalMs', `expected an integer ≥ 0, got ${String(every)}`);
+    throw new InvalidArgumentError('dnsSrvDiscovery refreshIntervalMs', `expected an integer ≥ 0, got ${describe(every)}`);
   }
   const resolveSrv = options.resolveSrv ?? ((n: string) => dns.resolveSrv(n));
   const name = `dns-srv:${options.name}`;

@@ -3,6 +3,7 @@ import type { TopologySnapshot } from '../topology/snapshot.js';
 import { NodeSubscriber } from './node-subscriber.js';
 import type { Router } from '../router/router.js';
 import type { GapEvent } from './types.js';
+import { describe } from '../core/describe.js';
 
 /** Options of `client.keyspaceEvents()`. */
 export interface KeyspaceEventsOptions {
@@ -71,19 +72,19 @@ export interface ResolvedKeyspace {
 
 /** Validates options up front; nothing is sent for rejected input. */
 export function resolveKeyspaceOptions(o: KeyspaceEventsOptions = {}): ResolvedKeyspace {
-  if (o === null || typeof o !== 'object') throw new InvalidArgumentError('keyspace options', `expected an object, got ${String(o)}`);
+  if (o === null || typeof o !== 'object') throw new InvalidArgumentError('keyspace options', `expected an object, got ${describe(o)}`);
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new InvalidArgumentError(`option "${k}"`, `unknown keyspace option; known: ${[...KNOWN].join(', ')}`);
   const events = o.events ?? ['expired'];
   if (!Array.isArray(events) || events.length === 0 || events.some((e) => typeof e !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(e))) {
     throw new InvalidArgumentError('events', 'expected a non-empty array of lower-case event names such as ["expired"]');
   }
   const channel = o.channel ?? 'keyevent';
-  if (channel !== 'keyevent' && channel !== 'keyspace') throw new InvalidArgumentError('channel', `expected 'keyevent' or 'keyspace', got ${String(channel)}`);
+  if (channel !== 'keyevent' && channel !== 'keyspace') throw new InvalidArgumentError('channel', `expected 'keyevent' or 'keyspace', got ${describe(channel)}`);
   const keyPattern = o.keyPattern ?? '*';
   if (typeof keyPattern !== 'string' || keyPattern.length === 0) throw new InvalidArgumentError('keyPattern', 'expected a non-empty glob');
   if (o.keyPattern !== undefined && channel !== 'keyspace') throw new InvalidArgumentError('keyPattern', "only applies with channel: 'keyspace'");
   const config = o.config ?? 'verify';
-  if (config !== 'verify' && config !== 'enable' && config !== 'skip') throw new InvalidArgumentError('config', `expected 'verify', 'enable' or 'skip', got ${String(config)}`);
+  if (config !== 'verify' && config !== 'enable' && config !== 'skip') throw new InvalidArgumentError('config', `expected 'verify', 'enable' or 'skip', got ${describe(config)}`);
   const classes = new Set(events.map((e) => CLASS[e] ?? 'A'));
   const flags = (channel === 'keyevent' ? 'E' : 'K') + [...classes].join('');
   const channels = channel === 'keyevent' ? events.map((e) => `__keyevent@0__:${e}`) : [`__keyspace@0__:${keyPattern}`];

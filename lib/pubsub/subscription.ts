@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError } from '../errors.js';
 import type { GapEvent, PubSubMessage, SubscriptionKind } from './types.js';
+import { describe } from '../core/describe.js';
 
 /** Events of one Subscription. */
 export interface SubscriptionEvents {
@@ -79,7 +80,7 @@ export class MessageIterator implements AsyncIterableIterator<PubSubMessage> {
       if (k !== 'bufferSize') throw new InvalidArgumentError(`option "${k}"`, 'unknown iterator option; known: bufferSize');
     }
     const size = o.bufferSize ?? 10_000;
-    if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('bufferSize', `expected an integer ≥ 1, got ${String(size)}`);
+    if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError('bufferSize', `expected an integer ≥ 1, got ${describe(size)}`);
     this.#max = size;
     this.ready = start((m) => this.#push(m));
     this.ready.catch((err: Error) => this.#fail(err));

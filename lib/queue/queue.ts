@@ -358,7 +358,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   async deadLetters(options: { limit?: number } = {}): Promise<DeadLetter<T>[]> {
     checkOptionsObject(options);
     const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${describe(limit)}`);
     const out: DeadLetter<T>[] = [];
     for (const pk of this.partitions) {
       const entries = (await this.#client.call('XRANGE', pk.dead, '-', '+', 'COUNT', limit)) as [string, string[]][];
@@ -375,7 +375,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   async retryDeadLetters(options: { limit?: number } = {}): Promise<number> {
     checkOptionsObject(options);
     const limit = options.limit ?? Infinity;
-    if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${String(limit)}`);
+    if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', `expected an integer ≥ 1, got ${describe(limit)}`);
     this.#assertOpen();
     let total = 0;
     for (const pk of this.partitions) {
@@ -416,7 +416,7 @@ export class WorkQueue<T = unknown> extends EventEmitter<WorkQueueEvents<T>> {
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     checkOptionsObject(options);
     const timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${String(timeoutMs)}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new InvalidArgumentError('timeoutMs', `expected an integer ≥ 0, got ${describe(timeoutMs)}`);
     this.#closing.abort();
     this.#stopDepth?.();
     await this.#repeats.stop();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, RedisReplyError } from '../errors.js';
+import { describe } from '../core/describe.js';
 
 /** What `client.defineScript()` takes. */
 export interface ScriptDefinition {
@@ -46,7 +47,7 @@ export class Script {
   /** Made by `client.defineScript()`. @internal */
   constructor(def: ScriptDefinition, send: ScriptRunner) {
     if (!def || typeof def.name !== 'string' || def.name.length === 0) {
-      throw new InvalidArgumentError('script name', `expected a non-empty string, got ${String(def?.name)}`);
+      throw new InvalidArgumentError('script name', `expected a non-empty string, got ${describe(def?.name)}`);
     }
     if (typeof def.lua !== 'string' || def.lua.trim().length === 0) {
       throw new InvalidArgumentError(`script "${def.name}" lua`, 'expected non-empty Lua source');

@@ -126,7 +126,11 @@ describe('chaos: ZooKeeper discovery and configuration centre', function () {
     await waitFor(() => Date.now() - killedAt >= 10_000, { timeoutMs: 15_000, intervalMs: 100, what: '10 s of ZooKeeper outage' });
     assert.ok(load.ops > opsAtKill + 1000, `the load kept going while ZooKeeper was down (${load.ops - opsAtKill} ops)`);
     await zk!.restart();
-    await waitFor(() => store!.connected, { timeoutMs: 20_000, what: 'the store to reconnect' });
+    // A JVM restart plus the client's reconnect backoff: seconds, more on a loaded machine.
+    await waitFor(() => store!.connected, { timeoutMs: 45_000, what: 'the store to reconnect' }).catch(async (err: Error) => {
+      await load.stop(); // no 32 workers left running past a failed test
+      throw err;
+    });
 
     // Watches resumed: a change written now reaches the running client.
     const applied = once(client, 'config');
