@@ -1,13 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
-import { backoffMs } from '../core/retry.js';
+import { readBackoff } from './retry.js';
 import { RedisReplyError } from '../errors.js';
 import type { PartitionKeys } from './keys.js';
 import type { QueueLimits } from './limiter.js';
 import type { QueueScripts } from './scripts.js';
-
-const RETRY_BASE_MS = 20;
-const RETRY_MAX_MS = 2000;
 
 /** One delivery read from a partition's ready stream. */
 export interface Delivery {
@@ -63,7 +59,7 @@ export async function gatedRead(host: GatedReaderHost, pk: PartitionKeys): Promi
   const backoff = (err: Error) => {
     if (host.closing()) return Promise.resolve();
     host.error(err);
-    return sleep(backoffMs(failures++, RETRY_BASE_MS, RETRY_MAX_MS), undefined, { signal: host.signal }).catch(() => undefined);
+    return readBackoff(failures++, host.signal);
   };
   while (!host.closing()) {
     let n = await host.room();

@@ -34,3 +34,11 @@ export async function retryTransient<T>(timeoutMs: number, fn: (attempt: number)
     }
   }
 }
+
+/**
+ * The wait of a worker read loop after its `failures`-th failed read in a
+ * row (the error is reported each time); ends early when `signal` aborts.
+ */
+export function readBackoff(failures: number, signal: AbortSignal): Promise<void> {
+  return sleep(backoffMs(failures, 20, 2000), undefined, { signal }).catch(() => undefined);
+}

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterClient } from '../cluster-client.js';
-import { backoffMs } from '../core/retry.js';
+import { readBackoff } from './retry.js';
 import { ClientClosedError, RedisReplyError } from '../errors.js';
 import type { Subscription } from '../pubsub/subscription.js';
 import type { ResolvedProcessOptions } from './options.js';
@@ -13,10 +12,6 @@ import type { QueueLimits } from './limiter.js';
 import { gatedRead, type Delivery, type GatedReaderHost } from './priority.js';
 
 export type { Delivery } from './priority.js';
-
-/** Backoff of the read loop after a failed XREADGROUP (the error is reported each time). */
-const READ_RETRY_BASE_MS = 20;
-const READ_RETRY_MAX_MS = 2000;
 
 /** What the worker loop hands deliveries to, and reports to (the WorkQueue). */
 export interface WorkerHost {
@@ -178,7 +173,7 @@ export class Worker {
           continue;
         }
         this.#host.error(err as Error);
-        await sleep(backoffMs(failures++, READ_RETRY_BASE_MS, READ_RETRY_MAX_MS), undefined, { signal: this.#abort.signal }).catch(() => undefined);
+        await readBackoff(failures++, this.#abort.signal);
         continue;
       }
       for (const d of parseRead(reply, pk.ready)) this.#hold(pk, d);
