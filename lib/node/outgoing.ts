@@ -75,7 +75,39 @@ export function flatArgs(name: string, args: readonly unknown[]): unknown[] {
     else if (typeof a === 'number') out[i] = Number.isInteger(a) && !Number.isSafeInteger(a) ? BigInt(a).toString() : String(a);
     else if (a instanceof Buffer) out[i] = a;
     else if (typeof a === 'bigint') out[i] = String(a);
-    else return slowFlat(name, args);
+    else return Array.isArray(a) ? spreadArrays(name, args) : slowFlat(name, args);
+  }
+  return out;
+}
+
+/** One argument as `flatArgs` sends it, or undefined when only ioredis' Command knows how (objects, Maps, …). */
+function plain(a: unknown): string | Buffer | undefined {
+  if (typeof a === 'string') return a;
+  if (typeof a === 'number') return Number.isInteger(a) && !Number.isSafeInteger(a) ? BigInt(a).toString() : String(a);
+  if (a instanceof Buffer) return a;
+  if (typeof a === 'bigint') return String(a);
+  return undefined;
+}
+
+/**
+ * `mget(['a', 'b'])`, `del([k1, k2])`: arrays of plain values spread one
+ * level, as ioredis' Command does (`args.flat()`), without building one —
+ * that constructor was an eighth of a 100-key MGET's client CPU.
+ */
+function spreadArrays(name: string, args: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const a of args) {
+    if (Array.isArray(a)) {
+      for (const e of a) {
+        const v = plain(e);
+        if (v === undefined) return slowFlat(name, args);
+        out.push(v);
+      }
+    } else {
+      const v = plain(a);
+      if (v === undefined) return slowFlat(name, args);
+      out.push(v);
+    }
   }
   return out;
 }

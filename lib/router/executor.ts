@@ -109,7 +109,7 @@ export class Executor {
     let slot: number;
     try {
       flat = flatArgs(lower, args);
-      slot = route.node === undefined ? slotOfKeys(lower, flat) : ANY_SLOT;
+      slot = route.node !== undefined ? ANY_SLOT : route.slot ?? slotOfKeys(lower, flat);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -73,6 +73,12 @@ export interface RouteOptions {
   readonly node?: NodeHandle;
   /** Keep the caller's per-slot order with the other requests of this group. */
   readonly sequencer?: SlotSequencer<Request>;
+  /**
+   * @internal The slot of the command's keys when the splitter already hashed
+   * every one of them (a single-slot MGET/DEL/…): the executor trusts it
+   * instead of hashing them again.
+   */
+  readonly slot?: number;
 }
 
 /** Static facts about a request, fixed when it is accepted. */

@@ -84,10 +84,11 @@ export function splitArgumentProblem(name: string, args: readonly unknown[]): st
 /**
  * Splits a command by the slots of its keys. `args` are normalized
  * (flattened, strings/Buffers). Returns undefined when the command does not
- * split, its arguments are malformed (the server reports arity), or every key
- * shares one slot — then it is sent whole and stays atomic.
+ * split or its arguments are malformed (the server reports arity); the slot
+ * when every key shares one — then it is sent whole, stays atomic, and the
+ * executor need not hash the keys again.
  */
-export function planSplit(name: string, args: readonly unknown[]): SplitPlan | undefined {
+export function planSplit(name: string, args: readonly unknown[]): SplitPlan | number | undefined {
   const layout = splitLayout(name);
   if (layout === undefined) return undefined;
   const { step } = layout;
@@ -97,7 +98,7 @@ export function planSplit(name: string, args: readonly unknown[]): SplitPlan | u
   const first = slotOf(args[0] as string | Buffer);
   let g0 = 1;
   while (g0 < groupCount && slotOf(args[g0 * step] as string | Buffer) === first) g0++;
-  if (g0 === groupCount) return undefined;
+  if (g0 === groupCount) return first;
   const bySlot = new Map<number, { args: unknown[]; groups: number[] }>();
   for (let g = 0; g < groupCount; g++) {
     const slot = slotOf(args[g * step] as string | Buffer);

@@ -1,4 +1,4 @@
-import { Command } from 'ioredis';
+import { flatArgs } from '../node/outgoing.js';
 import { commandProblem, execOptionsProblem } from '../core/arguments.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Executor } from './executor.js';
@@ -39,10 +39,12 @@ export class Splitter {
       const problem = splitArgumentProblem(lower, flat);
       if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`${lower.toUpperCase()} arguments`, problem, { command: lower.toUpperCase() }));
       const plan = planSplit(lower, flat);
+      if (typeof plan === 'number') return this.#executor.execute(name, flat, opts, sequencer === undefined ? { slot: plan } : { sequencer, slot: plan });
       if (plan !== undefined) {
         const parts = plan.parts.map((p) => this.#executor.execute(p.command, p.args, opts, route));
         return Promise.all(parts).then((replies) => mergeSplit(plan, replies));
       }
+      return this.#executor.execute(name, flat, opts, route);
     } else if (mayFanOut(lower)) {
       const flat = normalize(lower, args);
       const fan = fanOutPolicy(lower, flat);
@@ -72,5 +74,5 @@ function normalize(name: string, args: readonly unknown[]): readonly unknown[] {
   // Already flat strings and Buffers (the usual MGET/DEL call): nothing to convert.
   let flat = true;
   for (let i = 0; i < args.length && flat; i++) flat = typeof args[i] === 'string' || Buffer.isBuffer(args[i]);
-  return flat ? args : new Command(name, args as (string | Buffer | number)[]).args;
+  return flat ? args : flatArgs(name, args);
 }
