@@ -26,7 +26,7 @@ const CLOSE = 0x7d; // '}'
 export function slotOf(key: string | Buffer | number): number {
   if (typeof key === 'number') return calculateSlot(String(key));
   const open = typeof key === 'string' ? key.indexOf('{') : key.indexOf(OPEN);
-  if (open === -1) return calculateSlot(key);
+  if (open === -1) return typeof key === 'string' ? stringSlot(key) : calculateSlot(key);
   const close = typeof key === 'string' ? key.indexOf('}', open + 1) : key.indexOf(CLOSE, open + 1);
   if (close === -1) return calculateSlot(key);
   if (close > open + 1) {
@@ -37,6 +37,22 @@ export function slotOf(key: string | Buffer | number): number {
   const later = typeof key === 'string' ? key.indexOf('}', close + 1) : key.indexOf(CLOSE, close + 1);
   if (later === -1) return calculateSlot(key);
   return crc16(typeof key === 'string' ? Buffer.from(key, 'utf8') : key) & (SLOT_COUNT - 1);
+}
+
+/**
+ * The slot of a string key without a tag. An ASCII key's characters are its
+ * bytes, so it is hashed in place; cluster-key-slot first copies every key
+ * into a new array of UTF-8 bytes — the router's most frequent allocation.
+ */
+function stringSlot(key: string): number {
+  table ??= buildTable();
+  let crc = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c > 0x7f) return calculateSlot(key);
+    crc = ((crc << 8) ^ table[((crc >> 8) ^ c) & 0xff]!) & 0xffff;
+  }
+  return crc & (SLOT_COUNT - 1);
 }
 
 let table: Uint16Array | undefined;

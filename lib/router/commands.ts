@@ -18,6 +18,11 @@ export interface CommandInfo {
    * SELECT, …), so it must never run on the shared multiplexed connection.
    */
   readonly pinsConnection: boolean;
+  /**
+   * Its only key is the first argument, whatever follows (GET, SET, HGET, …):
+   * the router hashes `args[0]` without asking the key-position table.
+   */
+  readonly firstKeyOnly: boolean;
 }
 
 /**
@@ -55,11 +60,34 @@ export function commandInfo(name: string): CommandInfo | undefined {
           readOnly: hasFlag(name, 'readonly'),
           blocking: hasFlag(name, 'blocking'),
           pinsConnection: CONNECTION_STATE.has(name),
+          firstKeyOnly: firstKeyOnly(name),
         })
       : null;
     cache.set(name, info);
   }
   return info ?? undefined;
+}
+
+/**
+ * Probes that would reveal a key anywhere but first: tokens the table's
+ * special cases look for (STORE, BY, GET, STREAMS, KEYS…) and numbers a
+ * numkeys argument could take.
+ */
+const KEY_PROBES: readonly (readonly string[])[] = [
+  ['k'],
+  ['k', '2', 'a', 'b', 'c'],
+  ['k', '1', '2', '3', 'm', 'STORE', 'x', 'STOREDIST', 'y', 'BY', 'z', 'GET', 'w', 'STREAMS', 'v', 'u', 'KEYS', 't'],
+];
+
+/** The table says: exactly one key, at the first argument, and no subcommand or movable keys to change that. */
+function firstKeyOnly(name: string): boolean {
+  const entry = table[name];
+  if (entry === undefined || entry.keyStart !== 1 || entry.keyStop !== 1 || entry.subcommands !== undefined) return false;
+  if (entry.flags.includes('movablekeys')) return false;
+  return KEY_PROBES.every((args) => {
+    const idx = getKeyIndexes(name, args as string[]);
+    return idx.length === 1 && idx[0] === 0;
+  });
 }
 
 /** Positions of the key arguments of a command (flattened, stringified args). */

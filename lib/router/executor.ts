@@ -109,7 +109,7 @@ export class Executor {
     let slot: number;
     try {
       flat = flatArgs(lower, args);
-      slot = route.node !== undefined ? ANY_SLOT : route.slot ?? slotOfKeys(lower, flat);
+      slot = route.node !== undefined ? ANY_SLOT : route.slot ?? slotOfKeys(info, flat);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -9,7 +9,9 @@ import { slotOf } from '../core/slots.js';
  * when they span slots. Runs before anything is sent, so a rejected command
  * never reaches a server.
  */
-export function slotOfKeys(name: string, args: readonly unknown[]): number {
+export function slotOfKeys(info: CommandInfo, args: readonly unknown[]): number {
+  if (info.firstKeyOnly) return args.length === 0 ? ANY_SLOT : slotOf(args[0] as string | Buffer);
+  const name = info.name;
   const idx = keyIndexes(name, args);
   // Too few arguments: let any master answer with the server's arity error.
   if (idx.length === 0 || idx[idx.length - 1]! >= args.length) return ANY_SLOT;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import calculateSlot from 'cluster-key-slot';
 import { slotOf, SLOT_COUNT } from '../../../lib/core/slots.js';
 
 describe('slotOf (unit)', () => {
@@ -26,6 +27,16 @@ describe('slotOf (unit)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => slotOf(s) === slotOf(Buffer.from(s, 'utf8'))),
       { numRuns: 500 },
+    );
+  });
+
+  it('hashes plain string keys in place exactly as cluster-key-slot does (ASCII, and non-ASCII handed to it)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 64 }), fc.string({ unit: 'grapheme', maxLength: 16 })), (s) => {
+        const plain = s.replace(/[{}]/g, '');
+        return slotOf(plain) === calculateSlot(plain);
+      }),
+      { numRuns: 2000 },
     );
   });
 
