@@ -11,16 +11,20 @@ import { createCluster } from 'redis';
 import { ClusterClient } from '../../lib/index.js';
 import { closedLoop, round, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
-const KEYS = 100_000;
+export const KEYS = 100_000;
 const VALUE = 'x'.repeat(100);
-const CONCURRENCY = 64;
-const ZIPF_S = 0.99;
+export const CONCURRENCY = 64;
+export const ZIPF_S = 0.99;
+/** Every WRITE_EVERY-th operation is a SET (20: 95/5); bench/profile/cache.ts varies it through CACHE_WRITE_EVERY. */
+const WRITE_EVERY = Number(process.env.CACHE_WRITE_EVERY ?? 20);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const HIT_LOOP = 200_000;
 const key = (i: number) => `cache-bench:${i}`;
+/** Key strings built once: building them per operation would be the harness' CPU, not the client's. */
+const KEY_NAMES = Array.from({ length: KEYS }, (_, i) => key(i));
 
 /** Pre-drawn Zipf samples (rank 0 most frequent), so drawing costs one array read per operation. */
-function zipfSamples(n: number, count: number, s: number): Uint32Array {
+export function zipfSamples(n: number, count: number, s: number): Uint32Array {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1) ** s;
@@ -44,13 +48,13 @@ interface Rw {
   set(k: string, v: string): Promise<unknown>;
 }
 
-function workload(c: Rw, samples: Uint32Array): (w: number, i: number) => Promise<unknown> {
+export function workload(c: Rw, samples: Uint32Array): (w: number, i: number) => Promise<unknown> {
   let n = 0;
   return () => {
     const j = n++;
-    const k = key(samples[j & (samples.length - 1)]!);
+    const k = KEY_NAMES[samples[j & (samples.length - 1)]!]!;
     // Every 20th operation is a write: 95/5.
-    return j % 20 === 0 ? c.set(k, VALUE) : c.get(k);
+    return j % WRITE_EVERY === 0 ? c.set(k, VALUE) : c.get(k);
   };
 }
 
@@ -64,12 +68,24 @@ async function hitCost(get: () => Promise<unknown>): Promise<number> {
 }
 
 /** Reads every key once (1,000 in flight), so each cache starts the measured run warm. */
-async function warm(get: (k: string) => Promise<unknown>): Promise<void> {
+export async function warm(get: (k: string) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < KEYS; i += 1000) {
     const batch: Promise<unknown>[] = [];
     for (let j = i; j < Math.min(KEYS, i + 1000); j++) batch.push(get(key(j)));
     await Promise.all(batch);
   }
+}
+
+/** Writes every key once; returns the (uncached) client that did it, connected. */
+export async function seed(roots: readonly { host: string; port: number }[]): Promise<ClusterClient> {
+  const c = new ClusterClient({ rootNodes: [...roots], commandTimeoutMs: 30_000 });
+  await c.connect();
+  for (let i = 0; i < KEYS; i += 1000) {
+    const p = c.pipeline();
+    for (let j = i; j < Math.min(KEYS, i + 1000); j++) p.set(key(j), VALUE);
+    await p.exec();
+  }
+  return c;
 }
 
 function row(client: string, r: LoopResult, extra: Record<string, number | string>): Measurement {
@@ -85,17 +101,10 @@ export async function run(): Promise<void> {
   const samples = zipfSamples(KEYS, 1 << 20, ZIPF_S);
   await withBenchCluster({ masters: 3, replicas: 1 }, async (cluster) => {
     const roots = cluster.getRootNodes();
-    const seed = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 30_000 });
-    await seed.connect();
-    for (let i = 0; i < KEYS; i += 1000) {
-      const p = seed.pipeline();
-      for (let j = i; j < Math.min(KEYS, i + 1000); j++) p.set(key(j), VALUE);
-      await p.exec();
-    }
-
-    const plain = await closedLoop(CONCURRENCY, DURATION_MS, workload(seed, samples));
+    const plainClient = await seed(roots);
+    const plain = await closedLoop(CONCURRENCY, DURATION_MS, workload(plainClient, samples));
     measurements.push(row('slotwise (no cache)', plain, {}));
-    await seed.quit();
+    await plainClient.quit();
 
     const cached = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 30_000, clientSideCache: { maxEntries: KEYS } });
     await cached.connect();
@@ -104,7 +113,7 @@ export async function run(): Promise<void> {
     const withCache = await closedLoop(CONCURRENCY, DURATION_MS, workload(cached, samples));
     const s1 = cached.cacheStats();
     const s = { hits: s1.hits - s0.hits, misses: s1.misses - s0.misses };
-    const hitUs = await hitCost(() => cached.get(key(0)));
+    const hitUs = await hitCost(() => cached.get(KEY_NAMES[0]!));
     measurements.push(row('slotwise + clientSideCache', withCache, {
       'hit ratio': `${round((100 * s.hits) / Math.max(1, s.hits + s.misses), 1)} %`,
       'hit CPU µs': hitUs,
@@ -121,7 +130,7 @@ export async function run(): Promise<void> {
     await nr.connect();
     await warm((k) => nr.get(k));
     const nrRun = await closedLoop(CONCURRENCY, DURATION_MS, workload({ get: (k) => nr.get(k), set: (k, v) => nr.set(k, v) }, samples));
-    const nrHitUs = await hitCost(() => nr.get(key(0)));
+    const nrHitUs = await hitCost(() => nr.get(KEY_NAMES[0]!));
     measurements.push(row('node-redis cluster + clientSideCache', nrRun, { 'hit CPU µs': nrHitUs }));
     await nr.close().catch(() => nr.destroy());
   });
