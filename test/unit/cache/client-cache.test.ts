@@ -128,6 +128,25 @@ describe('client-side cache: keeping a reply (unit)', () => {
     assert.equal(await isCached('k'), false);
   });
 
+  it('GET entries stored under the key itself stay apart from other calls and keys, and invalidate like any', async () => {
+    // '\x01…' keys take the general id form; '' is a key like any other; a Buffer key is another entry of the same Redis key.
+    const calls: Array<[string, unknown[], string]> = [
+      ['get', ['\x01get|s|s1:k'], 'a'], ['get', ['k'], 'b'], ['get', [''], 'c'], ['get', [Buffer.from('k')], 'd'], ['strlen', ['k'], 'e'],
+    ];
+    for (const [name, args, reply] of calls) {
+      const r = cache.execute(name, args, {}, undefined);
+      pending[pending.length - 1]!.resolve(reply);
+      assert.equal(await r, reply);
+    }
+    assert.equal(cache.stats().entries, 5);
+    for (const [name, args, reply] of calls) assert.equal(await cache.execute(name, args, {}, undefined), reply, `${name} ${String(args[0])}`);
+    assert.equal(cache.stats().hits, 5);
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('k')]);
+    assert.equal(cache.stats().entries, 2, 'GET k, GET <Buffer k> and STRLEN k went');
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('\x01get|s|s1:k'), Buffer.from('')]);
+    assert.equal(cache.stats().entries, 0);
+  });
+
   it('a cached string is served to every caller as the same settled value; arrays are copied per caller', async () => {
     const { result, req } = read('k');
     req!.resolve('v');
