@@ -1,11 +1,13 @@
 /**
  * The cache bench's workload (bench/scenarios/cache.ts: 95/5 GET/SET, Zipf
- * keys over 100,000 keys, 64 in flight) for ONE slotwise client, with the
- * cache's counters, GC time and optionally a V8 CPU profile of the measured
- * window only:
+ * keys over 100,000 keys, 64 in flight) for ONE slotwise client: ops/s, CPU
+ * per op (user and system), GC time, socket writes, the cache's counters and
+ * one hot key's hit cost; optionally a V8 CPU profile of the measured window:
  *   tsx bench/profile/cache.ts [cache|nocache] [out.cpuprofile]
  *   tsx bench/profile/summary.ts out.cpuprofile
- * BENCH_DURATION_MS (default 4000). Without an output file no profiler runs.
+ * BENCH_DURATION_MS (default 4000); CACHE_WRITE_EVERY=n makes every n-th
+ * operation a SET (default 20); CACHE_PROFILE_MARK=1 prints the pid when the
+ * measured window starts (for `perf record -p`, with NODE_OPTIONS=--perf-basic-prof).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
