@@ -202,7 +202,7 @@ export class ClientCore implements Router {
 
   /** Client-side cache counters (all zero when the cache is off). */
   cacheStats(): CacheStats {
-    return this.#cache?.stats() ?? { hits: 0, misses: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 };
+    return this.#cache?.stats() ?? { hits: 0, misses: 0, sharedReads: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 };
   }
 
   traceBatch<T>(kind: 'pipeline' | 'transaction', size: number, run: () => Promise<T>): Promise<T> {

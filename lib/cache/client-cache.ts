@@ -6,7 +6,7 @@ import { commandInfo, keyIndexes } from '../router/commands.js';
 import type { ExecOptions, RequestSequencer } from '../router/request.js';
 import { copyReply, isCacheableCall, isCacheableReply, replyBytes } from './commands.js';
 import type { ResolvedCacheOptions } from './options.js';
-import { CacheStore, ENTRY_OVERHEAD, type CacheStats } from './store.js';
+import { CacheEntry, CacheStore, ENTRY_OVERHEAD, type CacheStats } from './store.js';
 import { NodeTracker, type TrackerEvents } from './tracking.js';
 
 /** The part of a topology snapshot the cache reads: who serves a slot. */
@@ -97,7 +97,7 @@ export class ClientCache {
     const hit = this.#store.get(id);
     if (hit !== undefined) {
       this.#store.hits++;
-      return Promise.resolve(copyReply(hit.value));
+      return hit.reply();
     }
     this.#store.misses++;
     // The same read already on its way, with nothing seen since that could
@@ -106,6 +106,7 @@ export class ClientCache {
     // not one per reader (64 readers of a hot key would otherwise all miss).
     const joined = this.#joinable.get(id);
     if (joined !== undefined && joined.valid() && opts.signal === undefined && opts.timeoutMs === undefined) {
+      this.#store.sharedReads++;
       return joined.reply.then(copyReply);
     }
     const run = this.#deps.run(lower, args, opts, undefined);
@@ -136,7 +137,7 @@ export class ClientCache {
     if (opts.signal === undefined && opts.timeoutMs === undefined) this.#joinable.set(id, { reply: run, valid });
     return run.then((value) => {
       if (done() && isCacheableReply(value)) {
-        this.#store.set(id, { value: copyReply(value), key: k, slot, node: tracker.address, bytes: ENTRY_OVERHEAD + id.length + replyBytes(value) });
+        this.#store.set(id, new CacheEntry(copyReply(value), k, slot, tracker.address, ENTRY_OVERHEAD + id.length + replyBytes(value)));
       }
       return value;
     }, (err: unknown) => {
@@ -247,9 +248,17 @@ function indexKey(key: string | Buffer | number): string {
 /**
  * The cache key of one call: command, reply encoding and every argument,
  * each typed and length-prefixed so that no two different calls collide.
+ * Such ids start with "\x01"; the commonest call, GET of a string key with
+ * a string reply, uses the key itself (when it does not start with "\x01"),
+ * so a hit builds no string and looks up one the caller may already have
+ * hashed (CacheStore keeps such entries out of its key index).
  */
 function entryId(lower: string, args: readonly unknown[], buffer: boolean): string {
-  let id = buffer ? `${lower}|b` : `${lower}|s`;
+  if (lower === 'get' && !buffer && args.length === 1) {
+    const a = args[0];
+    if (typeof a === 'string' && a.charCodeAt(0) !== 1) return a;
+  }
+  let id = buffer ? `\x01${lower}|b` : `\x01${lower}|s`;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string | number | Buffer;
     const s = typeof a === 'string' ? a : typeof a === 'number' ? String(a) : a.toString('latin1');

@@ -85,7 +85,7 @@ describe('client-side cache: keeping a reply (unit)', () => {
     const hit = read('k');
     assert.equal(hit.req, undefined, 'not sent');
     assert.equal(await hit.result, 'v1');
-    assert.deepEqual({ ...cache.stats(), bytes: 0 }, { hits: 1, misses: 1, invalidations: 0, evictions: 0, entries: 1, bytes: 0 });
+    assert.deepEqual({ ...cache.stats(), bytes: 0 }, { hits: 1, misses: 1, sharedReads: 0, invalidations: 0, evictions: 0, entries: 1, bytes: 0 });
   });
 
   it('an invalidation arriving before the reply (the race): the reply is returned but not kept', async () => {
@@ -111,6 +111,49 @@ describe('client-side cache: keeping a reply (unit)', () => {
     trackers.get('A')!.events.onInvalidate('A', [Buffer.from('k')]);
     assert.equal(await isCached('k'), false);
     assert.equal(cache.stats().invalidations, 1);
+  });
+
+  it('an invalidation removes every cached call on the key, and only those', async () => {
+    const calls: Array<[string, unknown[]]> = [['get', ['k']], ['strlen', ['k']], ['getrange', ['k', 0, 1]], ['get', ['other']]];
+    for (const [name, args] of calls) {
+      const r = cache.execute(name, args, {}, undefined);
+      pending[pending.length - 1]!.resolve('v');
+      await r;
+    }
+    assert.equal(cache.stats().entries, 4);
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('k')]);
+    assert.equal(cache.stats().entries, 1);
+    assert.equal(cache.stats().invalidations, 3);
+    assert.equal(await isCached('other'), true);
+    assert.equal(await isCached('k'), false);
+  });
+
+  it('GET entries stored under the key itself stay apart from other calls and keys, and invalidate like any', async () => {
+    // '\x01…' keys take the general id form; '' is a key like any other; a Buffer key is another entry of the same Redis key.
+    const calls: Array<[string, unknown[], string]> = [
+      ['get', ['\x01get|s|s1:k'], 'a'], ['get', ['k'], 'b'], ['get', [''], 'c'], ['get', [Buffer.from('k')], 'd'], ['strlen', ['k'], 'e'],
+    ];
+    for (const [name, args, reply] of calls) {
+      const r = cache.execute(name, args, {}, undefined);
+      pending[pending.length - 1]!.resolve(reply);
+      assert.equal(await r, reply);
+    }
+    assert.equal(cache.stats().entries, 5);
+    for (const [name, args, reply] of calls) assert.equal(await cache.execute(name, args, {}, undefined), reply, `${name} ${String(args[0])}`);
+    assert.equal(cache.stats().hits, 5);
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('k')]);
+    assert.equal(cache.stats().entries, 2, 'GET k, GET <Buffer k> and STRLEN k went');
+    trackers.get('A')!.events.onInvalidate('A', [Buffer.from('\x01get|s|s1:k'), Buffer.from('')]);
+    assert.equal(cache.stats().entries, 0);
+  });
+
+  it('a cached string is served to every caller as the same settled value; arrays are copied per caller', async () => {
+    const { result, req } = read('k');
+    req!.resolve('v');
+    await result;
+    const [a, b] = await Promise.all([read('k').result, read('k').result]);
+    assert.deepEqual([a, b], ['v', 'v']);
+    assert.equal(cache.stats().hits, 2);
   });
 
   it('a flush (null invalidation) removes everything and spoils replies in flight', async () => {
@@ -200,7 +243,7 @@ describe('client-side cache: keeping a reply (unit)', () => {
     assert.deepEqual(a, ['a']);
     assert.deepEqual(b, ['a']);
     assert.notEqual(a, b, 'not the same array');
-    assert.deepEqual({ hits: cache.stats().hits, misses: cache.stats().misses }, { hits: 0, misses: 2 });
+    assert.deepEqual({ hits: cache.stats().hits, misses: cache.stats().misses, sharedReads: cache.stats().sharedReads }, { hits: 0, misses: 2, sharedReads: 1 });
   });
 
   it('a reader after an invalidation of the key (or a write of this client) does not join the read sent before it', async () => {

@@ -12,7 +12,7 @@ describe('client-side cache options (unit)', () => {
     try {
       assert.equal(off.options.clientSideCache, undefined);
       assert.deepEqual({ ...on.options.clientSideCache }, { maxEntries: 10, maxBytes: undefined, ttlMs: undefined });
-      assert.deepEqual(off.cacheStats(), { hits: 0, misses: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 });
+      assert.deepEqual(off.cacheStats(), { hits: 0, misses: 0, sharedReads: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0 });
     } finally {
       await Promise.all([off.disconnect(), on.disconnect()]);
     }
