@@ -23,7 +23,7 @@ import { SlotwiseSessionStore } from '../../lib/session/express-session.js';
 import type { NodeAddress } from '../../testcontainers/index.js';
 import { closedLoop, meanOfRuns, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
-type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
+export type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
 const ALL_KINDS: Kind[] = ['slotwise', 'connect-redis-9', 'connect-redis-7'];
 const LABELS: Record<Kind, string> = {
   slotwise: 'slotwise SlotwiseSessionStore',
@@ -49,7 +49,7 @@ function pick<T extends string>(all: readonly T[], list: string | undefined): T[
  * of the masters: what one operation costs the servers, which the shared
  * 2-core box's load does not skew the way it skews ops/s.
  */
-class ServerStats {
+export class ServerStats {
   readonly #nodes: Redis[];
   constructor(roots: readonly NodeAddress[]) {
     this.#nodes = roots.map((r) => new Redis({ host: r.host, port: r.port, lazyConnect: false, maxRetriesPerRequest: 1 }));
@@ -87,12 +87,12 @@ class ServerStats {
     await Promise.all(this.#nodes.map((n) => n.quit()));
   }
 }
-const SESSIONS = 10_000;
+export const SESSIONS = 10_000;
 const CONCURRENCY = 64;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 
 /** A promise-style view of an express-session Store. */
-interface Bench {
+export interface Bench {
   readonly store: Store;
   get(sid: string): Promise<SessionData | null>;
   set(sid: string, s: SessionData): Promise<void>;
@@ -112,7 +112,7 @@ function promisify(store: Store, close: () => Promise<void>): Bench {
   };
 }
 
-async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): Promise<Bench> {
+export async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): Promise<Bench> {
   switch (kind) {
     case 'slotwise': {
       const client = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 10_000 });
@@ -135,7 +135,7 @@ async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): 
 }
 
 /** A typical logged-in session (~330 bytes of JSON). */
-function sessionData(i: number): SessionData {
+export function sessionData(i: number): SessionData {
   const cookie = new Cookie();
   cookie.maxAge = 86_400_000;
   return {
