@@ -25,6 +25,9 @@
 -- stale, instead of deleting the whole hash first; a patch, which does not
 -- count, leaves 'n' behind the version, so the next replace trusts it no more.
 --
+-- Expiry: min(idle, deadline - now) from now, set only when the current one
+-- is not already within 1/1000 of that below it (see touch.lua).
+--
 -- Returns a status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'EXPIRED' |
 --   'CONFLICT:<current version>'
 -- Few redis.call()s on purpose: inside a script each one costs more than
@@ -44,6 +47,7 @@ end
 -- string.format): the stored numbers are kept as the strings they are.
 local version, created, idle, deadline, previous
 local known -- attribute count before this write, when 'n' is current
+local current = -2 -- the hash's PTTL before this write; -2 when it is new or rewritten whole
 if mode == 'create' then
   if meta then return 'EXISTS' end
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'DESTROYED' end
@@ -55,6 +59,7 @@ else
   if ARGV[6] ~= '' and v ~= ARGV[6] then return 'CONFLICT:' .. v end
   version, created, idle, previous, deadline = tostring(tonumber(v) + 1), c, i, u, a
   if ARGV[3] ~= '' then idle = ARGV[3] end
+  current = redis.call('PTTL', KEYS[1])
   if mode == 'replace' then
     -- The updated time too: a copy (regenerate) restarts at version 1 with a new one.
     local nv, nw, nc = string.match(got[2] or '', '^(%d+):(%d+):(%d+)$')
@@ -63,6 +68,7 @@ else
     else
       -- Unknown attribute count: rewriting the hash whole is the one safe replace.
       redis.call('DEL', KEYS[1])
+      current = -2
     end
   end
 end
@@ -113,5 +119,8 @@ else
     for i = 1, #stale, 1000 do redis.call('HDEL', KEYS[1], unpack(stale, i, math.min(i + 999, #stale))) end
   end
 end
-redis.call('PEXPIRE', KEYS[1], ttl)
+-- The expiry moves only when it would move by more than 1/1000 of the time
+-- to live (see touch.lua): then HSET is the script's one write, which a
+-- replica receives without a MULTI/EXEC around it.
+if current < ttl - math.floor(ttl / 1000) or current > ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 'OK'
