@@ -373,12 +373,20 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   async #write(mode: string, id: string, attrs: EncodedAttributes, ttl: number | undefined, absolute: number, owner: string, expected: string): Promise<WriteStatus> {
     // The whole EVALSHA argument list in one array, built once (see runScript).
     const { pairs, removed } = attrs;
-    const argv: string[] = [
-      this.#scripts.write.sha, '2', this.#keys.session(id), this.#keys.tombstone(id),
-      String(Date.now()), mode, ttl === undefined ? '' : String(ttl), absolute > 0 ? String(absolute) : '', owner, expected, String(pairs.length / 2),
-    ];
-    for (let i = 0; i < pairs.length; i++) argv.push(pairs[i]!);
-    for (let i = 0; i < removed.length; i++) argv.push(removed[i]!);
+    const argv = new Array<string>(11 + pairs.length + removed.length);
+    argv[0] = this.#scripts.write.sha;
+    argv[1] = '2';
+    argv[2] = this.#keys.session(id);
+    argv[3] = this.#keys.tombstone(id);
+    argv[4] = String(Date.now());
+    argv[5] = mode;
+    argv[6] = ttl === undefined ? '' : String(ttl);
+    argv[7] = absolute > 0 ? String(absolute) : '';
+    argv[8] = owner;
+    argv[9] = expected;
+    argv[10] = String(pairs.length / 2);
+    for (let i = 0; i < pairs.length; i++) argv[11 + i] = pairs[i]!;
+    for (let i = 0; i < removed.length; i++) argv[11 + pairs.length + i] = removed[i]!;
     return String(await runScript(this.#client, this.#scripts.write, argv)) as WriteStatus;
   }
 
