@@ -94,7 +94,14 @@ export function encodeAttributes(data: unknown, serializer: Serializer, argument
       if (allowRemove) removed.push(attributeField(name));
       continue;
     }
-    pairs.push(attributeField(name), encode(serializer, value, `${argument} attribute "${name}"`));
+    let text: unknown;
+    try {
+      text = serializer.serialize(value);
+    } catch {
+      text = undefined;
+    }
+    // The label naming the attribute is built only on failure: encode() serializes once more and throws the error naming it.
+    pairs.push(attributeField(name), typeof text === 'string' ? text : encode(serializer, value, `${argument} attribute "${name}"`));
   }
   return { pairs, removed };
 }
