@@ -231,6 +231,6 @@ export async function run(): Promise<void> {
     notes:
       load +
       'connect-redis 9 requires node-redis (`redis` ≥ 5): given an ioredis client its set() sends `SET key value [object Object]` (syntax error, no TTL) — so the ioredis Cluster entry uses connect-redis 7.1.1, the last release that accepts ioredis. ' +
-      'What the numbers do not show: connect-redis stores one string per session (a save rewrites all of it; concurrent saves lose updates) and its all()/clear() fail with CROSSSLOT on an ioredis Cluster; slotwise writes one hash field per changed attribute via a Lua script (per-attribute delta, version, tombstone check, sliding + absolute expiry) — more work per save, bought for correctness.',
+      'What the numbers do not show: connect-redis stores one string per session (a save rewrites all of it; concurrent saves lose updates) and its all()/clear() fail with CROSSSLOT on an ioredis Cluster; slotwise writes one hash field per changed attribute via a Lua script (per-attribute delta, version, tombstone check, sliding + absolute expiry) — more work per save for the servers, bought for correctness; its sliding expiry has a precision of 1/1000 of the TTL (docs/08-sessions.md), so most touches write nothing.',
   });
 }
