@@ -23,7 +23,7 @@ import { SlotwiseSessionStore } from '../../lib/session/express-session.js';
 import type { NodeAddress } from '../../testcontainers/index.js';
 import { closedLoop, meanOfRuns, withBenchCluster, writeReport, type LoopResult, type Measurement } from '../harness.js';
 
-type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
+export type Kind = 'slotwise' | 'connect-redis-9' | 'connect-redis-7';
 const ALL_KINDS: Kind[] = ['slotwise', 'connect-redis-9', 'connect-redis-7'];
 const LABELS: Record<Kind, string> = {
   slotwise: 'slotwise SlotwiseSessionStore',
@@ -49,7 +49,7 @@ function pick<T extends string>(all: readonly T[], list: string | undefined): T[
  * of the masters: what one operation costs the servers, which the shared
  * 2-core box's load does not skew the way it skews ops/s.
  */
-class ServerStats {
+export class ServerStats {
   readonly #nodes: Redis[];
   constructor(roots: readonly NodeAddress[]) {
     this.#nodes = roots.map((r) => new Redis({ host: r.host, port: r.port, lazyConnect: false, maxRetriesPerRequest: 1 }));
@@ -87,12 +87,12 @@ class ServerStats {
     await Promise.all(this.#nodes.map((n) => n.quit()));
   }
 }
-const SESSIONS = 10_000;
+export const SESSIONS = 10_000;
 const CONCURRENCY = 64;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 
 /** A promise-style view of an express-session Store. */
-interface Bench {
+export interface Bench {
   readonly store: Store;
   get(sid: string): Promise<SessionData | null>;
   set(sid: string, s: SessionData): Promise<void>;
@@ -112,7 +112,7 @@ function promisify(store: Store, close: () => Promise<void>): Bench {
   };
 }
 
-async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): Promise<Bench> {
+export async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): Promise<Bench> {
   switch (kind) {
     case 'slotwise': {
       const client = new ClusterClient({ rootNodes: roots, commandTimeoutMs: 10_000 });
@@ -135,7 +135,7 @@ async function open(kind: Kind, roots: readonly NodeAddress[], prefix: string): 
 }
 
 /** A typical logged-in session (~330 bytes of JSON). */
-function sessionData(i: number): SessionData {
+export function sessionData(i: number): SessionData {
   const cookie = new Cookie();
   cookie.maxAge = 86_400_000;
   return {
@@ -231,6 +231,6 @@ export async function run(): Promise<void> {
     notes:
       load +
       'connect-redis 9 requires node-redis (`redis` ≥ 5): given an ioredis client its set() sends `SET key value [object Object]` (syntax error, no TTL) — so the ioredis Cluster entry uses connect-redis 7.1.1, the last release that accepts ioredis. ' +
-      'What the numbers do not show: connect-redis stores one string per session (a save rewrites all of it; concurrent saves lose updates) and its all()/clear() fail with CROSSSLOT on an ioredis Cluster; slotwise writes one hash field per changed attribute via a Lua script (per-attribute delta, version, tombstone check, sliding + absolute expiry) — more work per save, bought for correctness.',
+      'What the numbers do not show: connect-redis stores one string per session (a save rewrites all of it; concurrent saves lose updates) and its all()/clear() fail with CROSSSLOT on an ioredis Cluster; slotwise writes one hash field per changed attribute via a Lua script (per-attribute delta, version, tombstone check, sliding + absolute expiry) — more work per save for the servers, bought for correctness; its sliding expiry has a precision of 1/1000 of the TTL (docs/08-sessions.md), so most touches write nothing.',
   });
 }

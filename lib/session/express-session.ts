@@ -17,7 +17,7 @@ import type { Serializer } from '../codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ClusterClient } from '../cluster-client.js';
 import type { SessionStoreOptions } from './options.js';
-import { readRaw, writeEncoded } from './internal.js';
+import { isAttributeField, readRaw, writeEncoded, type RawFields } from './internal.js';
 import { ATTRIBUTE } from './keys.js';
 import { SessionStore } from './session-store.js';
 import { describeValue, encodeAttributes } from './validate.js';
@@ -55,9 +55,14 @@ export interface ConnectStyleSerializer {
 
 type Callback<T> = ((err: unknown, value?: T) => void) | undefined;
 
-/** What a save compares against: attribute strings and owner as loaded or last saved. */
+/**
+ * What a save compares against: the attribute fields (`a:<name>` → stored
+ * string) and owner as loaded or last saved. After a load, `fields` is the
+ * read's reply itself; after a save, the field/value pairs written, made a
+ * lookup only when the session is saved again (most never are).
+ */
 interface Snapshot {
-  attributes: Map<string, string>;
+  fields: RawFields | readonly string[];
   userId: string | undefined;
 }
 
@@ -133,12 +138,16 @@ export class SlotwiseSessionStore extends Store {
   }
 
   async #get(sid: string): Promise<ExpressSessionData | null> {
-    const raw = await this.sessions[readRaw](sid);
-    if (raw === null) return null;
+    const fields = await this.sessions[readRaw](sid);
+    if (fields === null) return null;
     const data: Record<string, unknown> = {};
-    for (const [name, text] of raw) data[name] = this.#serializer.deserialize(text);
+    for (const field in fields) {
+      if (!isAttributeField(field)) continue;
+      const name = field.slice(ATTRIBUTE.length);
+      if (name !== '__proto__') data[name] = this.#serializer.deserialize(fields[field]!);
+    }
     // The stored strings are the snapshot: a save compares against them without serializing the loaded values again.
-    remember(data, { attributes: raw, userId: this.#owner(data) });
+    remember(data, { fields, userId: this.#owner(data) });
     return data as unknown as ExpressSessionData;
   }
 
@@ -149,17 +158,25 @@ export class SlotwiseSessionStore extends Store {
       return;
     }
     const encoded = encodeAttributes(session, this.#serializer, 'session data', false);
-    const next: Snapshot = { attributes: byName(encoded.pairs), userId: this.#owner(session) };
+    const userId = this.#owner(session);
     const previous = snapshotOf(session);
     // Never loaded: every attribute is written, as encoded.
     let pairs = encoded.pairs;
     const removed: string[] = [];
     if (previous) {
       pairs = [];
-      for (const [name, text] of next.attributes) if (previous.attributes.get(name) !== text) pairs.push(ATTRIBUTE + name, text);
-      for (const name of previous.attributes.keys()) if (!next.attributes.has(name)) removed.push(ATTRIBUTE + name);
+      const before = fieldsOf(previous);
+      const all = encoded.pairs;
+      for (let i = 0; i < all.length; i += 2) if (before[all[i]!] !== all[i + 1]) pairs.push(all[i]!, all[i + 1]!);
+      // Gone: an attribute loaded (or saved) before that the session no longer has (encodeAttributes skips undefined values).
+      const now = session as unknown as Record<string, unknown>;
+      for (const field in before) {
+        if (!isAttributeField(field)) continue;
+        const name = field.slice(ATTRIBUTE.length);
+        if (now[name] === undefined || !Object.prototype.propertyIsEnumerable.call(now, name)) removed.push(field);
+      }
     }
-    const owner = next.userId !== previous?.userId ? (next.userId ?? null) : undefined;
+    const owner = userId !== previous?.userId ? (userId ?? null) : undefined;
     let written: boolean;
     if (previous && pairs.length === 0 && removed.length === 0 && owner === undefined) {
       // Saved unchanged (resave): only the expiry moves. touch is update-only too, and leaves the version alone.
@@ -169,7 +186,8 @@ export class SlotwiseSessionStore extends Store {
       // Loaded: update-only, so a session destroyed (or expired) since it was loaded stays gone.
       written = await this.sessions[writeEncoded](previous ? 'patch' : 'upsert', sid, { pairs, removed }, { ttlMs: ttl, ...(owner !== undefined ? { userId: owner } : {}) });
     }
-    if (written) remember(session, next);
+    // What is stored now: every attribute as encoded (the pairs, turned into a lookup only if this session is saved again).
+    if (written) remember(session, { fields: encoded.pairs, userId });
   }
 
   async #touch(sid: string, session: ExpressSessionData): Promise<void> {
@@ -220,11 +238,15 @@ function remember(o: object, snapshot: Snapshot): void {
   Object.defineProperty(o, SNAPSHOT, { value: snapshot, enumerable: false, writable: true, configurable: true });
 }
 
-/** Attribute name → stored string, from encoded field/value pairs (a Session's id, req and methods are not attributes). */
-function byName(pairs: readonly string[]): Map<string, string> {
-  const attributes = new Map<string, string>();
-  for (let i = 0; i < pairs.length; i += 2) attributes.set(pairs[i]!.slice(ATTRIBUTE.length), pairs[i + 1]!);
-  return attributes;
+/** The snapshot's fields as a lookup (field → stored string). */
+function fieldsOf(snapshot: Snapshot): RawFields {
+  const f = snapshot.fields;
+  if (!Array.isArray(f)) return f as RawFields;
+  const pairs = f as readonly string[];
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
+  snapshot.fields = out;
+  return out;
 }
 
 /** Accepts connect-redis's `{ stringify, parse }` as well as a slotwise Serializer. */
@@ -240,9 +262,15 @@ function toSerializer(s: Serializer | ConnectStyleSerializer): Serializer {
 /** Calls back (outside the promise chain, so a throwing callback is not swallowed) or returns the promise. */
 function settle<T>(p: Promise<T>, cb: Callback<T>): Promise<T> {
   if (typeof cb !== 'function') return p;
-  p.then(
-    (v) => process.nextTick(cb, null, v),
-    (err: unknown) => process.nextTick(cb, err),
+  // One reaction for both: the returned promise never rejects (the callback got the error).
+  return p.then(
+    (v) => {
+      process.nextTick(cb, null, v);
+      return v;
+    },
+    (err: unknown) => {
+      process.nextTick(cb, err);
+      return undefined as T;
+    },
   );
-  return p.catch(() => undefined as T);
 }

@@ -1,6 +1,7 @@
 /** The store's Lua scripts, loaded from the .lua files next to this module. */
 import { readFileSync } from 'node:fs';
 import type { ClusterClient } from '../cluster-client.js';
+import { RedisReplyError } from '../errors.js';
 import type { Script } from '../scripts/script.js';
 
 function lua(name: string): string {
@@ -30,4 +31,21 @@ export function sessionScripts(client: ClusterClient): SessionScripts {
     out[name] = client.defineScript({ name: `session:${s.file}`, lua: cache[s.file]!, readOnly: s.readOnly });
   }
   return out as SessionScripts;
+}
+
+/**
+ * Runs `script` with an argument list the caller built whole —
+ * `[sha, numkeys, ...keys, ...args]` with `argv[0]` = `script.sha` — by
+ * EVALSHA on the keys' slot owner, and EVAL once on NOSCRIPT, like
+ * `Script.run()`. The hot paths of the store use it: `Script.run()` copies
+ * keys and arguments into a new array (and the per-call options into new
+ * objects) on every call, garbage that a busy session store pays for in GC.
+ * `argv` is the caller's to give away: the NOSCRIPT fallback reuses it.
+ */
+export function runScript(client: ClusterClient, script: Script, argv: unknown[]): Promise<unknown> {
+  return client.send(script.readOnly ? 'evalsha_ro' : 'evalsha', argv).catch((err: unknown) => {
+    if (!(err instanceof RedisReplyError) || err.prefix !== 'NOSCRIPT') throw err;
+    argv[0] = script.lua;
+    return client.send(script.readOnly ? 'eval_ro' : 'eval', argv);
+  });
 }

@@ -10,10 +10,10 @@ import { mapLimit } from './concurrency.js';
 import { instrumentSessionOperations } from './metrics.js';
 import { subscribeExpiry, type WatchExpiryOptions } from './expiry-events.js';
 import { regenerateSession } from './regenerate.js';
-import { readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions } from './internal.js';
+import { isAttributeField, readRaw, writeEncoded, type EncodedWriteMode, type EncodedWriteOptions, type RawFields } from './internal.js';
 import { ATTRIBUTE, META_FIELD, parseMeta, SessionKeys } from './keys.js';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js';
-import { sessionScripts, type SessionScripts } from './scripts.js';
+import { runScript, sessionScripts, type SessionScripts } from './scripts.js';
 import { UserIndex, type SweepResult } from './user-index.js';
 import { checkId, checkTtl, checkUserId, checkVersion, describeValue, encodeAttributes, type EncodedAttributes } from './validate.js';
 
@@ -135,27 +135,23 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   /** The attributes of a live session, or null. */
   async get<T extends SessionData = SessionData>(id: string): Promise<T | null> {
-    const raw = await this[readRaw](id);
-    if (raw === null) return null;
+    const fields = await this[readRaw](id);
+    if (fields === null) return null;
     const data: SessionData = {};
-    for (const [name, text] of raw) data[name] = this.options.serializer.deserialize(text);
+    for (const field in fields) {
+      if (!isAttributeField(field)) continue;
+      const name = field.slice(ATTRIBUTE.length);
+      if (name !== '__proto__') data[name] = this.options.serializer.deserialize(fields[field]!);
+    }
     return data as T;
   }
 
-  /** @internal Attribute strings as stored (see internal.ts). */
-  async [readRaw](id: string): Promise<Map<string, string> | null> {
+  /** @internal The session hash's fields as stored (see internal.ts). */
+  async [readRaw](id: string): Promise<RawFields | null> {
     // Untyped on purpose: the typed hgetall() re-shapes the reply, a measurable cost on every request.
-    const reply = await this.#client.call('hgetall', this.#keys.session(checkId(id)));
-    const raw = new Map<string, string>();
-    let exists = false;
-    const take = (field: string, value: unknown) => {
-      if (field === META_FIELD) exists = true;
-      else if (field.startsWith(ATTRIBUTE)) raw.set(field.slice(ATTRIBUTE.length), String(value));
-    };
-    if (Array.isArray(reply)) for (let i = 0; i < reply.length; i += 2) take(String(reply[i]), reply[i + 1]);
-    else if (reply instanceof Map) for (const [field, value] of reply) take(String(field), value);
-    else for (const field in reply as Record<string, unknown>) take(field, (reply as Record<string, unknown>)[field]);
-    return exists ? raw : null;
+    const reply = await this.#client.send('hgetall', [this.#keys.session(checkId(id))]);
+    const fields = reply !== null && typeof reply === 'object' && !Array.isArray(reply) && !(reply instanceof Map) ? (reply as RawFields) : toFields(reply);
+    return typeof fields[META_FIELD] === 'string' ? fields : null;
   }
 
   /** @internal upsert/patch with attributes the adapter already serialized (see internal.ts). */
@@ -212,7 +208,8 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   async touch(id: string, opts: { ttlMs?: number } = {}): Promise<boolean> {
     const o = this.#object(opts, 'touch options');
     const ttl = o.ttlMs === undefined ? '' : checkTtl(o.ttlMs, 'ttlMs');
-    const expiresAt = Number(await this.#scripts.touch.run([this.#keys.session(checkId(id))], [Date.now(), ttl]));
+    const argv = [this.#scripts.touch.sha, '1', this.#keys.session(checkId(id)), String(Date.now()), String(ttl)];
+    const expiresAt = Number(await runScript(this.#client, this.#scripts.touch, argv));
     return expiresAt > 0;
   }
 
@@ -374,8 +371,23 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   }
 
   async #write(mode: string, id: string, attrs: EncodedAttributes, ttl: number | undefined, absolute: number, owner: string, expected: string): Promise<WriteStatus> {
-    const args = [String(Date.now()), mode, ttl === undefined ? '' : String(ttl), absolute > 0 ? String(absolute) : '', owner, expected, String(attrs.pairs.length / 2), ...attrs.pairs, ...attrs.removed];
-    return String(await this.#scripts.write.run(this.#both(id), args)) as WriteStatus;
+    // The whole EVALSHA argument list in one array, built once (see runScript).
+    const { pairs, removed } = attrs;
+    const argv = new Array<string>(11 + pairs.length + removed.length);
+    argv[0] = this.#scripts.write.sha;
+    argv[1] = '2';
+    argv[2] = this.#keys.session(id);
+    argv[3] = this.#keys.tombstone(id);
+    argv[4] = String(Date.now());
+    argv[5] = mode;
+    argv[6] = ttl === undefined ? '' : String(ttl);
+    argv[7] = absolute > 0 ? String(absolute) : '';
+    argv[8] = owner;
+    argv[9] = expected;
+    argv[10] = String(pairs.length / 2);
+    for (let i = 0; i < pairs.length; i++) argv[11 + i] = pairs[i]!;
+    for (let i = 0; i < removed.length; i++) argv[11 + pairs.length + i] = removed[i]!;
+    return String(await runScript(this.#client, this.#scripts.write, argv)) as WriteStatus;
   }
 
   #owner(userId: unknown): string {
@@ -422,4 +434,12 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       expiresAt: Date.now() + (pttl > 0 ? pttl : 0),
     };
   }
+}
+
+/** A HGETALL reply in another shape (a flat array, a Map) as field → value strings. */
+function toFields(reply: unknown): RawFields {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+  else if (reply instanceof Map) for (const [field, value] of reply) out[String(field)] = String(value);
+  return out;
 }

@@ -91,12 +91,37 @@ export function encodeAttributes(data: unknown, serializer: Serializer, argument
     checkAttributeName(name, argument);
     const value = data[name];
     if (value === undefined) {
-      if (allowRemove) removed.push(ATTRIBUTE + name);
+      if (allowRemove) removed.push(attributeField(name));
       continue;
     }
-    pairs.push(ATTRIBUTE + name, encode(serializer, value, `${argument} attribute "${name}"`));
+    let text: unknown;
+    try {
+      text = serializer.serialize(value);
+    } catch {
+      text = undefined;
+    }
+    // The label naming the attribute is built only on failure: encode() serializes once more and throws the error naming it.
+    pairs.push(attributeField(name), typeof text === 'string' ? text : encode(serializer, value, `${argument} attribute "${name}"`));
   }
   return { pairs, removed };
+}
+
+/**
+ * Hash field names of attributes (`a:<name>`), made once per name: the same
+ * few names come with every save, and a fresh concatenation is a string to
+ * allocate (and to flatten when it is written to the socket). Bounded, so
+ * sessions with ever-new attribute names cannot grow it without limit.
+ */
+const FIELDS = new Map<string, string>();
+const MAX_CACHED_FIELDS = 4096;
+
+function attributeField(name: string): string {
+  let field = FIELDS.get(name);
+  if (field === undefined) {
+    field = ATTRIBUTE + name;
+    if (FIELDS.size < MAX_CACHED_FIELDS) FIELDS.set(name, field);
+  }
+  return field;
 }
 
 /** Short description of a value for error messages. */

@@ -3,7 +3,7 @@
 --
 -- KEYS[1]  session hash            <prefix>{<id>}
 -- KEYS[2]  tombstone of that id    <prefix>{<id>}:destroyed   (same slot)
--- ARGV[1]  now, epoch ms (the application's clock)
+-- ARGV[1]  now, epoch ms (the application's clock), as an integer string (stored as sent)
 -- ARGV[2]  mode: 'create' | 'replace' | 'patch' | 'upsert'
 --            create  - only when neither the hash nor a tombstone exists
 --            replace - only when the hash exists; every attribute not given is removed
@@ -25,6 +25,9 @@
 -- stale, instead of deleting the whole hash first; a patch, which does not
 -- count, leaves 'n' behind the version, so the next replace trusts it no more.
 --
+-- Expiry: min(idle, deadline - now) from now, set only when the current one
+-- is not already within 1/1000 of that below it (see touch.lua).
+--
 -- Returns a status: 'OK' | 'MISSING' | 'EXISTS' | 'DESTROYED' | 'EXPIRED' |
 --   'CONFLICT:<current version>'
 -- Few redis.call()s on purpose: inside a script each one costs more than
@@ -40,20 +43,23 @@ if mode == 'upsert' then
   if meta then mode = 'replace' else mode = 'create' end
 end
 
+-- Metadata is rebuilt by concatenation (one allocation; cheaper than
+-- string.format): the stored numbers are kept as the strings they are.
 local version, created, idle, deadline, previous
 local known -- attribute count before this write, when 'n' is current
+local current = -2 -- the hash's PTTL before this write; -2 when it is new or rewritten whole
 if mode == 'create' then
   if meta then return 'EXISTS' end
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'DESTROYED' end
-  version, created, idle, previous = 1, now, ARGV[3], ''
-  if ARGV[4] ~= '' then deadline = now + tonumber(ARGV[4]) end
+  version, created, idle, previous, deadline = '1', ARGV[1], ARGV[3], '', ''
+  if ARGV[4] ~= '' then deadline = string.format('%.0f', now + tonumber(ARGV[4])) end
 else
   if not meta then return 'MISSING' end
   local v, c, w, i, a, u = string.match(meta, '^(%d+)|(%d*)|(%d*)|(%d+)|(%d*)|(.*)$')
   if ARGV[6] ~= '' and v ~= ARGV[6] then return 'CONFLICT:' .. v end
-  version, created, idle, previous = tonumber(v) + 1, c, i, u
-  if a ~= '' then deadline = tonumber(a) end
+  version, created, idle, previous, deadline = tostring(tonumber(v) + 1), c, i, u, a
   if ARGV[3] ~= '' then idle = ARGV[3] end
+  current = redis.call('PTTL', KEYS[1])
   if mode == 'replace' then
     -- The updated time too: a copy (regenerate) restarts at version 1 with a new one.
     local nv, nw, nc = string.match(got[2] or '', '^(%d+):(%d+):(%d+)$')
@@ -62,6 +68,7 @@ else
     else
       -- Unknown attribute count: rewriting the hash whole is the one safe replace.
       redis.call('DEL', KEYS[1])
+      current = -2
     end
   end
 end
@@ -70,7 +77,7 @@ local owner = previous
 if ARGV[5] == '-' then owner = '' elseif ARGV[5] ~= '' then owner = string.sub(ARGV[5], 2) end
 
 local ttl = tonumber(idle)
-if deadline then ttl = math.min(ttl, deadline - now) end
+if deadline ~= '' then ttl = math.min(ttl, tonumber(deadline) - now) end
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
   return 'EXPIRED'
@@ -83,7 +90,7 @@ if mode == 'patch' and #ARGV > 7 + 2 * n then
   end
 end
 
-local packed = string.format('%.0f|%.0f|%.0f|%s|%s|%s', version, created, now, idle, deadline and string.format('%.0f', deadline) or '', owner)
+local packed = version .. '|' .. created .. '|' .. ARGV[1] .. '|' .. idle .. '|' .. deadline .. '|' .. owner
 local added
 -- unpack() is bounded by the Lua stack: very large sessions go in chunks.
 if mode == 'patch' then
@@ -94,7 +101,7 @@ if mode == 'patch' then
     for i = 8, 7 + 2 * n, 2000 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, 7 + 2 * n))) end
   end
 else
-  local count = string.format('%.0f:%.0f:%d', version, now, n)
+  local count = version .. ':' .. ARGV[1] .. ':' .. ARGV[7]
   if n <= 2000 then
     added = redis.call('HSET', KEYS[1], 'm', packed, 'n', count, unpack(ARGV, 8, 7 + 2 * n))
   else
@@ -112,5 +119,8 @@ else
     for i = 1, #stale, 1000 do redis.call('HDEL', KEYS[1], unpack(stale, i, math.min(i + 999, #stale))) end
   end
 end
-redis.call('PEXPIRE', KEYS[1], ttl)
+-- The expiry moves only when it would move by more than 1/1000 of the time
+-- to live (see touch.lua): then HSET is the script's one write, which a
+-- replica receives without a MULTI/EXEC around it.
+if current < ttl - math.floor(ttl / 1000) or current > ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 'OK'

@@ -19,7 +19,7 @@ export const ACL_RULES = {
    */
   pubsub: ['&app:*', '&app:pat*', '&__keyspace@0__:app:*', '&__keyevent@0__:*', '+subscribe', '+unsubscribe', '+psubscribe', '+punsubscribe', '+ssubscribe', '+sunsubscribe', '+publish', '+spublish', '+config|get'],
   /** SessionStore (scripts, per-user index, listing across masters) and its expiry events. */
-  sessions: ['~sess:*', '&__keyspace@0__:sess:{*}', '+evalsha', '+eval', '+evalsha_ro', '+eval_ro', '+script|load', '+scan', '+get', '+set', '+del', '+exists', '+pexpire', '+pttl', '+time', '+hset', '+hget', '+hgetall', '+hmget', '+hdel', '+hincrby', '+zadd', '+zrem', '+zrange', '+zrangebyscore', '+zscore', '+zcard', '+zremrangebyscore', '+psubscribe', '+punsubscribe', '+subscribe', '+unsubscribe', '+config|get'],
+  sessions: ['~sess:*', '&__keyspace@0__:sess:{*}', '+evalsha', '+eval', '+evalsha_ro', '+eval_ro', '+script|load', '+scan', '+get', '+set', '+del', '+exists', '+pexpire', '+pttl', '+time', '+hset', '+hget', '+hgetall', '+hmget', '+hkeys', '+hdel', '+hincrby', '+zadd', '+zrem', '+zrange', '+zrangebyscore', '+zscore', '+zcard', '+zremrangebyscore', '+psubscribe', '+punsubscribe', '+subscribe', '+unsubscribe', '+config|get'],
 } as const;
 
 export type AclPart = Exclude<keyof typeof ACL_RULES, 'connection'>;

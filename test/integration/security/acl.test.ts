@@ -135,6 +135,9 @@ describe('security: least-privilege ACL users', function () {
     await store.watchExpiry();
     const id = await store.create({ a: 1 }, { userId: 'u1' });
     assert.deepEqual(await store.get(id), { a: 1 });
+    // A replace that drops an attribute: the in-place path finds the stale field with HKEYS.
+    assert.equal(await store.set(id, { c: 3 }), true);
+    assert.deepEqual(await store.get(id), { c: 3 });
     assert.deepEqual((await store.listByUser('u1')).map((e) => e.id), [id]);
     const short = await store.create({ b: 2 }, { ttlMs: 200 });
     await waitFor(() => expired.includes(short), { timeoutMs: 20_000, what: 'the expired event as the sessions user' });

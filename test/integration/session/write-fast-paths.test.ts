@@ -144,3 +144,54 @@ describe('SlotwiseSessionStore: saving an unchanged session (integration)', func
     assert.deepEqual(await store.get('u3'), { cookie: COOKIE, theme: 'light', cart: ['pen'] });
   });
 });
+
+describe('SessionStore sliding expiry precision (integration)', function () {
+  this.timeout(60_000);
+  let client: ClusterClient;
+  let store: SessionStore;
+
+  before(async () => {
+    client = await connectedClient();
+  });
+  beforeEach(() => {
+    store = new SessionStore(client, { prefix: uniquePrefix('slide'), ttlMs: 100_000 });
+  });
+  afterEach(async () => {
+    await store.clear();
+    await store.close();
+  });
+  after(async () => {
+    await client?.quit();
+  });
+
+  const pttl = (id: string) => client.pttl(store.keys.session(id));
+
+  it('a touch or write leaves an expiry already within 1/1000 of the TTL below the new one, and moves it otherwise', async () => {
+    const id = await store.create({ a: 1 });
+    // 50 ms short of the full 100 s: within the 100 ms precision, so it stays.
+    await client.pexpire(store.keys.session(id), 99_950);
+    assert.equal(await store.touch(id), true);
+    assert.ok((await pttl(id)) <= 99_950, 'touch did not move an expiry within the precision');
+    assert.equal(await store.patch(id, { b: 2 }), true);
+    assert.ok((await pttl(id)) <= 99_950, 'a write did not move it either');
+    assert.deepEqual(await store.get(id), { a: 1, b: 2 }, 'the write itself happened');
+    // 1 s short: beyond the precision, so both slide it back to the full TTL.
+    await client.pexpire(store.keys.session(id), 99_000);
+    await store.touch(id);
+    assert.ok((await pttl(id)) > 99_900, 'touch slid an expiry 1 s short');
+    await client.pexpire(store.keys.session(id), 99_000);
+    await store.set(id, { c: 3 });
+    assert.ok((await pttl(id)) > 99_900, 'a write slid an expiry 1 s short');
+  });
+
+  it('never leaves an expiry later than the TTL asked for (a shorter ttlMs, or one set by hand)', async () => {
+    const id = await store.create({ a: 1 });
+    await client.pexpire(store.keys.session(id), 500_000);
+    await store.touch(id);
+    assert.ok((await pttl(id)) <= 100_000);
+    await store.touch(id, { ttlMs: 20_000 });
+    assert.ok((await pttl(id)) <= 20_000);
+    await store.patch(id, { b: 1 }, { ttlMs: 10_000 });
+    assert.ok((await pttl(id)) <= 10_000);
+  });
+});
