@@ -31,7 +31,7 @@ export function slotOf(key: string | Buffer | number): number {
   if (close === -1) return calculateSlot(key);
   if (close > open + 1) {
     // The tag holds no `}`, so the library hashes it whole.
-    return calculateSlot(key.slice(open + 1, close) as string & Buffer);
+    return typeof key === 'string' ? stringSlot(key, open + 1, close) : calculateSlot(key.subarray(open + 1, close));
   }
   // Empty tag: the whole key is hashed. Safe for the library unless a later `}` exists.
   const later = typeof key === 'string' ? key.indexOf('}', close + 1) : key.indexOf(CLOSE, close + 1);
@@ -40,16 +40,17 @@ export function slotOf(key: string | Buffer | number): number {
 }
 
 /**
- * The slot of a string key without a tag. An ASCII key's characters are its
- * bytes, so it is hashed in place; cluster-key-slot first copies every key
- * into a new array of UTF-8 bytes — the router's most frequent allocation.
+ * The slot of a string key without a tag, or of its tag `key[from, to)`. An
+ * ASCII key's characters are its bytes, so it is hashed in place;
+ * cluster-key-slot first copies every key into a new array of UTF-8 bytes —
+ * the router's most frequent allocation.
  */
-function stringSlot(key: string): number {
+function stringSlot(key: string, from = 0, to = key.length): number {
   table ??= buildTable();
   let crc = 0;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = key.charCodeAt(i);
-    if (c > 0x7f) return calculateSlot(key);
+    if (c > 0x7f) return calculateSlot(from === 0 && to === key.length ? key : key.slice(from, to));
     crc = ((crc << 8) ^ table[((crc >> 8) ^ c) & 0xff]!) & 0xffff;
   }
   return crc & (SLOT_COUNT - 1);
