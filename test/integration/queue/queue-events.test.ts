@@ -79,11 +79,16 @@ describe('WorkQueue: queue events from any process', function () {
     await waitFor(() => seen.completed.size === 201 && seen.dead.length === 5, { timeoutMs: 30_000, what: `201 completed (${seen.completed.size}) and 5 dead (${seen.dead.length})` });
     console.log(`      events seen: ${seen.completed.size} completed, ${seen.progress} progress, ${seen.failed} failed with a retry, ${seen.failedFinal} failed for good, ${seen.dead.length} dead, stalled ${seen.stalled.join(',')}`);
     assert.deepEqual([...seen.completed.values()].filter((n) => n !== 1), [], 'each completion once');
-    assert.equal(seen.progress, 201);
+    const lapsed = seen.stalled.filter((x) => x !== 'hang#2').length;
+    // 201 progress reports; a job whose lease lapsed under load (see below) may report again when taken over.
+    assert.ok(seen.progress >= 201 && seen.progress <= 201 + 2 * lapsed, `progress ${seen.progress}, lapsed leases ${lapsed}`);
     assert.equal(seen.failed, 5);
     assert.equal(seen.failedFinal, 5);
     assert.deepEqual(seen.dead.sort(), fail.map((f) => f.options.jobId).sort());
-    assert.deepEqual(seen.stalled, ['hang#2']);
+    // The SIGKILLed worker's job is taken over. On a starved machine a live worker's lease can lapse
+    // too (at-least-once): such a job is then also reported stalled, and still completes once.
+    assert.ok(seen.stalled.includes('hang#2'), `hang#2 among ${seen.stalled.join(',')}`);
+    for (const s of seen.stalled.filter((x) => x !== 'hang#2')) assert.equal(seen.completed.get(s.split('#')[0]!), 1, `${s} stalled and completed once`);
   });
 
   it('the events stream stays bounded (MAXLEN ~ eventsMaxLen per partition); 0 writes none', async () => {
