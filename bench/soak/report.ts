@@ -17,6 +17,8 @@ export interface MemorySample {
   readonly rssMb: number;
   /** MOVED/ASK the client followed since the previous sample. */
   readonly redirects: number;
+  /** MB used per V8 heap space (`v8.getHeapSpaceStatistics()`, empty spaces left out), after that GC. */
+  readonly spaces?: Readonly<Record<string, number>>;
 }
 
 export interface SoakReport {
@@ -93,6 +95,25 @@ function staleByFault(stale: readonly StaleRead[], faults: readonly FaultRecord[
   return out;
 }
 
+/** Start of the window compared with the first minute: the last ten minutes, or the last third of a shorter run. */
+function tailFrom(r: SoakReport, warm: readonly MemorySample[]): number {
+  const end = warm[warm.length - 1]?.t ?? r.startedAtMs;
+  return Math.max(end - 600_000, r.startedAtMs + (end - r.startedAtMs) * (2 / 3));
+}
+
+/** Per V8 space: first-minute mean, mean from `from` on, and max, in MB (spaces used at some point). */
+function spaceStats(r: SoakReport, warm: readonly MemorySample[], from: number): Array<{ space: string; first: number; tail: number; max: number }> {
+  const names = new Set(warm.flatMap((m) => Object.keys(m.spaces ?? {})));
+  const first = warm.filter((m) => m.t - r.startedAtMs <= 60_000 && m.spaces !== undefined);
+  const tail = warm.filter((m) => m.t >= from && m.spaces !== undefined);
+  return [...names].map((space) => ({
+    space,
+    first: mean(first.map((m) => m.spaces![space] ?? 0)),
+    tail: mean(tail.map((m) => m.spaces![space] ?? 0)),
+    max: Math.max(...warm.map((m) => m.spaces?.[space] ?? 0)),
+  }));
+}
+
 export function writeReport(dir: string, r: SoakReport): void {
   writeFileSync(join(dir, 'soak.json'), `${JSON.stringify(r, null, 2)}\n`);
   const s = r.startedAtMs;
@@ -105,9 +126,8 @@ export function writeReport(dir: string, r: SoakReport): void {
     const base = first.length > 0 ? mean(first) : NaN;
     const maxDev = all.length > 0 ? Math.max(...all.map((h) => Math.abs(h - base) / base)) * 100 : NaN;
     // The drift that matters for a leak: the mean of the last ten minutes (or last third) against the first minute.
-    const end = warm[warm.length - 1]?.t ?? s;
-    const tailFrom = Math.max(end - 600_000, s + (end - s) * (2 / 3));
-    const tail = warm.filter((m) => m.t >= tailFrom).map(of).filter((h): h is number => h !== undefined);
+    const from = tailFrom(r, warm);
+    const tail = warm.filter((m) => m.t >= from).map(of).filter((h): h is number => h !== undefined);
     return { base, maxDev, tailMean: mean(tail), tailDev: ((mean(tail) - base) / base) * 100 };
   };
   const retained = heapStats((m) => m.heapUsedMb);
@@ -169,8 +189,29 @@ export function writeReport(dir: string, r: SoakReport): void {
   lines.push('', '## Acknowledged writes lost', '', r.lostWrites.length === 0 ? `None: every one of ${r.ackedKeys} keys holds its last acknowledged value (or the value of a write that failed, which may have applied).` : r.lostWrites.slice(0, 50).map((l) => `- ${l}`).join('\n'));
   lines.push('', '## Latency per minute (SET and GET, each)', '', '| minute | ops | p50 ms | p99 ms | max ms | errors |', '|---|---|---|---|---|---|');
   for (const m of r.minutes) lines.push(`| ${m.minute + 1} | ${m.ops.toLocaleString('en-US')} | ${f1(m.p50Ms)} | ${f1(m.p99Ms)} | ${f1(m.maxMs)} | ${m.errors} |`);
-  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '', '| t | heap raw MB | heap retained MB | RSS MB | redirects in the last 10 s |', '|---|---|---|---|---|');
-  for (const m of r.memory) lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} | ${f1(m.rssMb)} | ${m.redirects} |`);
+  lines.push('', '## Retained heap by V8 space', '');
+  const bySpace = spaceStats(r, warm, tailFrom(r, warm));
+  if (bySpace.length === 0) lines.push('Not recorded in this run.');
+  else {
+    lines.push(
+      '`v8.getHeapSpaceStatistics()` right after each forced full GC. `code_space` is compiled code: it grows while V8',
+      'optimises more of the program and is bounded by the amount of code, not by time or traffic; the objects are in',
+      '`old_space` (and `large_object_space` for big arrays and buffers).',
+      '',
+      `| space | first-minute mean MB | last-${tailLabel} mean MB | change MB | max MB |`,
+      '|---|---|---|---|---|',
+      ...bySpace.map((x) => `| ${x.space} | ${x.first.toFixed(2)} | ${x.tail.toFixed(2)} | ${x.tail - x.first >= 0 ? '+' : ''}${(x.tail - x.first).toFixed(2)} | ${x.max.toFixed(2)} |`),
+    );
+  }
+  const shown = ['old_space', 'code_space', 'large_object_space', 'new_space'];
+  const hasSpaces = r.memory.some((m) => m.spaces !== undefined);
+  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one; the next columns split it by V8 space.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '',
+    `| t | heap raw MB | heap retained MB |${hasSpaces ? ' old MB | code MB | large objects MB | new MB |' : ''} RSS MB | redirects in the last 10 s |`,
+    `|---|---|---|${hasSpaces ? '---|---|---|---|' : ''}---|---|`);
+  for (const m of r.memory) {
+    const sp = hasSpaces ? ` ${shown.map((k) => (m.spaces?.[k] ?? 0).toFixed(2)).join(' | ')} |` : '';
+    lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} |${sp} ${f1(m.rssMb)} | ${m.redirects} |`);
+  }
   lines.push('', '## Fault log', '', '| t | fault | took | outcome |', '|---|---|---|---|');
   for (const x of r.faultLog) lines.push(`| ${t(x.at, s)} | ${x.kind} | ${(x.durationMs / 1000).toFixed(1)} s | ${x.ok ? 'ok' : `**failed**: ${(x.error ?? '').replace(/\|/g, '/').slice(0, 200)}`} — ${x.detail.replace(/\|/g, '/')} |`);
   lines.push('', '## Set-up', '', '```json', JSON.stringify(r.config, null, 2), '```', '');

@@ -22,7 +22,7 @@ import { writeReport, type MemorySample } from './report.js';
 import os, { tmpdir } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const { values } = parseArgs({
   options: {
@@ -96,7 +96,11 @@ const sample = () => {
   const rawMb = process.memoryUsage().heapUsed / 2 ** 20;
   gc?.();
   const m = process.memoryUsage();
-  memory.push({ t: Date.now(), heapUsedMb: m.heapUsed / 2 ** 20, heapRawMb: rawMb, rssMb: m.rss / 2 ** 20, redirects: redirects - lastRedirects });
+  // Where the retained heap lives: compiled code (code_space) grows as V8 optimises more paths —
+  // bounded by the amount of code, not by time — while old_space holds the objects.
+  const spaces: Record<string, number> = {};
+  for (const sp of getHeapSpaceStatistics()) if (sp.space_used_size > 0) spaces[sp.space_name] = sp.space_used_size / 2 ** 20;
+  memory.push({ t: Date.now(), heapUsedMb: m.heapUsed / 2 ** 20, heapRawMb: rawMb, rssMb: m.rss / 2 ** 20, redirects: redirects - lastRedirects, spaces });
   lastRedirects = redirects;
 };
 for (const at of (values['heap-snapshots'] ?? '').split(',').filter(Boolean).map(Number)) {
