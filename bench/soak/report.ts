@@ -19,6 +19,11 @@ export interface MemorySample {
   readonly redirects: number;
   /** MB used per V8 heap space (`v8.getHeapSpaceStatistics()`, empty spaces left out), after that GC. */
   readonly spaces?: Readonly<Record<string, number>>;
+  /**
+   * Retained heap (after a full GC there) of the worker thread that runs the cluster engine and the
+   * fault stream: the harness, measured apart from the client's thread.
+   */
+  readonly engineHeapMb?: number;
 }
 
 export interface SoakReport {
@@ -132,6 +137,7 @@ export function writeReport(dir: string, r: SoakReport): void {
   };
   const retained = heapStats((m) => m.heapUsedMb);
   const raw = heapStats((m) => m.heapRawMb);
+  const harness = heapStats((m) => m.engineHeapMb);
   const base = retained.base;
   const maxDev = retained.maxDev;
   const tailLabel = r.durationMs >= 30 * 60_000 ? '10-min' : 'third';
@@ -156,6 +162,7 @@ export function writeReport(dir: string, r: SoakReport): void {
     `| keys written once at the start, not holding that value at the end | **${r.stillLost.length}** of ${r.stillKeys} | 0 |`,
     `| retained heap (after a full GC) vs first-minute mean (${f1(base)} MB, samples after a ${WARMUP_MS / 1000} s warm-up) — **the bar** | max deviation ${f1(maxDev)} %; last-${tailLabel} mean ${f1(retained.tailMean)} MB (${signed(retained.tailDev)} %) | within ±10 % |`,
     `| raw heapUsed (before that GC, includes young-generation garbage) vs first-minute mean (${f1(raw.base)} MB) — for information | max deviation ${f1(raw.maxDev)} %; last-${tailLabel} mean ${f1(raw.tailMean)} MB (${signed(raw.tailDev)} %) | — |`,
+    ...(Number.isFinite(harness.base) ? [`| the harness's fault side (cluster engine + fault stream, in a worker thread with its own heap), retained heap vs its first-minute mean (${f1(harness.base)} MB) — not the client, for information | max deviation ${f1(harness.maxDev)} %; last-${tailLabel} mean ${f1(harness.tailMean)} MB (${signed(harness.tailDev)} %) | — |`] : []),
     `| reshards completed | ${r.faults.reshard?.ok ?? 0} (${r.faults.reshard?.failed ?? 0} failed) | ≥ 300 |`,
     `| manual failovers | ${(r.faults.failover?.ok ?? 0) + mid} (${mid} mid-migration) | ≥ 25 (≥ 5 mid-migration) |`,
     `| kill -9 + restart | ${r.faults['kill-9']?.ok ?? 0} | ≥ 5 |`,
@@ -205,12 +212,14 @@ export function writeReport(dir: string, r: SoakReport): void {
   }
   const shown = ['old_space', 'code_space', 'large_object_space', 'new_space'];
   const hasSpaces = r.memory.some((m) => m.spaces !== undefined);
-  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one; the next columns split it by V8 space.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '',
-    `| t | heap raw MB | heap retained MB |${hasSpaces ? ' old MB | code MB | large objects MB | new MB |' : ''} RSS MB | redirects in the last 10 s |`,
-    `|---|---|---|${hasSpaces ? '---|---|---|---|' : ''}---|---|`);
+  const hasEngine = r.memory.some((m) => m.engineHeapMb !== undefined);
+  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one; the next columns split it by V8 space. The engine worker column is the harness\'s fault side (its own heap, not counted in the others); RSS is the whole process, both threads.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '',
+    `| t | heap raw MB | heap retained MB |${hasSpaces ? ' old MB | code MB | large objects MB | new MB |' : ''}${hasEngine ? ' engine worker retained MB |' : ''} RSS MB | redirects in the last 10 s |`,
+    `|---|---|---|${hasSpaces ? '---|---|---|---|' : ''}${hasEngine ? '---|' : ''}---|---|`);
   for (const m of r.memory) {
     const sp = hasSpaces ? ` ${shown.map((k) => (m.spaces?.[k] ?? 0).toFixed(2)).join(' | ')} |` : '';
-    lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} |${sp} ${f1(m.rssMb)} | ${m.redirects} |`);
+    const eng = hasEngine ? ` ${f1(m.engineHeapMb ?? NaN)} |` : '';
+    lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} |${sp}${eng} ${f1(m.rssMb)} | ${m.redirects} |`);
   }
   lines.push('', '## Fault log', '', '| t | fault | took | outcome |', '|---|---|---|---|');
   for (const x of r.faultLog) lines.push(`| ${t(x.at, s)} | ${x.kind} | ${(x.durationMs / 1000).toFixed(1)} s | ${x.ok ? 'ok' : `**failed**: ${(x.error ?? '').replace(/\|/g, '/').slice(0, 200)}`} — ${x.detail.replace(/\|/g, '/')} |`);
