@@ -58,12 +58,12 @@ export class RemoteEngine {
     return engine;
   }
 
-  #call<T>(op: EngineOp): Promise<T> {
+  #call<T>(op: EngineOp, arg?: unknown): Promise<T> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ id, op });
+      this.#worker.postMessage({ id, op, arg });
     });
   }
 
@@ -88,6 +88,11 @@ export class RemoteEngine {
   /** The worker's heap (raw, and after a full GC in the worker). */
   memory(): Promise<EngineMemory> {
     return this.#call('memory');
+  }
+
+  /** Writes a heap snapshot of the worker to `file`; resolves with its path. */
+  heapSnapshot(file: string): Promise<string> {
+    return this.#call('snapshot', file);
   }
 
   /** Stops the cluster and ends the worker. */

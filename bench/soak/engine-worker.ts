@@ -8,6 +8,7 @@
  * Protocol: requests `{ id, op }` answered by `{ id, result }` or
  * `{ id, error }`; fault records pushed as `{ record }` when each ends.
  */
+import { writeHeapSnapshot } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RedisClusterContainer } from '../../testcontainers/index.js';
 import { FaultStream, type FaultRecord } from './faults.js';
@@ -22,7 +23,7 @@ export interface EngineWorkerData {
   readonly nodeTimeoutMs: number;
 }
 
-export type EngineOp = 'rootNodes' | 'startFaults' | 'stopFaults' | 'heal' | 'memory' | 'close';
+export type EngineOp = 'rootNodes' | 'startFaults' | 'stopFaults' | 'heal' | 'memory' | 'snapshot' | 'close';
 
 /** The worker's own heap, as the soak samples its main thread's. */
 export interface EngineMemory {
@@ -68,7 +69,7 @@ async function heal(): Promise<string> {
   return endState;
 }
 
-const ops: Record<EngineOp, () => Promise<unknown>> = {
+const ops: Record<EngineOp, (arg?: unknown) => Promise<unknown>> = {
   rootNodes: async () => cluster.getRootNodes(),
   startFaults: async () => {
     faults = new FaultStream(cluster, { random, logFile: data.logFile, onRecord: (record) => port.postMessage({ record } satisfies EngineMessage) }).start();
@@ -80,14 +81,19 @@ const ops: Record<EngineOp, () => Promise<unknown>> = {
     gc?.();
     return { heapRawMb, heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 };
   },
+  /** A heap snapshot of this worker (after a full GC) at `arg`, a file path. */
+  snapshot: async (arg) => {
+    gc?.();
+    return writeHeapSnapshot(String(arg));
+  },
   close: async () => {
     await cluster.stop();
     setImmediate(() => port.close());
   },
 };
 
-port.on('message', (msg: { id: number; op: EngineOp }) => {
-  ops[msg.op]().then(
+port.on('message', (msg: { id: number; op: EngineOp; arg?: unknown }) => {
+  ops[msg.op](msg.arg).then(
     (result) => port.postMessage({ id: msg.id, result } satisfies EngineMessage),
     (err: unknown) => port.postMessage({ id: msg.id, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies EngineMessage),
   );

@@ -10,8 +10,10 @@
  *   --label TEXT       report banner (default: says whether it is a full or a short run)
  *   --out DIR          report directory (default docs/benchmarks)
  *   --seed N           seed of the fault choices (default: time)
- *   --heap-snapshots S seconds after the start at which to write a V8 heap snapshot into the
- *                      report directory, comma-separated (e.g. 75,290; for finding retention)
+ *   --heap-snapshots S seconds after the start at which to write V8 heap snapshots into the
+ *                      report directory, comma-separated (e.g. 60,600; for finding retention):
+ *                      soak-<S>s.heapsnapshot (the client's thread) and soak-engine-<S>s.heapsnapshot
+ *                      (the engine worker); compare two with bench/soak/heap-diff.ts
  */
 import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../lib/index.js';
@@ -111,6 +113,7 @@ for (const at of (values['heap-snapshots'] ?? '').split(',').filter(Boolean).map
   setTimeout(() => {
     gc?.();
     console.log(`soak: heap snapshot ${writeHeapSnapshot(join(outDir, `soak-${at}s.heapsnapshot`))}`);
+    void engine.heapSnapshot(join(outDir, `soak-engine-${at}s.heapsnapshot`)).then((f) => console.log(`soak: engine worker heap snapshot ${f}`), () => undefined);
   }, at * 1000 - (Date.now() - startedAtMs)).unref();
 }
 await sample();
