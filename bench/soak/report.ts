@@ -17,6 +17,13 @@ export interface MemorySample {
   readonly rssMb: number;
   /** MOVED/ASK the client followed since the previous sample. */
   readonly redirects: number;
+  /** MB used per V8 heap space (`v8.getHeapSpaceStatistics()`, empty spaces left out), after that GC. */
+  readonly spaces?: Readonly<Record<string, number>>;
+  /**
+   * Retained heap (after a full GC there) of the worker thread that runs the cluster engine and the
+   * fault stream: the harness, measured apart from the client's thread.
+   */
+  readonly engineHeapMb?: number;
 }
 
 export interface SoakReport {
@@ -93,6 +100,25 @@ function staleByFault(stale: readonly StaleRead[], faults: readonly FaultRecord[
   return out;
 }
 
+/** Start of the window compared with the first minute: the last ten minutes, or the last third of a shorter run. */
+function tailFrom(r: SoakReport, warm: readonly MemorySample[]): number {
+  const end = warm[warm.length - 1]?.t ?? r.startedAtMs;
+  return Math.max(end - 600_000, r.startedAtMs + (end - r.startedAtMs) * (2 / 3));
+}
+
+/** Per V8 space: first-minute mean, mean from `from` on, and max, in MB (spaces used at some point). */
+function spaceStats(r: SoakReport, warm: readonly MemorySample[], from: number): Array<{ space: string; first: number; tail: number; max: number }> {
+  const names = new Set(warm.flatMap((m) => Object.keys(m.spaces ?? {})));
+  const first = warm.filter((m) => m.t - r.startedAtMs <= 60_000 && m.spaces !== undefined);
+  const tail = warm.filter((m) => m.t >= from && m.spaces !== undefined);
+  return [...names].map((space) => ({
+    space,
+    first: mean(first.map((m) => m.spaces![space] ?? 0)),
+    tail: mean(tail.map((m) => m.spaces![space] ?? 0)),
+    max: Math.max(...warm.map((m) => m.spaces?.[space] ?? 0)),
+  }));
+}
+
 export function writeReport(dir: string, r: SoakReport): void {
   writeFileSync(join(dir, 'soak.json'), `${JSON.stringify(r, null, 2)}\n`);
   const s = r.startedAtMs;
@@ -105,13 +131,13 @@ export function writeReport(dir: string, r: SoakReport): void {
     const base = first.length > 0 ? mean(first) : NaN;
     const maxDev = all.length > 0 ? Math.max(...all.map((h) => Math.abs(h - base) / base)) * 100 : NaN;
     // The drift that matters for a leak: the mean of the last ten minutes (or last third) against the first minute.
-    const end = warm[warm.length - 1]?.t ?? s;
-    const tailFrom = Math.max(end - 600_000, s + (end - s) * (2 / 3));
-    const tail = warm.filter((m) => m.t >= tailFrom).map(of).filter((h): h is number => h !== undefined);
+    const from = tailFrom(r, warm);
+    const tail = warm.filter((m) => m.t >= from).map(of).filter((h): h is number => h !== undefined);
     return { base, maxDev, tailMean: mean(tail), tailDev: ((mean(tail) - base) / base) * 100 };
   };
   const retained = heapStats((m) => m.heapUsedMb);
   const raw = heapStats((m) => m.heapRawMb);
+  const harness = heapStats((m) => m.engineHeapMb);
   const base = retained.base;
   const maxDev = retained.maxDev;
   const tailLabel = r.durationMs >= 30 * 60_000 ? '10-min' : 'third';
@@ -136,6 +162,7 @@ export function writeReport(dir: string, r: SoakReport): void {
     `| keys written once at the start, not holding that value at the end | **${r.stillLost.length}** of ${r.stillKeys} | 0 |`,
     `| retained heap (after a full GC) vs first-minute mean (${f1(base)} MB, samples after a ${WARMUP_MS / 1000} s warm-up) — **the bar** | max deviation ${f1(maxDev)} %; last-${tailLabel} mean ${f1(retained.tailMean)} MB (${signed(retained.tailDev)} %) | within ±10 % |`,
     `| raw heapUsed (before that GC, includes young-generation garbage) vs first-minute mean (${f1(raw.base)} MB) — for information | max deviation ${f1(raw.maxDev)} %; last-${tailLabel} mean ${f1(raw.tailMean)} MB (${signed(raw.tailDev)} %) | — |`,
+    ...(Number.isFinite(harness.base) ? [`| the harness's fault side (cluster engine + fault stream, in a worker thread with its own heap), retained heap vs its first-minute mean (${f1(harness.base)} MB) — not the client, for information | max deviation ${f1(harness.maxDev)} %; last-${tailLabel} mean ${f1(harness.tailMean)} MB (${signed(harness.tailDev)} %) | — |`] : []),
     `| reshards completed | ${r.faults.reshard?.ok ?? 0} (${r.faults.reshard?.failed ?? 0} failed) | ≥ 300 |`,
     `| manual failovers | ${(r.faults.failover?.ok ?? 0) + mid} (${mid} mid-migration) | ≥ 25 (≥ 5 mid-migration) |`,
     `| kill -9 + restart | ${r.faults['kill-9']?.ok ?? 0} | ≥ 5 |`,
@@ -169,8 +196,31 @@ export function writeReport(dir: string, r: SoakReport): void {
   lines.push('', '## Acknowledged writes lost', '', r.lostWrites.length === 0 ? `None: every one of ${r.ackedKeys} keys holds its last acknowledged value (or the value of a write that failed, which may have applied).` : r.lostWrites.slice(0, 50).map((l) => `- ${l}`).join('\n'));
   lines.push('', '## Latency per minute (SET and GET, each)', '', '| minute | ops | p50 ms | p99 ms | max ms | errors |', '|---|---|---|---|---|---|');
   for (const m of r.minutes) lines.push(`| ${m.minute + 1} | ${m.ops.toLocaleString('en-US')} | ${f1(m.p50Ms)} | ${f1(m.p99Ms)} | ${f1(m.maxMs)} | ${m.errors} |`);
-  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '', '| t | heap raw MB | heap retained MB | RSS MB | redirects in the last 10 s |', '|---|---|---|---|---|');
-  for (const m of r.memory) lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} | ${f1(m.rssMb)} | ${m.redirects} |`);
+  lines.push('', '## Retained heap by V8 space', '');
+  const bySpace = spaceStats(r, warm, tailFrom(r, warm));
+  if (bySpace.length === 0) lines.push('Not recorded in this run.');
+  else {
+    lines.push(
+      '`v8.getHeapSpaceStatistics()` right after each forced full GC. `code_space` is compiled code: it grows while V8',
+      'optimises more of the program and is bounded by the amount of code, not by time or traffic; the objects are in',
+      '`old_space` (and `large_object_space` for big arrays and buffers).',
+      '',
+      `| space | first-minute mean MB | last-${tailLabel} mean MB | change MB | max MB |`,
+      '|---|---|---|---|---|',
+      ...bySpace.map((x) => `| ${x.space} | ${x.first.toFixed(2)} | ${x.tail.toFixed(2)} | ${x.tail - x.first >= 0 ? '+' : ''}${(x.tail - x.first).toFixed(2)} | ${x.max.toFixed(2)} |`),
+    );
+  }
+  const shown = ['old_space', 'code_space', 'large_object_space', 'new_space'];
+  const hasSpaces = r.memory.some((m) => m.spaces !== undefined);
+  const hasEngine = r.memory.some((m) => m.engineHeapMb !== undefined);
+  lines.push('', '## Heap and RSS every 10 s', '', r.config.heapSampledAfterFullGc ? 'Raw: `heapUsed` wherever the collector happened to be (includes garbage). Retained: `heapUsed` right after a forced full GC — the ±10 % bar is judged on this one; the next columns split it by V8 space. The engine worker column is the harness\'s fault side (its own heap, not counted in the others); RSS is the whole process, both threads.' : 'Run without --expose-gc: both columns are raw `heapUsed` wherever the collector happened to be; they swing with GC timing and say little about retention.', '',
+    `| t | heap raw MB | heap retained MB |${hasSpaces ? ' old MB | code MB | large objects MB | new MB |' : ''}${hasEngine ? ' engine worker retained MB |' : ''} RSS MB | redirects in the last 10 s |`,
+    `|---|---|---|${hasSpaces ? '---|---|---|---|' : ''}${hasEngine ? '---|' : ''}---|---|`);
+  for (const m of r.memory) {
+    const sp = hasSpaces ? ` ${shown.map((k) => (m.spaces?.[k] ?? 0).toFixed(2)).join(' | ')} |` : '';
+    const eng = hasEngine ? ` ${f1(m.engineHeapMb ?? NaN)} |` : '';
+    lines.push(`| ${t(m.t, s)} | ${f1(m.heapRawMb ?? NaN)} | ${f1(m.heapUsedMb)} |${sp}${eng} ${f1(m.rssMb)} | ${m.redirects} |`);
+  }
   lines.push('', '## Fault log', '', '| t | fault | took | outcome |', '|---|---|---|---|');
   for (const x of r.faultLog) lines.push(`| ${t(x.at, s)} | ${x.kind} | ${(x.durationMs / 1000).toFixed(1)} s | ${x.ok ? 'ok' : `**failed**: ${(x.error ?? '').replace(/\|/g, '/').slice(0, 200)}`} — ${x.detail.replace(/\|/g, '/')} |`);
   lines.push('', '## Set-up', '', '```json', JSON.stringify(r.config, null, 2), '```', '');
