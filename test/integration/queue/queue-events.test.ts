@@ -71,10 +71,12 @@ describe('WorkQueue: queue events from any process', function () {
     const q = new WorkQueue<{ mode: string }>(producer, name, { partitions: 3 });
     const ok = Array.from({ length: 200 }, (_, i) => ({ payload: { mode: 'ok' }, options: { jobId: `ok-${i}` } }));
     const fail = Array.from({ length: 5 }, (_, i) => ({ payload: { mode: 'fail' }, options: { jobId: `fail-${i}` } }));
-    await q.addBulk([...ok, ...fail, { payload: { mode: 'hang' }, options: { jobId: 'hang' } }]);
+    // The hanging job first, alone: the worker killed below then holds no other job, so it is the only stall.
+    await q.add({ mode: 'hang' }, { jobId: 'hang' });
     await waitFor(() => hung !== undefined, { what: 'the hanging job to start' });
     workers.find((w) => w.pid === hung)!.kill('SIGKILL');
     await startWorker(config, () => undefined); // keep two workers
+    await q.addBulk([...ok, ...fail]);
 
     await waitFor(() => seen.completed.size === 201 && seen.dead.length === 5, { timeoutMs: 30_000, what: `201 completed (${seen.completed.size}) and 5 dead (${seen.dead.length})` });
     console.log(`      events seen: ${seen.completed.size} completed, ${seen.progress} progress, ${seen.failed} failed with a retry, ${seen.failedFinal} failed for good, ${seen.dead.length} dead, stalled ${seen.stalled.join(',')}`);
