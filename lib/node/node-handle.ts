@@ -145,11 +145,7 @@ export class NodeHandle {
     if (role === this.#role) return;
     this.#role = role;
     const r = this.#redis;
-    if (r !== undefined && r.status === 'ready') {
-      const cmd = new Command(role === 'replica' ? 'readonly' : 'readwrite', []);
-      cmd.promise.catch(() => undefined);
-      r.sendCommand(cmd);
-    }
+    if (r !== undefined && r.status === 'ready') sendRoleCommand(r, role);
   }
 
   /** True when the breaker lets commands through. */
@@ -324,8 +320,9 @@ export class NodeHandle {
 
   async #connect(): Promise<Redis> {
     let redis: Redis;
+    const openedAs = this.#role;
     try {
-      redis = await openConnection(this.host, this.port, this.#options, undefined, this.#role === 'replica');
+      redis = await openConnection(this.host, this.port, this.#options, undefined, openedAs === 'replica');
     } catch (err) {
       this.#failedConnects++;
       this.#nextConnectAt = Date.now() + Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** (this.#failedConnects - 1));
@@ -354,6 +351,10 @@ export class NodeHandle {
     this.#nextConnectAt = 0;
     this.#connects++;
     this.#redis = redis;
+    // The role changed while the connection was opening (the setter had no
+    // ready connection to tell): without this a replica's connection would
+    // lack READONLY and answer every read with MOVED to its master.
+    if (this.#role !== openedAs) sendRoleCommand(redis, this.#role);
     this.#batched = BATCHED ? new BatchedWrites(redis, this.#options.autoPipelining) : undefined;
     redis.once('end', () => this.#onEnd(redis));
     this.#events.onConnected(this);
@@ -404,4 +405,11 @@ export class NodeHandle {
     this.#batched = undefined;
     await Promise.all([pool, r && closeConnection(r, graceful)]);
   }
+}
+
+/** READONLY for a replica's connection (so it serves reads), READWRITE for a master's. */
+function sendRoleCommand(redis: Redis, role: NodeRole): void {
+  const cmd = new Command(role === 'replica' ? 'readonly' : 'readwrite', []);
+  cmd.promise.catch(() => undefined);
+  redis.sendCommand(cmd);
 }
