@@ -38,6 +38,8 @@ export class ZooKeeperStore {
   #connected = false;
   #closed = false;
   #waiters = new Set<() => void>();
+  /** Fires when a disconnection outlasts the session timeout (see #onState). */
+  #abandon: NodeJS.Timeout | undefined;
 
   constructor(connect: string, options: ZooKeeperStoreOptions = {}) {
     if (typeof connect !== 'string' || connect.length === 0) throw new DiscoveryError('ZooKeeperStore needs a connect string like "127.0.0.1:2181"');
@@ -101,6 +103,7 @@ export class ZooKeeperStore {
   /** Ends the session. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#abandon);
     this.#watched.clear();
     for (const wake of this.#waiters) wake();
     const client = this.#client ?? (await this.#opening?.catch(() => undefined));
@@ -171,19 +174,36 @@ export class ZooKeeperStore {
   #onState(client: Zk.Client, state: Zk.State, zk: typeof Zk): void {
     if (client !== this.#client) return;
     if (state === zk.State.SYNC_CONNECTED || state === zk.State.CONNECTED_READ_ONLY) {
+      clearTimeout(this.#abandon);
+      this.#abandon = undefined;
       this.#connected = true;
       for (const wake of [...this.#waiters]) wake();
       for (const path of this.#watched.keys()) this.#arm(path);
     } else if (state === zk.State.DISCONNECTED) {
       this.#connected = false;
+      // The library only learns of an expiry from a server that accepts it again. A
+      // server restarted from a log older than the session's last zxid refuses it
+      // for good ("client must try another server"), and the library retries the
+      // same session forever. Past the session timeout the server has dropped the
+      // session anyway: start a new one.
+      this.#abandon ??= setTimeout(() => {
+        this.#abandon = undefined;
+        if (client === this.#client && !this.#connected) this.#renew(client);
+      }, this.#sessionTimeoutMs + 1000).unref();
     } else if (state === zk.State.EXPIRED) {
-      // The session (and its watches) is gone: start a new one.
-      this.#connected = false;
-      this.#client = undefined;
-      client.removeAllListeners();
-      client.close();
-      if (!this.#closed) this.#open().catch(() => undefined);
+      this.#renew(client);
     }
+  }
+
+  /** The session (and its watches) is gone: a new client, a new session; #onState re-arms the watches. */
+  #renew(client: Zk.Client): void {
+    clearTimeout(this.#abandon);
+    this.#abandon = undefined;
+    this.#connected = false;
+    this.#client = undefined;
+    client.removeAllListeners();
+    client.close();
+    if (!this.#closed) this.#open().catch(() => undefined);
   }
 }
 
