@@ -61,21 +61,18 @@ function toStrings(value: unknown): unknown {
 /**
  * Arguments flattened and stringified as ioredis' Command does: strings and
  * Buffers as they are, numbers as `String(n)` (integers beyond 2^53 by their
- * exact digits), bigints by their digits. Anything else (arrays, the object
- * forms of MSET/HSET, null …) takes ioredis' own path, so the result is
- * always what a Command would have sent. Copies: the caller's array is never
+ * exact digits), bigints by their digits, arrays of those spread one level.
+ * Anything else (the object forms of MSET/HSET, nested arrays, null …) takes
+ * ioredis' own path, so the result is always what a Command would have sent. Copies: the caller's array is never
  * kept.
  */
 export function flatArgs(name: string, args: readonly unknown[]): unknown[] {
   const n = args.length;
   const out = new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
-    const a = args[i];
-    if (typeof a === 'string') out[i] = a;
-    else if (typeof a === 'number') out[i] = Number.isInteger(a) && !Number.isSafeInteger(a) ? BigInt(a).toString() : String(a);
-    else if (a instanceof Buffer) out[i] = a;
-    else if (typeof a === 'bigint') out[i] = String(a);
-    else return Array.isArray(a) ? spreadArrays(name, args) : slowFlat(name, args);
+    const v = plain(args[i]);
+    if (v === undefined) return Array.isArray(args[i]) ? spreadArrays(name, args) : slowFlat(name, args);
+    out[i] = v;
   }
   return out;
 }

@@ -1,36 +1,19 @@
 /** WorkQueue job progress (readable from any process) and per-process pause/resume, on the shared cluster. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ClusterClient, InvalidArgumentError, JobLostError, WorkQueue, type Job } from '../../../lib/index.js';
-import { sharedCluster } from '../../helpers/cluster.js';
+import { InvalidArgumentError, JobLostError, type ClusterClient, type Job } from '../../../lib/index.js';
+import { sharedQueues } from '../../helpers/queues.js';
 import { waitFor } from '../../helpers/wait.js';
 
 describe('WorkQueue: progress, pause/resume', function () {
   this.timeout(60_000);
-  let client: ClusterClient;
-  let other: ClusterClient;
-  const queues: WorkQueue<any>[] = [];
-  const open = <T>(name: string, c = client) => {
-    const q = new WorkQueue<T>(c, name, { partitions: 2, visibilityTimeoutMs: 5000 });
-    queues.push(q);
-    return q;
-  };
-
-  before(async () => {
-    const cluster = await sharedCluster();
-    client = new ClusterClient({ rootNodes: cluster.getRootNodes() });
-    other = new ClusterClient({ rootNodes: cluster.getRootNodes() });
-    await Promise.all([client.connect(), other.connect()]);
-  });
-  after(async () => {
-    await Promise.all(queues.map((q) => q.close({ timeoutMs: 1000 })));
-    await Promise.all([client?.quit(), other?.quit()]);
-  });
+  const suite = sharedQueues();
+  const open = <T>(name: string, c?: ClusterClient) => suite.open<T>(name, c);
 
   it('job.updateProgress(): stored with the job, read by progressOf() from another client, emitted here; refused once the job is done', async () => {
     const name = `wqp-${randomUUID().slice(0, 8)}`;
     const q = open<{ n: number }>(name);
-    const observer = open<{ n: number }>(name, other);
+    const observer = open<{ n: number }>(name, suite.other);
     const events: unknown[] = [];
     q.on('progress', (_job, p) => events.push(p));
     let release!: () => void;
@@ -66,7 +49,7 @@ describe('WorkQueue: progress, pause/resume', function () {
   it('pause() before process(): this worker starts nothing while another takes every job; resume() starts it', async () => {
     const name = `wqpause-${randomUUID().slice(0, 8)}`;
     const a = open<{ i: number }>(name);
-    const b = open<{ i: number }>(name, other);
+    const b = open<{ i: number }>(name, suite.other);
     const ranOn: Record<string, number[]> = { a: [], b: [] };
     a.pause();
     assert.equal(a.paused, true);

@@ -1,36 +1,19 @@
 /** Repeatable jobs (every / cron) on the shared cluster: once per tick across workers, re-add is a no-op, remove cancels, missed-tick policy, bad input. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ClusterClient, InvalidArgumentError, WorkQueue } from '../../../lib/index.js';
-import { sharedCluster } from '../../helpers/cluster.js';
+import { InvalidArgumentError, type ClusterClient } from '../../../lib/index.js';
+import { sharedQueues } from '../../helpers/queues.js';
 import { waitFor } from '../../helpers/wait.js';
 
 describe('WorkQueue: repeatable jobs', function () {
   this.timeout(60_000);
-  let client: ClusterClient;
-  let other: ClusterClient;
-  const queues: WorkQueue<any>[] = [];
-  const open = <T>(name: string, c = client) => {
-    const q = new WorkQueue<T>(c, name, { partitions: 2, visibilityTimeoutMs: 5000 });
-    queues.push(q);
-    return q;
-  };
-
-  before(async () => {
-    const cluster = await sharedCluster();
-    client = new ClusterClient({ rootNodes: cluster.getRootNodes() });
-    other = new ClusterClient({ rootNodes: cluster.getRootNodes() });
-    await Promise.all([client.connect(), other.connect()]);
-  });
-  after(async () => {
-    await Promise.all(queues.map((q) => q.close({ timeoutMs: 1000 })));
-    await Promise.all([client?.quit(), other?.quit()]);
-  });
+  const suite = sharedQueues();
+  const open = <T>(name: string, c?: ClusterClient) => suite.open<T>(name, c);
 
   it('every: 300 ms with two workers scheduling: each tick runs once, on consecutive ticks; remove cancels the ticks enqueued ahead', async () => {
     const name = `wqr-${randomUUID().slice(0, 8)}`;
     const a = open<{ report: string }>(name);
-    const b = open<{ report: string }>(name, other);
+    const b = open<{ report: string }>(name, suite.other);
     const runs = new Map<number, number>();
     const handler = (job: { id: string; data: { report: string } }) => {
       assert.equal(job.data.report, 'daily');
@@ -78,7 +61,7 @@ describe('WorkQueue: repeatable jobs', function () {
       // Pretend every scheduler was down for 10 s: move the schedule back.
       const part = q.partitions[(await q.repeatables())[0]!.partition]!;
       const back = Math.floor(Date.now() / 1000) * 1000 - 10_000;
-      await client.zadd(part.repeat, back, 'm');
+      await suite.client.zadd(part.repeat, back, 'm');
       await q.addRepeatable('m', null, { every: 1000 }, { missed }); // unchanged definition; schedules now
       const waiting = (await q.stats()).waiting;
       if (missed === 'each') assert.ok(waiting >= 10 && waiting <= 11, `each missed tick enqueued (${waiting})`);
@@ -104,6 +87,6 @@ describe('WorkQueue: repeatable jobs', function () {
       await assert.rejects(call, (e: unknown) => e instanceof InvalidArgumentError && e.argument === argument, argument);
     }
     assert.deepEqual(await q.repeatables(), []);
-    for (const pk of q.partitions) assert.equal(await client.exists(pk.repeat, pk.repeatDefs, pk.delayed), 0);
+    for (const pk of q.partitions) assert.equal(await suite.client.exists(pk.repeat, pk.repeatDefs, pk.delayed), 0);
   });
 });
